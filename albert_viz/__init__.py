@@ -1,0 +1,1 @@
+"""albert_viz: look inside a real ALBERT (library; never imports streamlit)."""
