@@ -1,1 +1,1 @@
-"""albert_viz: look inside a real ALBERT (library; never imports streamlit)."""
+"""albert_viz: look inside a real ALBERT. Pure Python + torch; never imports streamlit."""

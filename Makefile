@@ -1,0 +1,41 @@
+# Two commands do all the set-up on a fresh clone:
+#   make run    create the environment if needed and serve the app on the bundled model
+#   make test   create the environment if needed, make sure a Chromium exists, run every test
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 8501
+
+.PHONY: run test unit bench pretrain chromium clean-venv
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+chromium:
+	@bash scripts/ensure_chromium.sh $(VENV)
+
+test: $(STAMP) chromium
+	$(PY) -m pytest
+
+# The fast part of the suite: no browser.
+unit: $(STAMP)
+	$(PY) -m pytest -m "not e2e"
+
+bench: $(STAMP)
+	$(PY) bench/capture_overhead.py
+	$(PY) bench/finetune_throughput.py
+
+# Rebuild corpus -> distilled ALBERT-tiny (about 90 minutes on 2 CPU cores).
+pretrain: $(STAMP)
+	$(PY) -m pip install -q -r requirements-pretrain.txt
+	$(PY) -m albert_viz.pretrain
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""The one library package that imports streamlit: cached resources, session keys, shared widgets."""

@@ -1,0 +1,134 @@
+"""Widgets every page shares: the model picker in the sidebar, the sentence inputs, error handling."""
+from __future__ import annotations
+
+import streamlit as st
+
+from albert_viz.capture import Capture, CaptureError
+from albert_viz.models import (
+    FINETUNED_HUB_MODELS, OFFICIAL_HUB_MODELS, LoadedModel, ModelLoadError, ModelSpec, available_devices,
+)
+from albert_viz.ui import state
+from albert_viz.ui.resources import get_capture, get_model
+
+SOURCES = {
+    "bundled": "Bundled ALBERT-tiny (offline)",
+    "hub": "Hugging Face hub",
+    "local": "Local folder",
+    "random": "Random tiny ALBERT (untrained)",
+}
+OTHER_HUB_ID = "other…"
+
+
+def current_spec() -> ModelSpec:
+    return st.session_state.setdefault(state.MODEL_SPEC, ModelSpec())
+
+
+def model_sidebar() -> None:
+    """Pick a model source and device; a failed load says why and keeps the model we had."""
+    with st.sidebar:
+        st.subheader("Model")
+        spec = current_spec()
+        source = st.radio("Source", list(SOURCES), format_func=SOURCES.get, index=list(SOURCES).index(spec.source),
+                          key="model_source")
+        location = _location_input(source, spec)
+        devices = available_devices()
+        device = st.selectbox("Device", devices, index=devices.index(spec.device) if spec.device in devices else 0,
+                              help="auto picks a CUDA GPU, then Apple MPS, then the CPU.")
+        if st.button("Load model", type="primary", width="stretch"):
+            _try_switch(ModelSpec(source=source, location=location, device=device))
+        _describe_loaded_model()
+
+
+def _location_input(source: str, spec: ModelSpec) -> str:
+    if source == "hub":
+        choices = list(OFFICIAL_HUB_MODELS) + list(FINETUNED_HUB_MODELS) + [OTHER_HUB_ID]
+        chosen = st.selectbox("Hub model", choices, help="Needs internet the first time; cached afterwards.")
+        if chosen == OTHER_HUB_ID:
+            return st.text_input("Hub model id", placeholder="owner/model-name")
+        return chosen
+    if source == "local":
+        return st.text_input("Folder", value=spec.location if spec.source == "local" else "",
+                             placeholder="/path/to/albert-checkpoint",
+                             help="A folder with config.json, model.safetensors and tokenizer files.")
+    return ""
+
+
+def _try_switch(spec: ModelSpec) -> None:
+    try:
+        get_model(spec)
+    except ModelLoadError as error:
+        st.session_state["model_error"] = str(error)
+        return
+    st.session_state.pop("model_error", None)
+    st.session_state[state.MODEL_SPEC] = spec
+
+
+def _describe_loaded_model() -> None:
+    if error := st.session_state.get("model_error"):
+        st.error(f"Could not load that model. {error} Still using {current_spec().label}.")
+    loaded = current_model()
+    if loaded is None:
+        return
+    config = loaded.config
+    st.caption(f"**{loaded.spec.label}** on `{loaded.device}`  \n"
+               f"{config.num_hidden_layers} layers × {config.num_attention_heads} heads, "
+               f"E {config.embedding_size} → H {config.hidden_size}, "
+               f"{config.num_hidden_groups} shared group(s)")
+    for note in loaded.notes:
+        st.warning(note)
+
+
+def current_model() -> LoadedModel | None:
+    """The session's model; on failure an error on the page and None."""
+    try:
+        return get_model(current_spec())
+    except ModelLoadError as error:
+        st.error(f"Could not load {current_spec().label}: {error}")
+        return None
+
+
+def _remember(widget_key: str, store_key: str) -> None:
+    st.session_state[store_key] = st.session_state[widget_key]
+
+
+def _persistent_text_input(label: str, store_key: str, default: str, **kwargs) -> str:
+    """A text input whose value survives moving between pages (widget state alone does not)."""
+    widget_key = f"_widget_{store_key}"
+    st.session_state[widget_key] = st.session_state.setdefault(store_key, default)
+    return st.text_input(label, key=widget_key, on_change=_remember, args=(widget_key, store_key), **kwargs)
+
+
+def sentence_inputs(with_pair: bool = True) -> tuple[str, str | None]:
+    """The sentence (and optional second sentence) every page analyses."""
+    columns = st.columns(2) if with_pair else [st.container()]
+    with columns[0]:
+        text = _persistent_text_input("Sentence", state.SENTENCE, state.DEFAULT_SENTENCE, max_chars=2000)
+    pair = None
+    if with_pair:
+        with columns[1]:
+            pair = _persistent_text_input("Second sentence (optional)", state.SENTENCE_PAIR, "", max_chars=2000)
+    return text, (pair or None)
+
+
+def capture_or_stop(text: str, text_pair: str | None = None) -> Capture:
+    """The cached capture for the current model, or a clear message and a stop."""
+    if current_model() is None:
+        st.stop()
+    try:
+        result = get_capture(current_spec(), text, text_pair)
+    except CaptureError as error:
+        st.info(str(error))
+        st.stop()
+    if note := result.truncation_note():
+        st.warning(note)
+    return result
+
+
+def layer_head_selectors(capture: Capture, key: str = "") -> tuple[int, int]:
+    """Layer and head sliders sized to the captured model."""
+    left, right = st.columns(2)
+    with left:
+        layer = st.slider("Layer", 0, capture.num_layers - 1, 0, key=f"layer{key}") if capture.num_layers > 1 else 0
+    with right:
+        head = st.slider("Head", 0, capture.num_heads - 1, 0, key=f"head{key}") if capture.num_heads > 1 else 0
+    return layer, head

@@ -1,0 +1,30 @@
+"""Shared fixtures: tiny random ALBERTs saved in Hugging Face format and loaded through the app's loader."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach the network
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest
+
+from albert_viz.models import LoadedModel, ModelSpec, load_model
+from albert_viz.random_model import save_random_albert
+
+
+def load_tiny(tmp_path_factory, name: str, **config_overrides) -> LoadedModel:
+    """Save a random tiny ALBERT with these config overrides and load it as a 'local' model."""
+    folder = save_random_albert(tmp_path_factory.mktemp(name), seed=0, **config_overrides)
+    return load_model(ModelSpec(source="local", location=str(folder), device="cpu"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> LoadedModel:
+    """The released ALBERT layout (1 group, 1 inner layer) at toy size."""
+    return load_tiny(tmp_path_factory, "tiny")
+
+
+@pytest.fixture(scope="session")
+def grouped_model(tmp_path_factory) -> LoadedModel:
+    """A layout no released checkpoint uses: 2 hidden groups of 2 inner layers over 4 layers."""
+    return load_tiny(tmp_path_factory, "grouped", num_hidden_layers=4, num_hidden_groups=2, inner_group_num=2)
