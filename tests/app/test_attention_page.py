@@ -1,0 +1,72 @@
+"""The attention page in Streamlit's AppTest: what a user sees for a sentence, a layer and a head."""
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from albert_viz.capture import capture
+from albert_viz.models import load_model
+
+PAGE = "pages/attention.py"
+SIDEBAR_ONLY = "from albert_viz.ui.widgets import model_sidebar\nmodel_sidebar()"
+
+
+
+
+def test_app_home_renders_without_exception(open_page):
+    at = open_page()
+    assert not at.exception
+    assert at.title[0].value == "Inside ALBERT"
+
+
+def test_attention_page_renders_for_the_default_model(open_page):
+    at = open_page(PAGE)
+    assert not at.exception
+    assert len(at.get("plotly_chart")) >= 1
+
+
+def test_heatmap_shows_the_captured_attention_of_the_chosen_layer_and_head(open_page, plotly_chart, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.slider(key="layer").set_value(2)
+    at.slider(key="head").set_value(3)
+    at.run()
+    expected = capture(load_model(tiny_spec), "I love programming").attentions[2, 3]
+    np.testing.assert_allclose(plotly_chart(at)["data"][0]["z"], expected, atol=1e-6)
+
+
+def test_a_typed_sentence_is_what_gets_plotted(open_page, plotly_chart, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.text_input(key="_widget_sentence").input("the cat is tired").run()
+    assert plotly_chart(at)["layout"]["xaxis"]["ticktext"] == ["[CLS]", "the", "cat", "is", "tired", "[SEP]"]
+
+
+def test_empty_sentence_shows_a_message_not_a_traceback(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.text_input(key="_widget_sentence").input("").run()
+    assert not at.exception
+    assert any("empty" in info.value for info in at.info)
+
+
+def test_very_long_text_is_truncated_with_a_warning(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.text_input(key="_widget_sentence").input("the cat " * 200).run()
+    assert not at.exception
+    assert any("cut to fit" in warning.value for warning in at.warning)
+
+
+def test_unknown_hub_id_shows_an_error_and_keeps_the_current_model(tiny_spec):
+    # AppTest drops app.py's sidebar on reruns of a multipage app, so drive the sidebar on its own.
+    at = AppTest.from_string(SIDEBAR_ONLY, default_timeout=120)
+    at.session_state["model_spec"] = tiny_spec
+    at.run()
+    at.sidebar.radio(key="model_source").set_value("hub").run()
+    at.sidebar.selectbox[0].set_value("other…").run()
+    at.sidebar.text_input[0].input("nobody/no-such-albert").run()
+    at.sidebar.button[0].click().run()
+    assert not at.exception
+    assert any("no-such-albert" in error.value and "hf download" in error.value for error in at.sidebar.error)
+    assert at.session_state["model_spec"] == tiny_spec
+
+
+def test_grouped_model_offers_every_layer_application(open_page, grouped_spec):
+    at = open_page(PAGE, grouped_spec)
+    assert not at.exception
+    assert at.slider(key="layer").max == 7  # 4 layers × 2 inner layers
