@@ -1,0 +1,94 @@
+"""Plotly figures for the fine-tuning page: data in, go.Figure out. No model code, no streamlit."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from albert_viz.finetune.job import ProgressSnapshot
+from albert_viz.finetune.metrics import EvaluationReport
+
+
+def class_balance(counts: dict[str, int]) -> go.Figure:
+    figure = go.Figure(go.Bar(x=list(counts), y=list(counts.values()), text=list(counts.values())))
+    figure.update_layout(title="Rows per label", xaxis_title="label", yaxis_title="rows", height=300,
+                         margin=dict(l=10, r=10, t=50, b=10))
+    return figure
+
+
+def length_histogram(lengths: np.ndarray, max_length: int) -> go.Figure:
+    """Tokens per text, with the truncation limit marked."""
+    figure = go.Figure(go.Histogram(x=lengths, nbinsx=40))
+    figure.add_vline(x=max_length, line_dash="dash", annotation_text=f"max length {max_length}")
+    cut = int((lengths > max_length).sum())
+    figure.update_layout(title=f"Tokens per text ({cut} of {len(lengths)} longer than {max_length} get cut)",
+                         xaxis_title="tokens", yaxis_title="texts", height=300, margin=dict(l=10, r=10, t=50, b=10))
+    return figure
+
+
+def training_curves(snapshot: ProgressSnapshot) -> go.Figure:
+    """Training loss and validation loss on the left axis, validation accuracy on the right."""
+    figure = go.Figure()
+    if snapshot.losses:
+        steps, losses = zip(*snapshot.losses)
+        figure.add_trace(go.Scatter(x=steps, y=losses, name="training loss", mode="lines"))
+    if snapshot.evaluations:
+        steps, accuracy, validation_loss = zip(*snapshot.evaluations)
+        figure.add_trace(go.Scatter(x=steps, y=validation_loss, name="validation loss", mode="lines+markers"))
+        figure.add_trace(go.Scatter(x=steps, y=accuracy, name="validation accuracy", mode="lines+markers",
+                                    yaxis="y2"))
+    figure.update_layout(
+        title="Learning", xaxis=dict(title="step", range=[0, max(snapshot.total_steps, 1)]),
+        yaxis=dict(title="loss", rangemode="tozero"),
+        yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1]),
+        height=340, margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2),
+    )
+    return figure
+
+
+def confusion_matrix(report: EvaluationReport) -> go.Figure:
+    names = list(report.label_names)
+    figure = go.Figure(go.Heatmap(
+        z=report.confusion, x=names, y=names, colorscale="Blues", text=report.confusion, texttemplate="%{text}",
+        hovertemplate="true %{y}, predicted %{x}: %{z} rows<extra></extra>",
+    ))
+    figure.update_xaxes(title="predicted label", side="top", type="category")
+    figure.update_yaxes(title="true label", autorange="reversed", type="category")
+    side = max(320, 60 * len(names) + 160)
+    figure.update_layout(title="Confusion matrix (validation rows)", height=side, margin=dict(l=10, r=10, t=90, b=10))
+    return figure
+
+
+def probabilities(probabilities: dict[str, float]) -> go.Figure:
+    names = list(probabilities)
+    figure = go.Figure(go.Bar(x=[probabilities[n] for n in names], y=names, orientation="h",
+                              text=[f"{probabilities[n]:.1%}" for n in names]))
+    figure.update_layout(xaxis=dict(range=[0, 1], title="probability"), height=60 + 40 * len(names),
+                         margin=dict(l=10, r=10, t=10, b=10))
+    return figure
+
+
+def attention_difference(difference: np.ndarray, tokens: Sequence[str], title: str) -> go.Figure:
+    """A [query, key] difference map: red where fine-tuning added weight, blue where it took weight away."""
+    n, bound = len(tokens), float(max(np.abs(difference).max(), 1e-9))
+    figure = go.Figure(go.Heatmap(z=difference, x=list(range(n)), y=list(range(n)), zmin=-bound, zmax=bound,
+                                  colorscale="RdBu_r", colorbar=dict(title="after − before")))
+    axis = dict(tickmode="array", tickvals=list(range(n)), ticktext=list(tokens))
+    figure.update_xaxes(title="key (attended to)", side="top", **axis)
+    figure.update_yaxes(title="query (attending)", autorange="reversed", **axis)
+    figure.update_layout(title=title, height=max(360, 28 * n + 160), margin=dict(l=10, r=10, t=90, b=10))
+    return figure
+
+
+def head_change(change: np.ndarray) -> go.Figure:
+    """Layers × heads: how far each head's attention moved (0 same, 1 completely different)."""
+    layers, heads = change.shape
+    figure = go.Figure(go.Heatmap(z=change, x=list(range(heads)), y=list(range(layers)), colorscale="Reds", zmin=0,
+                                  hovertemplate="layer %{y}, head %{x}: moved %{z:.3f}<extra></extra>",
+                                  colorbar=dict(title="change")))
+    figure.update_xaxes(title="head", dtick=1)
+    figure.update_yaxes(title="layer", dtick=1, autorange="reversed")
+    figure.update_layout(title="Which heads changed most (mean total-variation distance per query)",
+                         height=max(300, 34 * layers + 140), margin=dict(l=10, r=10, t=60, b=10))
+    return figure

@@ -1,0 +1,94 @@
+"""`python -m albert_viz finetune ...`: the page's fine-tuning job from the command line (also under `accelerate launch`)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from albert_viz.finetune.data import CsvError, load_csv_file
+from albert_viz.finetune.job import DONE, FinetuneConfig, FinetuneJob, JobError, ProgressSnapshot
+from albert_viz.models import ModelLoadError, ModelSpec, load_model
+
+DEFAULTS = FinetuneConfig()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default="bundled",
+                        help="'bundled', 'random', a local model folder, or a Hugging Face hub id (default: bundled)")
+    parser.add_argument("--csv", required=True, help="a CSV with a text column and a label column")
+    parser.add_argument("--text-col", default=None, help="the text column (default: guessed)")
+    parser.add_argument("--label-col", default=None, help="the label column (default: guessed)")
+    parser.add_argument("--out", required=True, help="folder for the fine-tuned model (save_pretrained format)")
+    parser.add_argument("--epochs", type=float, default=DEFAULTS.epochs)
+    parser.add_argument("--lr", type=float, default=DEFAULTS.learning_rate)
+    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="per device")
+    parser.add_argument("--max-length", type=int, default=DEFAULTS.max_length, help="tokens per example")
+    parser.add_argument("--val-fraction", type=float, default=DEFAULTS.validation_fraction)
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: all epochs)")
+    parser.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
+
+
+def model_spec(name: str, device: str) -> ModelSpec:
+    """'bundled'/'random' by name, an existing folder as 'local', anything else as a hub id."""
+    if name in ("bundled", "random"):
+        return ModelSpec(source=name, device=device)
+    if Path(name).expanduser().is_dir():
+        return ModelSpec(source="local", location=str(Path(name).expanduser()), device=device)
+    return ModelSpec(source="hub", location=name, device=device)
+
+
+def is_main_process() -> bool:
+    """Under `accelerate launch` every process runs this; only rank 0 prints."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def print_progress(snapshot: ProgressSnapshot, _last: list = [None]) -> None:
+    """One line per new log entry (loss or evaluation), not per step."""
+    key = (len(snapshot.losses), len(snapshot.evaluations), snapshot.state, snapshot.message)
+    if key == _last[0] or not is_main_process():
+        return
+    _last[0] = key
+    line = f"[{snapshot.state}] step {snapshot.step}/{snapshot.total_steps} {snapshot.message}"
+    if snapshot.losses:
+        line += f" loss {snapshot.losses[-1][1]:.4f}"
+    if snapshot.evaluations:
+        line += f" val_acc {snapshot.evaluations[-1][1]:.4f}"
+    if snapshot.eta_s is not None and snapshot.state == "running":
+        line += f" eta {snapshot.eta_s:.0f}s"
+    print(line, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load, validate, train, save; a clear message and exit code 2 on a user error."""
+    config = FinetuneConfig(epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
+                            max_length=args.max_length, validation_fraction=args.val_fraction, seed=args.seed,
+                            max_steps=args.max_steps, precision=args.precision, device=args.device)
+    try:
+        dataset = load_csv_file(args.csv, args.text_col, args.label_col)
+        base = load_model(model_spec(args.model, args.device))
+        job = FinetuneJob(base, dataset, config, model_dir=args.out, listener=print_progress)
+    except (CsvError, ModelLoadError, JobError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for note in dataset.notes + base.notes:
+        print(f"note: {note}", file=sys.stderr)
+    result = job.run()
+    snapshot = job.snapshot()
+    if snapshot.state != DONE or result is None:
+        print(f"error: {snapshot.error or snapshot.state}", file=sys.stderr)
+        return 1
+    if is_main_process():
+        report = result.report
+        print(f"accuracy={report.accuracy:.4f} macro_f1={report.macro_f1:.4f} validation_rows={report.size} "
+              f"train_rows={result.train_size} steps={result.steps} seconds={result.seconds:.1f}")
+        print(f"saved={result.model_dir}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m albert_viz finetune", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

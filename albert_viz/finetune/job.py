@@ -1,0 +1,394 @@
+"""A fine-tuning job: transformers.Trainer on a private classifier copy of a model, with live progress.
+
+The page starts a job in a background thread and polls `job.snapshot()`; the CLI calls `job.run()`
+in its own thread. Both go through `FinetuneJob._train`, so they are one code path. The shared,
+cached model is only *read* (its weights copied under its lock); it is never trained.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import math
+import os
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+from transformers import (
+    AlbertForSequenceClassification, DataCollatorWithPadding, PrinterCallback, Trainer, TrainerCallback,
+    TrainingArguments, set_seed,
+)
+from transformers.utils import logging as hf_logging
+
+from albert_viz.finetune.data import LabelledDataset
+from albert_viz.finetune.metrics import EvaluationReport, evaluate, quick_scores
+from albert_viz.models import LoadedModel, pick_device
+
+MAX_CONCURRENT_JOBS = int(os.environ.get("ALBERT_VIZ_TRAINING_SLOTS", "1"))  # a 2-core classroom server: one at a time
+MAX_WAITING_JOBS = int(os.environ.get("ALBERT_VIZ_TRAINING_QUEUE", "40"))
+MAX_LENGTH_LIMIT = 256  # tokens per example; attention cost grows with its square
+MAX_EPOCHS = 20
+MAX_BATCH_SIZE = 128
+
+QUEUED, RUNNING, DONE, CANCELLED, FAILED = "queued", "running", "done", "cancelled", "failed"
+
+
+class JobError(ValueError):
+    """The job cannot start as configured; the message is for the user."""
+
+
+class Cancelled(Exception):
+    """The user cancelled the job."""
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """What the user can set. Defaults suit the bundled ALBERT-tiny on the movie-review sample (2-core CPU, < 3 min)."""
+
+    epochs: float = 3.0
+    learning_rate: float = 1e-4
+    batch_size: int = 16
+    max_length: int = 64
+    validation_fraction: float = 0.2
+    seed: int = 13  # the sample's own split seed: the default validation rows are its held-out test rows
+    max_steps: int = 0  # 0: run every epoch; > 0 stops early (tests, quick demos)
+    evaluations: int = 6  # how many times validation accuracy is measured while training
+    precision: str = "auto"  # auto | fp32 | bf16 | fp16
+    device: str = "auto"
+
+    def check(self, max_positions: int) -> None:
+        """Raise JobError when a setting is out of range."""
+        limit = min(MAX_LENGTH_LIMIT, max_positions)
+        problems = [
+            (not 0 < self.epochs <= MAX_EPOCHS, f"Epochs must be between 0 and {MAX_EPOCHS}."),
+            (not 0 < self.learning_rate < 1, "The learning rate must be between 0 and 1."),
+            (not 1 <= self.batch_size <= MAX_BATCH_SIZE, f"The batch size must be between 1 and {MAX_BATCH_SIZE}."),
+            (not 8 <= self.max_length <= limit, f"The maximum length must be between 8 and {limit} tokens."),
+            (not 0.05 <= self.validation_fraction <= 0.5, "The validation fraction must be between 0.05 and 0.5."),
+            (self.max_steps < 0, "The step limit cannot be negative."),
+            (self.precision not in ("auto", "fp32", "bf16", "fp16"), f"Unknown precision {self.precision!r}."),
+        ]
+        for failed, message in problems:
+            if failed:
+                raise JobError(message)
+
+
+@dataclass(frozen=True)
+class ProgressSnapshot:
+    """Where a job is, as one immutable value the page can draw."""
+
+    state: str = QUEUED
+    message: str = "Waiting to start"
+    step: int = 0
+    total_steps: int = 0
+    epoch: float = 0.0
+    elapsed_s: float = 0.0
+    eta_s: float | None = None
+    learning_rate: float | None = None
+    losses: tuple[tuple[int, float], ...] = ()  # (step, training loss)
+    evaluations: tuple[tuple[int, float, float], ...] = ()  # (step, validation accuracy, validation loss)
+    queue_position: int = 0  # 1 = next in line; 0 = not waiting
+    error: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (DONE, CANCELLED, FAILED)
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+
+
+class Progress:
+    """The thread-safe box a job publishes into: writers replace the snapshot under a lock, readers copy it."""
+
+    def __init__(self, listener: Callable[[ProgressSnapshot], None] | None = None):
+        self._lock = threading.Lock()
+        self._snapshot = ProgressSnapshot()
+        self._listener = listener
+
+    def update(self, **changes) -> None:
+        with self._lock:
+            self._snapshot = replace(self._snapshot, **changes)
+            snapshot = self._snapshot
+        if self._listener:
+            self._listener(snapshot)
+
+    def append(self, name: str, item: tuple) -> None:
+        with self._lock:
+            current = self._snapshot
+        self.update(**{name: getattr(current, name) + (item,)})
+
+    def snapshot(self) -> ProgressSnapshot:
+        with self._lock:
+            return self._snapshot
+
+
+class JobQueue:
+    """At most `slots` jobs train at once; the rest wait in line (FIFO) and can see their place."""
+
+    def __init__(self, slots: int, max_waiting: int):
+        self._slots, self._max_waiting = slots, max_waiting
+        self._running: set[str] = set()
+        self._waiting: list[str] = []
+        self._condition = threading.Condition()
+
+    def position(self, job_id: str) -> int:
+        with self._condition:
+            return self._waiting.index(job_id) + 1 if job_id in self._waiting else 0
+
+    @contextlib.contextmanager
+    def slot(self, job_id: str, cancelled: threading.Event, progress: Progress) -> Iterator[None]:
+        """Wait for a free slot (publishing the queue position), run, then free the slot for the next in line."""
+        with self._condition:
+            if len(self._waiting) >= self._max_waiting:
+                raise JobError(f"{len(self._waiting)} fine-tuning jobs are already waiting; try again in a few minutes.")
+            self._waiting.append(job_id)
+            while not (self._waiting[0] == job_id and len(self._running) < self._slots):
+                if cancelled.is_set():
+                    self._waiting.remove(job_id)
+                    self._condition.notify_all()
+                    raise Cancelled()
+                progress.update(queue_position=self._waiting.index(job_id) + 1,
+                                message=f"Waiting for a free training slot ({len(self._running)} job(s) running)")
+                self._condition.wait(timeout=0.25)  # wake up to notice a cancel
+            self._waiting.pop(0)
+            self._running.add(job_id)
+        progress.update(queue_position=0)
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._running.discard(job_id)
+                self._condition.notify_all()
+
+
+QUEUE = JobQueue(MAX_CONCURRENT_JOBS, MAX_WAITING_JOBS)
+
+
+@dataclass(frozen=True, eq=False)
+class FinetuneResult:
+    """A finished job: where the model was saved, how it did on the validation rows, how long it took."""
+
+    model_dir: Path
+    report: EvaluationReport
+    validation_texts: tuple[str, ...]
+    train_size: int
+    steps: int
+    seconds: float
+    samples_per_second: float
+    config: FinetuneConfig
+    base_label: str
+    notes: tuple[str, ...] = ()
+
+
+class ProgressCallback(TrainerCallback):
+    """Trainer events -> Progress; sets should_training_stop when the cancel event is set."""
+
+    def __init__(self, progress: Progress, cancelled: threading.Event):
+        self.progress, self.cancelled = progress, cancelled
+        self.started = time.monotonic()
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.started = time.monotonic()
+        self.progress.update(state=RUNNING, message="Training", total_steps=state.max_steps)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        elapsed = time.monotonic() - self.started
+        remaining = elapsed / state.global_step * (state.max_steps - state.global_step) if state.global_step else None
+        self.progress.update(step=state.global_step, epoch=float(state.epoch or 0), elapsed_s=elapsed, eta_s=remaining)
+        if self.cancelled.is_set():
+            control.should_training_stop = True
+        return control
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        if "loss" in logs:
+            self.progress.append("losses", (state.global_step, float(logs["loss"])))
+            self.progress.update(learning_rate=logs.get("learning_rate"))
+        if "eval_accuracy" in logs:
+            self.progress.append("evaluations", (state.global_step, float(logs["eval_accuracy"]),
+                                                 float(logs.get("eval_loss", math.nan))))
+
+
+class ExampleList(torch.utils.data.Dataset):
+    """Tokenized examples, unpadded: DataCollatorWithPadding pads each batch to its own longest row."""
+
+    def __init__(self, examples: list[dict]):
+        self.examples = examples
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, index: int) -> dict:
+        return self.examples[index]
+
+
+def tokenize_examples(tokenizer, texts, label_ids, max_length: int, padding: bool | str = False) -> ExampleList:
+    """Token ids (truncated to max_length) and the label of each row."""
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length, padding=padding)
+    keys = [key for key in ("input_ids", "attention_mask", "token_type_ids") if key in encoded]
+    return ExampleList([{**{key: encoded[key][i] for key in keys}, "labels": int(label_ids[i])}
+                        for i in range(len(texts))])
+
+
+def token_lengths(loaded: LoadedModel, texts) -> np.ndarray:
+    """How many tokens each text becomes (with [CLS] and [SEP]), untruncated; for the length histogram."""
+    tokenizer = copy.deepcopy(loaded.tokenizer)  # the shared tokenizer's truncation state is not thread-safe
+    return np.array([len(ids) for ids in tokenizer(list(texts), truncation=False)["input_ids"]])
+
+
+def split_indices(dataset: LabelledDataset, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified train/validation row indices; at least one validation row per class."""
+    rows, classes = len(dataset), len(dataset.label_names)
+    validation = min(max(classes, round(fraction * rows)), rows - classes)
+    return train_test_split(np.arange(rows), test_size=validation, random_state=seed,
+                            stratify=np.asarray(dataset.label_ids))
+
+
+def classifier_copy(base: LoadedModel, label_names: tuple[str, ...], seed: int) -> AlbertForSequenceClassification:
+    """A new AlbertForSequenceClassification with the base encoder's weights copied in; the base is only read."""
+    config = copy.deepcopy(base.config)
+    config.num_labels = len(label_names)
+    config.id2label = dict(enumerate(label_names))
+    config.label2id = {name: i for i, name in enumerate(label_names)}
+    config.architectures = ["AlbertForSequenceClassification"]
+    config.problem_type = "single_label_classification"
+    set_seed(seed)  # the classifier head's random initialisation
+    model = AlbertForSequenceClassification(config)
+    with base.lock, torch.no_grad():
+        # load_state_dict copies values into the new model's own tensors; a base without a pooler leaves ours random.
+        model.albert.load_state_dict(base.encoder.state_dict(), strict=False)
+    return model
+
+
+def resolve_precision(device: torch.device, requested: str) -> str:
+    """Mixed precision where the device supports it: bf16 on recent GPUs, else fp16; fp32 on CPU unless asked."""
+    if requested != "auto":
+        if requested != "fp32" and device.type == "cpu" and requested == "fp16":
+            raise JobError("fp16 training needs a GPU; use bf16 or fp32 on the CPU.")
+        return requested
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "fp32"
+
+
+def training_arguments(config: FinetuneConfig, output_dir: Path, device: torch.device) -> TrainingArguments:
+    """Trainer settings: dynamic padding + length-grouped batches, evaluation a few times, nothing saved mid-run."""
+    precision = resolve_precision(device, config.precision)
+    return TrainingArguments(
+        output_dir=str(output_dir / "trainer"), num_train_epochs=config.epochs, max_steps=config.max_steps or -1,
+        learning_rate=config.learning_rate, per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=max(64, config.batch_size), weight_decay=0.01, warmup_steps=0.1,
+        train_sampling_strategy="group_by_length", eval_strategy="steps", eval_steps=1 / config.evaluations,
+        logging_steps=0.02, logging_first_step=True, save_strategy="no", report_to="none", disable_tqdm=True,
+        seed=config.seed, use_cpu=device.type == "cpu", bf16=precision == "bf16", fp16=precision == "fp16",
+        dataloader_num_workers=0, dataloader_pin_memory=False,
+    )
+
+
+def _accuracy(prediction) -> dict[str, float]:
+    return quick_scores(prediction.label_ids, np.asarray(prediction.predictions).argmax(axis=-1))
+
+
+class FinetuneJob:
+    """One fine-tuning run. `start()` runs it in a thread; `run()` in the caller's thread; `cancel()` stops it."""
+
+    def __init__(self, base: LoadedModel, dataset: LabelledDataset, config: FinetuneConfig = FinetuneConfig(),
+                 model_dir: str | Path | None = None, listener: Callable[[ProgressSnapshot], None] | None = None):
+        config.check(base.max_tokens)
+        self.id = uuid.uuid4().hex
+        self.base, self.dataset, self.config = base, dataset, config
+        self.work_dir = Path(tempfile.mkdtemp(prefix="albert_viz_finetune_"))  # Trainer's output_dir; it saves nothing
+        self.model_dir = Path(model_dir) if model_dir else self.work_dir / "model"
+        self.progress = Progress(listener)
+        self.result: FinetuneResult | None = None
+        self._cancelled = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "FinetuneJob":
+        self._thread = threading.Thread(target=self.run, name=f"finetune-{self.id[:8]}", daemon=True)
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def snapshot(self) -> ProgressSnapshot:
+        return self.progress.snapshot()
+
+    def wait(self, timeout: float | None = None) -> ProgressSnapshot:
+        if self._thread:
+            self._thread.join(timeout)
+        return self.snapshot()
+
+    def run(self) -> FinetuneResult | None:
+        """Queue, train, evaluate, save; every outcome ends in a final state, never an exception."""
+        try:
+            with QUEUE.slot(self.id, self._cancelled, self.progress):
+                self.result = self._train()
+            self.progress.update(state=DONE, message="Finished", eta_s=0.0)
+        except Cancelled:
+            self.progress.update(state=CANCELLED, message="Cancelled", eta_s=None, queue_position=0)
+        except JobError as error:
+            self.progress.update(state=FAILED, message="Failed", error=str(error), queue_position=0)
+        except Exception as error:  # noqa: BLE001 - shown on the page; the log keeps the traceback
+            hf_logging.get_logger(__name__).exception("fine-tuning failed")
+            self.progress.update(state=FAILED, message="Failed", error=f"Training stopped with an error: "
+                                 f"{type(error).__name__}: {error}", queue_position=0)
+        return self.result
+
+    def _train(self) -> FinetuneResult:
+        config, dataset = self.config, self.dataset
+        device = pick_device(config.device)
+        self.progress.update(state=RUNNING, message="Preparing the model and data")
+        train_rows, validation_rows = split_indices(dataset, config.validation_fraction, config.seed)
+        with self.base.lock:
+            tokenizer = copy.deepcopy(self.base.tokenizer)  # private: tokenizer calls mutate its truncation state
+        model = classifier_copy(self.base, dataset.label_names, config.seed)
+        label_ids = dataset.label_ids
+        subset = lambda rows: ([dataset.texts[i] for i in rows], [label_ids[i] for i in rows])
+        train_set = tokenize_examples(tokenizer, *subset(train_rows), config.max_length)
+        validation_texts, validation_labels = subset(validation_rows)
+        validation_set = tokenize_examples(tokenizer, validation_texts, validation_labels, config.max_length)
+        trainer = Trainer(model=model, args=training_arguments(config, self.work_dir, device),
+                          train_dataset=train_set, eval_dataset=validation_set, processing_class=tokenizer,
+                          data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_accuracy,
+                          callbacks=[ProgressCallback(self.progress, self._cancelled)])
+        trainer.remove_callback(PrinterCallback)  # progress goes to the listener, not to stdout
+        started = time.monotonic()
+        output = trainer.train()
+        if self._cancelled.is_set():
+            raise Cancelled()
+        seconds = time.monotonic() - started
+        self.progress.update(message="Evaluating on the validation rows")
+        logits = trainer.predict(validation_set).predictions
+        probabilities = torch.softmax(torch.as_tensor(logits, dtype=torch.float32), dim=-1).numpy()  # [row, class]
+        report = evaluate(validation_texts, validation_labels, probabilities, dataset.label_names)
+        model_dir = self._save(trainer, tokenizer, report)
+        return FinetuneResult(
+            model_dir=model_dir, report=report, validation_texts=tuple(validation_texts), train_size=len(train_set),
+            steps=output.global_step, seconds=seconds, samples_per_second=float(output.metrics["train_samples_per_second"]),
+            config=config, base_label=self.base.spec.label, notes=dataset.notes,
+        )
+
+    def _save(self, trainer: Trainer, tokenizer, report: EvaluationReport) -> Path:
+        """save_pretrained output (weights, config with label names, tokenizer) plus metrics.json."""
+        model_dir = self.model_dir
+        trainer.save_model(str(model_dir))  # only the main process writes under accelerate launch
+        if trainer.is_world_process_zero():
+            (model_dir / "training_args.bin").unlink(missing_ok=True)  # a pickle: nothing a user should have to load
+            tokenizer.save_pretrained(str(model_dir))
+            summary = {"accuracy": report.accuracy, "macro_f1": report.macro_f1, "validation_rows": report.size,
+                       "per_class": [asdict(score) for score in report.per_class], "config": asdict(self.config),
+                       "base_model": self.base.spec.label}
+            (model_dir / "finetune_metrics.json").write_text(json.dumps(summary, indent=2))
+        return model_dir
