@@ -1,0 +1,26 @@
+"""Worked examples: self-attention on the board, the same arithmetic in the real model, the pretraining tasks."""
+import streamlit as st
+
+from albert_viz.ui import walkthrough_panel as panel, widgets
+
+st.title("Worked examples")
+st.caption("“I love programming”, step by step: first with numbers small enough for a whiteboard, then inside "
+           "the loaded ALBERT, where the hand computation is checked against the model's own numbers.")
+
+panel.classroom_presets()
+mode = panel.mode_selector()
+
+if mode == "toy":
+    panel.toy_mode()
+elif mode == "real":
+    text, text_pair = widgets.sentence_inputs(with_pair=True)
+    capture = widgets.capture_or_stop(text, text_pair)
+    layer, head = widgets.layer_head_selectors(capture, key="_worked")
+    panel.real_mode(widgets.current_model(), capture, layer, head)
+else:
+    loaded = widgets.current_model()
+    if loaded is None:
+        st.stop()
+    text, _ = widgets.sentence_inputs(with_pair=False)
+    panel.masked_word(loaded, text)
+    panel.sentence_order(loaded)

@@ -1,0 +1,77 @@
+"""The worked-examples page in AppTest: every mode and classroom preset renders, and the checks it prints pass."""
+import pytest
+
+from albert_viz.ui import walkthrough_panel
+
+PAGE = "pages/worked_examples.py"
+
+
+def choose_mode(at, mode: str):
+    at.radio(key="_widget_wk_mode").set_value(mode).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_toy_mode_shows_the_article_numbers_and_why_its_rows_are_wrong(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    assert not at.exception
+    latex = " ".join(element.value for element in at.latex)
+    assert "2.2361" in latex and "0.2000" in latex
+    assert any("sixth" in markdown.value for markdown in at.markdown)
+
+
+@pytest.mark.parametrize("preset", list(walkthrough_panel.TOY_LABELS))
+def test_every_toy_preset_renders(open_page, tiny_spec, preset):
+    at = open_page(PAGE, tiny_spec)
+    at.selectbox(key="_widget_wk_toy_preset").set_value(preset).run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_real_mode_prints_passing_checks_for_the_chosen_layer_and_head(open_page, grouped_spec):
+    at = choose_mode(open_page(PAGE, grouped_spec), "real")
+    at.slider(key="layer_worked").set_value(5)
+    at.slider(key="head_worked").set_value(3)
+    at.run()
+    assert not at.exception
+    assert not at.error
+    checks = [success.value for success in at.success]
+    assert any("layer 5, head 3" in check for check in checks)
+    assert any("hidden_states[6]" in check for check in checks)
+
+
+@pytest.mark.parametrize("mode", ["toy", "real", "pretraining"])
+@pytest.mark.parametrize("preset", list(walkthrough_panel.CLASSROOM_PRESETS))
+def test_each_classroom_preset_fills_the_inputs_and_renders_each_mode(open_page, tiny_spec, mode, preset):
+    at = choose_mode(open_page(PAGE, tiny_spec), mode)
+    at.button(key=f"wk_preset_{preset}").click().run()
+    assert not at.exception
+    expected = walkthrough_panel.CLASSROOM_PRESETS[preset]
+    if mode != "toy":
+        assert at.text_input(key="_widget_sentence").value == expected["sentence"]
+    if mode == "pretraining":
+        assert at.text_input(key="_widget_wk_mask_word").value == expected["mask"]
+        assert at.text_input(key="_widget_wk_sop_first").value == expected["sop"][0]
+        assert len(at.dataframe) >= 2  # the MLM guesses and the SOP table
+    elif mode == "real":
+        assert at.text_input(key="_widget_sentence_pair").value == expected["pair"]
+        assert not at.error
+    else:
+        assert at.selectbox(key="_widget_wk_toy_preset").value == expected["toy"]
+
+
+def test_a_word_not_in_the_sentence_gets_a_message(open_page, tiny_spec):
+    at = choose_mode(open_page(PAGE, tiny_spec), "pretraining")
+    at.text_input(key="_widget_wk_mask_word").input("zebra").run()
+    assert not at.exception
+    assert any("not in the sentence" in info.value for info in at.info)
+
+
+def test_a_model_without_pretraining_heads_says_so(open_page, tmp_path, tiny_spec):
+    from transformers import AlbertModel, AutoTokenizer
+    from albert_viz.models import ModelSpec
+    AlbertModel.from_pretrained(tiny_spec.location).save_pretrained(tmp_path)  # the bare encoder: no MLM, no SOP
+    AutoTokenizer.from_pretrained(tiny_spec.location).save_pretrained(tmp_path)
+    at = choose_mode(open_page(PAGE, ModelSpec("local", str(tmp_path), "cpu")), "pretraining")
+    messages = " ".join(info.value for info in at.info)
+    assert "no MLM head" in messages and "no SOP head" in messages
