@@ -8,6 +8,8 @@ st.set_page_config(page_title="albert_viz · inside ALBERT", page_icon="🔍", l
 PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/attention.py", title="Attention", icon="👀"),
+    st.Page("pages/layer_norm.py", title="Layer norm", icon="📏"),
+    st.Page("pages/anatomy.py", title="Anatomy", icon="🦴"),
     st.Page("pages/worked_examples.py", title="Worked examples", icon="✏️"),
 ]
 

@@ -179,6 +179,11 @@ def factorization(config: PretrainedConfig) -> Factorization:
     return Factorization(config.vocab_size, config.embedding_size, config.hidden_size)
 
 
+def factorization_of(count: ParameterCount) -> Factorization:
+    """V, E and H of a counted model."""
+    return Factorization(count.vocab, count.embedding, count.hidden)
+
+
 @dataclass(frozen=True, eq=False)
 class Projection:
     """One token's E-wide embedding lifted to H by the E→H linear map, next to the model's own result."""
@@ -267,6 +272,20 @@ def example_pair(folder: Path = BUNDLED_MODEL_DIR) -> tuple[str, str, str]:
         return pair["first"], pair["second"], pair.get("source", "held out from the bundled model's corpus")
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         return MOBY_DICK_PAIR
+
+
+def objective_examples(first: str, second: str) -> dict[str, list[str]]:
+    """NSP (BERT) and SOP (ALBERT) positives and negatives built from one pair, as table columns."""
+    return {
+        "task": ["NSP (BERT)", "NSP (BERT)", "SOP (ALBERT)", "SOP (ALBERT)"],
+        "label": ["is next", "not next", "in order", "swapped"],
+        "segment A": [first, first, first, second],
+        "segment B": [second, UNRELATED_SENTENCE, second, first],
+        "what gives the answer away": [
+            "", "B is from another document: the topic alone tells",
+            "", "same two segments, same topic: only the order (coherence) tells",
+        ],
+    }
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,13 @@ class WorkedLayerNorm:
         """Largest |ours - model's| over the dimensions."""
         return float(np.abs(self.y - self.model_output).max())
 
+    def head(self, n: int = 8) -> dict[str, list[float]]:
+        """The first n dimensions of every step, as table columns."""
+        steps = {"x": self.x, "x̂": self.x_hat, "γ": self.gamma, "β": self.beta, "γ·x̂ + β": self.y,
+                 "model output": self.model_output}
+        return {"dim": list(range(min(n, self.x.shape[0])))} | {name: [float(v) for v in values[:n]]
+                                                                for name, values in steps.items()}
+
     def to_csv(self) -> str:
         """Every dimension of the example as CSV (dim, x, x̂, γ, β, γ·x̂+β, model output)."""
         rows = ["dim,x,x_hat,gamma,beta,gamma_x_hat_plus_beta,model_output"]

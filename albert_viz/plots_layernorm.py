@@ -1,0 +1,130 @@
+"""Plotly figures for the layer-norm page: numpy in, go.Figure out. No model code, no streamlit."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from albert_viz.layernorm import LayerNormParams, LayerNormStats, OutlierDimensions, WorkedLayerNorm
+
+QUANTITIES = {
+    "input_mean": "input mean",
+    "input_std": "input standard deviation",
+    "output_mean": "output mean",
+    "output_std": "output standard deviation",
+}
+
+
+def _token_names(tokens: Sequence[str]) -> list[str]:
+    """'3 love': position first, so repeated tokens stay distinct."""
+    return [f"{i} {token}" for i, token in enumerate(tokens)]
+
+
+def stats_lines(stats: LayerNormStats, tokens: Sequence[str], indices: Sequence[int], title: str) -> go.Figure:
+    """Input/output mean and std across the chosen applications, one line per token (legend toggles a token)."""
+    labels = np.array(stats.labels(), dtype=object)[list(indices)]
+    figure = make_subplots(rows=2, cols=2, subplot_titles=list(QUANTITIES.values()), shared_xaxes=True,
+                           vertical_spacing=0.12, horizontal_spacing=0.08)
+    for q, key in enumerate(QUANTITIES):
+        values = getattr(stats, key)[list(indices)]  # [application, token]
+        for t, name in enumerate(_token_names(tokens)):
+            figure.add_trace(go.Scatter(
+                x=list(labels), y=values[:, t], mode="lines+markers", name=name, legendgroup=name,
+                showlegend=q == 0, hovertemplate=f"{name}<br>%{{x}}: %{{y:.4g}}<extra></extra>",
+            ), row=q // 2 + 1, col=q % 2 + 1)
+    figure.update_xaxes(tickangle=-45)
+    figure.update_layout(title=title, height=620, margin=dict(l=10, r=10, t=80, b=10), legend_title="token")
+    return figure
+
+
+def stats_heatmap(values: np.ndarray, labels: Sequence[str], tokens: Sequence[str], title: str) -> go.Figure:
+    """Token × application heatmap of one statistic: values is [application, token]."""
+    figure = go.Figure(go.Heatmap(
+        z=values.T, x=list(labels), y=list(range(len(tokens))), colorscale="Viridis",
+        hovertemplate="%{x}<br>token %{y}: %{z:.4g}<extra></extra>",
+    ))
+    figure.update_yaxes(title="token", autorange="reversed", tickmode="array",
+                        tickvals=list(range(len(tokens))), ticktext=list(tokens))
+    figure.update_xaxes(tickangle=-45)
+    figure.update_layout(title=title, height=max(320, 24 * len(tokens) + 220), margin=dict(l=10, r=10, t=60, b=10))
+    return figure
+
+
+def residual_norm_lines(norms: np.ndarray, tokens: Sequence[str]) -> go.Figure:
+    """‖h‖ of every token at every depth: norms is [layer + 1, token]; depth 0 is the projected embedding."""
+    figure = go.Figure()
+    for t, name in enumerate(_token_names(tokens)):
+        figure.add_trace(go.Scatter(x=list(range(norms.shape[0])), y=norms[:, t], mode="lines+markers", name=name,
+                                    hovertemplate=f"{name}<br>after layer %{{x}}: ‖h‖ = %{{y:.4g}}<extra></extra>"))
+    figure.update_xaxes(title="depth (0 = embeddings lifted to H, l = after layer l−1)", dtick=1)
+    figure.update_yaxes(title="‖h‖ (L2 norm)")
+    figure.update_layout(title="Residual stream norm per token", height=420, margin=dict(l=10, r=10, t=60, b=10))
+    return figure
+
+
+def gamma_beta_histograms(params: LayerNormParams) -> go.Figure:
+    """Distributions of γ and β of one LayerNorm module."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=["γ (scale)", "β (shift)"])
+    figure.add_trace(go.Histogram(x=params.gamma, nbinsx=60, name="γ", marker_color="#1f77b4"), row=1, col=1)
+    figure.add_trace(go.Histogram(x=params.beta, nbinsx=60, name="β", marker_color="#ff7f0e"), row=1, col=2)
+    figure.update_yaxes(title="dimensions", col=1)
+    figure.update_layout(title=f"{params.module}: {params.gamma.shape[0]} dimensions", showlegend=False,
+                         height=340, margin=dict(l=10, r=10, t=70, b=10))
+    return figure
+
+
+def top_gamma_bars(params: LayerNormParams, k: int = 12) -> go.Figure:
+    """The k dimensions with the largest |γ|, with their β."""
+    dims = params.top_gamma(k)
+    names = [f"dim {d}" for d in dims]
+    figure = go.Figure([go.Bar(x=names, y=params.gamma[dims], name="γ"), go.Bar(x=names, y=params.beta[dims], name="β")])
+    figure.update_layout(title=f"Largest |γ| in {params.module}", barmode="group", height=340,
+                         margin=dict(l=10, r=10, t=60, b=10))
+    return figure
+
+
+def outlier_profile(inputs: np.ndarray, outputs: np.ndarray, dims: Sequence[int], title: str) -> go.Figure:
+    """Mean |activation| over tokens in every dimension, before and after one LayerNorm; outliers marked."""
+    before, after = np.abs(inputs).mean(axis=0), np.abs(outputs).mean(axis=0)  # [dim] each
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                           subplot_titles=["before LayerNorm: mean |input|", "after LayerNorm: mean |output|"])
+    for row, values in ((1, before), (2, after)):
+        figure.add_trace(go.Bar(y=values, marker_color="#9ecae1", showlegend=False,
+                                hovertemplate="dim %{x}: %{y:.4g}<extra></extra>"), row=row, col=1)
+        figure.add_trace(go.Scatter(x=list(dims), y=values[list(dims)], mode="markers+text", marker_color="#d62728",
+                                    text=[str(d) for d in dims], textposition="top center", showlegend=False,
+                                    hovertemplate="outlier dim %{x}: %{y:.4g}<extra></extra>"), row=row, col=1)
+    figure.update_xaxes(title="hidden dimension", row=2, col=1)
+    figure.update_layout(title=title, height=520, margin=dict(l=10, r=10, t=70, b=10))
+    return figure
+
+
+def outlier_ratio_heatmap(outliers: OutlierDimensions) -> go.Figure:
+    """For each outlier dimension and application, how many times a typical dimension's size it is (input)."""
+    ratio = outliers.input_ratio().T  # [k, application]
+    figure = go.Figure(go.Heatmap(
+        z=ratio, x=list(outliers.labels), y=[f"dim {d}" for d in outliers.dims], colorscale="Reds",
+        text=np.round(ratio, 1), texttemplate="%{text}×", hovertemplate="%{y} at %{x}: %{z:.1f}× typical<extra></extra>",
+        colorbar=dict(title="× median<br>dim"),
+    ))
+    figure.update_xaxes(tickangle=-45)
+    figure.update_layout(title="Outlier dimensions: mean |input| ÷ the median dimension's",
+                         height=200 + 30 * len(outliers.dims), margin=dict(l=10, r=10, t=60, b=10))
+    return figure
+
+
+def worked_vectors(worked: WorkedLayerNorm) -> go.Figure:
+    """x, x̂ and γ·x̂+β over every dimension, with the model's output on top of ours."""
+    dims = list(range(worked.x.shape[0]))
+    figure = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07,
+                           subplot_titles=["input x", "x̂ = (x − μ) / √(σ² + ε)", "γ·x̂ + β (ours) and the model's output"])
+    figure.add_trace(go.Scatter(x=dims, y=worked.x, mode="lines", name="x"), row=1, col=1)
+    figure.add_trace(go.Scatter(x=dims, y=worked.x_hat, mode="lines", name="x̂"), row=2, col=1)
+    figure.add_trace(go.Scatter(x=dims, y=worked.y, mode="lines", name="γ·x̂ + β"), row=3, col=1)
+    figure.add_trace(go.Scatter(x=dims, y=worked.model_output, mode="markers", marker=dict(size=3), name="model"),
+                     row=3, col=1)
+    figure.update_xaxes(title="dimension", row=3, col=1)
+    figure.update_layout(title=f"'{worked.token}' at {worked.label}", height=600, margin=dict(l=10, r=10, t=70, b=10))
+    return figure

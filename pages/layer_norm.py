@@ -1,0 +1,94 @@
+"""Layer norm: statistics at every LayerNorm application, shared γ/β, outlier dimensions, one LayerNorm by hand."""
+import streamlit as st
+
+from albert_viz import layernorm, plots_layernorm
+from albert_viz.ui import model_facts, widgets
+
+st.title("Layer norm")
+st.caption("LayerNorm rescales every token's vector on its own: y = γ · (x − μ) / √(σ² + ε) + β, with μ and σ² "
+           "the mean and variance over that token's dimensions and γ, β learned per dimension. ALBERT runs one at "
+           "the embeddings (size E) and two in every layer (after attention, after the feed-forward block).")
+
+text, text_pair = widgets.sentence_inputs(with_pair=True)
+capture = widgets.capture_or_stop(text, text_pair)
+params = model_facts.get_layernorm_params(widgets.current_spec())
+stats = layernorm.layer_norm_stats(capture)
+labels = stats.labels()
+
+across_depth, heatmaps, residual, shared, outliers, worked_tab = st.tabs(
+    ["Across depth", "Token × depth", "Residual stream", "Shared γ and β", "Outlier dimensions", "Worked LayerNorm"])
+
+with across_depth:
+    sites = st.multiselect("LayerNorms to show", ["embeddings", "attention", "full_layer"],
+                           default=["attention", "full_layer"], key="ln_sites",
+                           format_func={"embeddings": "embeddings (size E)", "attention": "after attention",
+                                        "full_layer": "after feed-forward (full layer)"}.get)
+    chosen = [i for i, site in enumerate(stats.sites) if site in sites]
+    if chosen:
+        st.plotly_chart(plots_layernorm.stats_lines(stats, capture.tokens, chosen,
+                                                    "Mean and spread of each token, going in and coming out"),
+                        key="ln_lines")
+        st.caption("Inputs drift with depth; outputs stay where γ and β put them, whatever came in: "
+                   "that is LayerNorm keeping the numbers in range. Click a token in the legend to hide it.")
+    else:
+        st.info("Choose at least one kind of LayerNorm.")
+
+with heatmaps:
+    quantity = st.radio("Statistic", list(plots_layernorm.QUANTITIES), horizontal=True, key="ln_quantity",
+                        format_func=plots_layernorm.QUANTITIES.get)
+    st.plotly_chart(plots_layernorm.stats_heatmap(getattr(stats, quantity), labels, capture.tokens,
+                                                  plots_layernorm.QUANTITIES[quantity]), key="ln_heatmap")
+
+with residual:
+    st.plotly_chart(plots_layernorm.residual_norm_lines(layernorm.residual_norms(capture), capture.tokens),
+                    key="ln_residual")
+    st.caption("ALBERT normalises after adding each block's output to the residual stream (post-LN, as in BERT), "
+               "so what leaves every layer is a LayerNorm output: x̂ always has norm √H (up to ε), and γ and β "
+               "set the rest. Depth 0 is the embedding lifted from E to H, which no LayerNorm follows.")
+
+with shared:
+    modules = list(dict.fromkeys(stats.modules))  # distinct modules, in the order they first ran
+    module = st.selectbox("LayerNorm module", modules, index=min(1, len(modules) - 1), key="ln_module")
+    ran_at = [label for label, name in zip(labels, stats.modules) if name == module]
+    st.markdown(f"`{module}` ran **{len(ran_at)}** time(s) on this sentence, with the very same γ and β: "
+                + ", ".join(ran_at) + ".")
+    left, right = st.columns(2)
+    left.plotly_chart(plots_layernorm.gamma_beta_histograms(params[module]), key="ln_hist")
+    right.plotly_chart(plots_layernorm.top_gamma_bars(params[module]), key="ln_top_gamma")
+    runs = [i for i, name in enumerate(stats.modules) if name == module]
+    st.dataframe({"application": [labels[i] for i in runs],
+                  "mean input std (over tokens)": [float(stats.input_std[i].mean()) for i in runs],
+                  "mean output std (over tokens)": [float(stats.output_std[i].mean()) for i in runs]},
+                 hide_index=True)
+    st.caption("Same γ and β at every depth, different inputs every time: that is cross-layer sharing.")
+
+with outliers:
+    found = layernorm.outlier_dimensions(capture, k=st.slider("How many dimensions", 1, 12, 5, key="ln_k"))
+    st.plotly_chart(plots_layernorm.outlier_ratio_heatmap(found), key="ln_outlier_ratio")
+    hidden = [i for i, site in enumerate(stats.sites) if site != "embeddings"]
+    index = st.selectbox("Application", hidden, format_func=labels.__getitem__, key="ln_outlier_application")
+    application = capture.layernorms[index]
+    st.plotly_chart(plots_layernorm.outlier_profile(application.inputs, application.outputs, found.dims,
+                                                    f"Every hidden dimension at {labels[index]}"), key="ln_profile")
+
+with worked_tab:
+    left, right = st.columns(2)
+    index = left.selectbox("Application", list(range(len(labels))), format_func=labels.__getitem__,
+                           index=min(1, len(labels) - 1), key="ln_worked_application")
+    position = right.selectbox("Token", list(range(capture.num_tokens)), index=min(1, capture.num_tokens - 1),
+                               format_func=lambda i: f"{i}: {capture.tokens[i]}", key="ln_worked_token")
+    worked = layernorm.worked_layer_norm(capture, params, index, position)
+    metrics = st.columns(4)
+    metrics[0].metric("μ (mean of x)", f"{worked.mean:.6g}")
+    metrics[1].metric("σ² (variance of x)", f"{worked.variance:.6g}")
+    metrics[2].metric("√(σ² + ε)", f"{(worked.variance + worked.eps) ** 0.5:.6g}", help=f"ε = {worked.eps:g}")
+    metrics[3].metric("largest |ours − model|", f"{worked.max_abs_diff:.2e}")
+    if worked.max_abs_diff < 1e-5:
+        st.success(f"Our γ·x̂ + β equals the model's LayerNorm output in all {worked.x.shape[0]} dimensions "
+                   "to better than 1e-5.")
+    else:
+        st.error(f"Our result differs from the model's by {worked.max_abs_diff:.2e}; expected below 1e-5.")
+    st.dataframe(worked.head(8), hide_index=True)
+    st.download_button("Download every dimension (CSV)", worked.to_csv(), mime="text/csv", key="ln_csv",
+                       file_name=f"layernorm_{labels[index].replace(' ', '_').replace('·', '')}_token{position}.csv")
+    st.plotly_chart(plots_layernorm.worked_vectors(worked), key="ln_worked")

@@ -1,0 +1,76 @@
+"""The layer-norm and anatomy pages in Streamlit's AppTest: they render, and show numbers that match the model."""
+import numpy as np
+
+from albert_viz.capture import capture
+from albert_viz.layernorm import layer_norm_stats
+from albert_viz.models import load_model
+
+LAYER_NORM, ANATOMY = "pages/layer_norm.py", "pages/anatomy.py"
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_layer_norm_page_renders_for_the_default_model(open_page):
+    at = open_page(LAYER_NORM)
+    assert not at.exception
+    assert len(at.get("plotly_chart")) >= 6
+
+
+def test_worked_layer_norm_matches_the_model_on_the_page(open_page, grouped_spec):
+    at = open_page(LAYER_NORM, grouped_spec)
+    at.selectbox(key="ln_worked_application").set_value(9)
+    at.selectbox(key="ln_worked_token").set_value(2)
+    at.run()
+    assert not at.exception
+    assert any("to better than 1e-5" in message.value for message in at.success)
+    assert float(metric(at, "largest |ours − model|")) < 1e-5
+
+
+def test_statistics_chart_shows_the_captured_input_means(open_page, plotly_chart, grouped_spec):
+    at = open_page(LAYER_NORM, grouped_spec)
+    stats = layer_norm_stats(capture(load_model(grouped_spec), "I love programming"))
+    chosen = [i for i, site in enumerate(stats.sites) if site != "embeddings"]
+    np.testing.assert_allclose(plotly_chart(at, 0)["data"][0]["y"], stats.input_mean[chosen, 0], atol=1e-5)
+
+
+def test_shared_module_is_shown_running_at_several_depths(open_page, grouped_spec):
+    # 4 layers in 2 groups of 2 inner layers: each attention LayerNorm module runs twice.
+    at = open_page(LAYER_NORM, grouped_spec)
+    assert any("ran **2** time(s)" in markdown.value for markdown in at.markdown)
+
+
+def test_layer_norm_page_says_so_when_the_sentence_is_empty(open_page, tiny_spec):
+    at = open_page(LAYER_NORM, tiny_spec)
+    at.text_input(key="_widget_sentence").input("").run()
+    assert not at.exception
+    assert any("empty" in info.value for info in at.info)
+
+
+def test_anatomy_page_renders_for_the_default_model_with_albert_base_exact(open_page):
+    at = open_page(ANATOMY)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert int(table.loc[table["model"] == "ALBERT base", "total"].iloc[0]) == 11_683_584
+
+
+def test_anatomy_shows_four_weight_sets_serving_eight_depths_for_two_groups(open_page, grouped_spec):
+    at = open_page(ANATOMY, grouped_spec)
+    assert not at.exception
+    assert metric(at, "Layer applications") == "8" and metric(at, "Distinct weight tensors") == "4"
+
+
+def test_anatomy_asks_the_sop_head_about_both_orders(open_page, plotly_chart, tiny_spec):
+    at = open_page(ANATOMY, tiny_spec)
+    sop = next(chart for chart in (plotly_chart(at, i) for i in range(len(at.get("plotly_chart"))))
+               if chart["layout"]["title"]["text"] == "Sentence-order prediction")
+    assert all(0.0 <= p <= 1.0 for p in sop["data"][0]["y"]) and len(sop["data"][0]["y"]) == 2
+
+
+def test_anatomy_keeps_its_other_tabs_when_the_sentence_is_empty(open_page, tiny_spec):
+    at = open_page(ANATOMY, tiny_spec)
+    at.text_input(key="_widget_sentence").input("").run()
+    assert not at.exception
+    assert any("empty" in info.value for info in at.info)
+    assert any("cross-attention" in str(frame.value.iloc[0, 0]) for frame in at.dataframe)
