@@ -14,6 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "datasets"
+SAMPLES = {  # what the page offers without an upload
+    "Movie reviews: 2,000 Rotten Tomatoes snippets, positive / negative": "movie_reviews.csv",
+    "Classroom: 36 short sentences, animals / food / weather": "classroom.csv",
+}
 MAX_BYTES = 5 * 1024 * 1024  # keep in step with server.maxUploadSize in .streamlit/config.toml
 MAX_ROWS = 5_000
 MAX_CLASSES = 20

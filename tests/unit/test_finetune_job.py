@@ -1,0 +1,170 @@
+"""A fine-tuning job on a tiny random ALBERT: it reports progress, cancels, leaves the shared model alone, exports."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from albert_viz.__main__ import main as cli_main
+from albert_viz.finetune import job as job_module
+from albert_viz.finetune.data import load_csv
+from albert_viz.finetune.export import unzip_model, zip_model
+from albert_viz.finetune.job import (
+    CANCELLED, DONE, FAILED, FinetuneConfig, FinetuneJob, JobError, JobQueue, Progress, QUEUED,
+)
+from albert_viz.finetune.predict import attention_change, classify
+from albert_viz.capture import capture
+from albert_viz.models import ModelSpec, load_model
+
+WORDS = {"pos": "good great best loved funny", "neg": "bad worst boring hated never"}
+QUICK = FinetuneConfig(epochs=1, batch_size=4, max_length=16, max_steps=3, evaluations=2)
+
+
+def labelled_csv(rows_per_class: int = 12) -> bytes:
+    lines = ["text,label"]
+    for label, words in WORDS.items():
+        vocabulary = words.split()
+        lines += [f"{vocabulary[i % 5]} movie {vocabulary[(i + 2) % 5]},{label}" for i in range(rows_per_class)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return load_csv(labelled_csv())
+
+
+@pytest.fixture(scope="module")
+def finished(tiny_model, dataset):
+    """One short job shared by the tests that only read its result."""
+    job = FinetuneJob(tiny_model, dataset, QUICK)
+    job.run()
+    return job
+
+
+def test_job_reports_progress_and_results(finished):
+    snapshot = finished.snapshot()
+    assert snapshot.state == DONE, snapshot.error
+    assert snapshot.step == snapshot.total_steps == 3
+    assert snapshot.losses and all(np.isfinite(loss) for _, loss in snapshot.losses)
+    assert snapshot.evaluations, "validation accuracy is measured while training"
+    report = finished.result.report
+    assert report.label_names == ("neg", "pos")
+    assert report.confusion.sum() == report.size == len(finished.result.validation_texts)
+    assert 0.0 <= report.accuracy <= 1.0
+
+
+def test_validation_split_is_stratified(tiny_model, dataset):
+    train, validation = job_module.split_indices(dataset, 0.25, seed=1)
+    labels = np.asarray(dataset.label_ids)
+    assert len(validation) == 6 and sorted(np.bincount(labels[validation])) == [3, 3]
+    assert not set(train) & set(validation)
+
+
+def test_shared_base_model_weights_are_unchanged(tiny_model, finished):
+    before = {name: tensor.clone() for name, tensor in tiny_model.model.state_dict().items()}
+    job = FinetuneJob(tiny_model, finished.dataset, FinetuneConfig(epochs=1, batch_size=4, max_length=16,
+                                                                   max_steps=2, learning_rate=0.1))
+    job.run()
+    assert job.snapshot().state == DONE
+    after = tiny_model.model.state_dict()
+    assert all(torch.equal(before[name], after[name]) for name in before)
+    assert not tiny_model.model.training
+
+
+def test_cancel_stops_training_quickly(tiny_model, dataset):
+    job = FinetuneJob(tiny_model, dataset, FinetuneConfig(epochs=20, batch_size=2, max_length=16, evaluations=1))
+    job.start()
+    deadline = time.monotonic() + 30
+    while job.snapshot().step < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job.cancel()
+    cancelled_at = time.monotonic()
+    snapshot = job.wait(timeout=10)
+    assert snapshot.state == CANCELLED
+    assert time.monotonic() - cancelled_at < 5
+    assert snapshot.step < snapshot.total_steps and job.result is None
+
+
+def test_queue_lets_one_job_train_at_a_time_and_shows_the_position():
+    queue, cancelled = JobQueue(slots=1, max_waiting=5), threading.Event()
+    first_in, release = threading.Event(), threading.Event()
+    second = Progress()
+
+    def hold_slot():
+        with queue.slot("first", cancelled, Progress()):
+            first_in.set()
+            release.wait(5)
+
+    threading.Thread(target=hold_slot).start()
+    first_in.wait(5)
+    waiter = threading.Thread(target=lambda: queue.slot("second", cancelled, second).__enter__())
+    waiter.start()
+    time.sleep(0.5)
+    assert second.snapshot().queue_position == 1 and second.snapshot().state == QUEUED
+    release.set()
+    waiter.join(5)
+    assert second.snapshot().queue_position == 0
+
+
+def test_bad_settings_are_refused_before_anything_runs(tiny_model, dataset):
+    with pytest.raises(JobError, match="maximum length"):
+        FinetuneJob(tiny_model, dataset, FinetuneConfig(max_length=100_000))
+    with pytest.raises(JobError, match="Epochs"):
+        FinetuneJob(tiny_model, dataset, FinetuneConfig(epochs=0))
+
+
+def test_zip_reloads_with_identical_predictions(finished, tmp_path):
+    folder = unzip_model(zip_model(finished.result.model_dir), tmp_path)
+    texts = ["good movie", "boring movie never"]
+    predictions = []
+    for source in (finished.result.model_dir, folder):
+        model = AutoModelForSequenceClassification.from_pretrained(source).eval()
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        with torch.no_grad():
+            predictions.append(model(**tokenizer(texts, return_tensors="pt", padding=True)).logits)
+    assert torch.equal(predictions[0], predictions[1])
+    assert model.config.id2label == {0: "neg", 1: "pos"}
+
+
+def test_finetuned_folder_is_a_model_source_for_the_app(finished, tiny_model):
+    tuned = load_model(ModelSpec(source="local", location=str(finished.result.model_dir), device="cpu"))
+    assert type(tuned.model).__name__ == "AlbertForSequenceClassification"
+    prediction = classify(tuned, "good movie")
+    assert prediction.label in ("neg", "pos") and sum(prediction.probabilities.values()) == pytest.approx(1.0)
+    change = attention_change(capture(tiny_model, "good movie"), capture(tuned, "good movie"))
+    assert change.change.shape == (3, 4) and np.all(change.change >= 0)
+    assert len(change.top_heads(3)) == 3
+
+
+def test_cli_single_process_trains_and_saves(tiny_model, tmp_path, capsys):
+    csv_path = tmp_path / "reviews.csv"
+    csv_path.write_bytes(labelled_csv())
+    out = tmp_path / "out"
+    code = cli_main(["finetune", "--model", tiny_model.spec.location, "--csv", str(csv_path), "--text-col", "text",
+                     "--label-col", "label", "--out", str(out), "--max-steps", "2", "--batch-size", "4",
+                     "--max-length", "16", "--device", "cpu"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "accuracy=" in printed and (out / "config.json").exists() and (out / "tokenizer.json").exists()
+    assert AutoModelForSequenceClassification.from_pretrained(out).config.num_labels == 2
+
+
+def test_cli_reports_a_bad_csv_without_a_traceback(tmp_path, capsys):
+    csv_path = tmp_path / "bad.csv"
+    csv_path.write_bytes(b"text,label\na,pos\nb,pos\n")
+    code = cli_main(["finetune", "--model", "random", "--csv", str(csv_path), "--out", str(tmp_path / "o")])
+    assert code == 2 and "at least two different labels" in capsys.readouterr().err
+
+
+def test_training_error_ends_as_failed_with_a_message(tiny_model, dataset, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(job_module.Trainer, "train", explode)
+    job = FinetuneJob(tiny_model, dataset, QUICK)
+    job.run()
+    assert job.snapshot().state == FAILED and "out of memory" in job.snapshot().error
