@@ -11,6 +11,7 @@ PAGES = [
     st.Page("pages/layer_norm.py", title="Layer norm", icon="📏"),
     st.Page("pages/anatomy.py", title="Anatomy", icon="🦴"),
     st.Page("pages/worked_examples.py", title="Worked examples", icon="✏️"),
+    st.Page("pages/finetune.py", title="Fine-tuning", icon="🎓"),
 ]
 
 navigation = st.navigation(PAGES)

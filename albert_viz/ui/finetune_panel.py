@@ -1,0 +1,303 @@
+"""Streamlit parts of the fine-tuning page: data choice, settings, the live job, the results.
+
+The job itself runs in a background thread (albert_viz.finetune.job) and never calls st.*;
+everything here reads its snapshot and draws it.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from albert_viz import plots
+from albert_viz.capture import Capture, CaptureError, capture
+from albert_viz.finetune import charts
+from albert_viz.finetune.data import (
+    SAMPLES, SAMPLES_DIR, CsvError, LabelledDataset, RawTable, build_dataset, guess_columns, read_table,
+)
+from albert_viz.finetune.export import ZIP_FOLDER, zip_model
+from albert_viz.finetune.job import (
+    CANCELLED, DONE, FAILED, MAX_LENGTH_LIMIT, FinetuneConfig, FinetuneJob, JobError, token_lengths,
+)
+from albert_viz.finetune.predict import attention_change, classify
+from albert_viz.models import LoadedModel, ModelLoadError, ModelSpec, load_model
+from albert_viz.ui import state, widgets
+from albert_viz.ui.resources import get_capture
+
+JOB = "finetune_job"  # the session's FinetuneJob (latest one)
+TUNED = "finetune_tuned"  # (job id, LoadedModel) of the finished job's model, loaded once
+SHOWN = "finetune_shown"  # id of the job whose finish already triggered a full rerun
+UPLOAD = "Upload a CSV"
+DEFAULTS = FinetuneConfig()
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """The validated dataset and a digest of the bytes it came from (a cache key)."""
+
+    dataset: LabelledDataset
+    digest: str
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _read(data: bytes) -> RawTable:
+    return read_table(data)
+
+
+@st.cache_data(show_spinner="Counting tokens…", max_entries=16)
+def _lengths(spec: ModelSpec, digest: str, text_column: str, _dataset: LabelledDataset) -> np.ndarray:
+    from albert_viz.ui.resources import get_model
+
+    return token_lengths(get_model(spec), _dataset.texts)
+
+
+def choose_data() -> DataChoice | None:
+    """Upload or sample -> columns -> validated dataset; a clear message (and None) for any problem."""
+    source = st.radio("Data", [UPLOAD, *SAMPLES], key="ft_source", horizontal=True)
+    if source == UPLOAD:
+        upload = st.file_uploader("CSV file with a text column and a label column", key="ft_upload",
+                                  help="A header row, then one example per row, e.g. `text,label`.")
+        if upload is None:
+            st.info("Upload a CSV, or pick one of the samples above.")
+            return None
+        data = upload.getvalue()
+    else:
+        data = (SAMPLES_DIR / SAMPLES[source]).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    try:
+        table = _read(data)
+        text_column, label_column = _column_pickers(table, digest)
+        dataset = build_dataset(table, text_column, label_column)
+    except CsvError as error:
+        st.error(f"This CSV cannot be used: {error}")
+        return None
+    for note in dataset.notes:
+        st.info(note)
+    return DataChoice(dataset, digest)
+
+
+def _column_pickers(table: RawTable, digest: str) -> tuple[str, str]:
+    text_guess, label_guess = guess_columns(table)
+    columns = list(table.columns)
+    left, right = st.columns(2)
+    # the keys carry the file's digest so a new file starts from its own guesses
+    text = left.selectbox("Text column", columns, index=columns.index(text_guess), key=f"ft_text_{digest}")
+    label = right.selectbox("Label column", columns, index=columns.index(label_guess), key=f"ft_label_{digest}")
+    return text, label
+
+
+def describe_data(choice: DataChoice, loaded: LoadedModel, max_length: int) -> None:
+    """Preview, class balance, token lengths."""
+    dataset = choice.dataset
+    st.caption(f"{len(dataset):,} rows, {len(dataset.label_names)} labels. Texts are shown as plain text.")
+    preview, balance, lengths = st.columns([2, 1, 1])
+    preview.dataframe(dataset.frame().head(200), hide_index=True, height=300, key="ft_preview")
+    balance.plotly_chart(charts.class_balance(dataset.class_counts), key="ft_balance")
+    counts = _lengths(loaded.spec, choice.digest, dataset.text_column, dataset)
+    lengths.plotly_chart(charts.length_histogram(counts, max_length), key="ft_lengths")
+
+
+def settings(loaded: LoadedModel) -> FinetuneConfig:
+    """The knobs a student may turn; defaults suit the bundled model on a 2-core CPU."""
+    limit = min(MAX_LENGTH_LIMIT, loaded.max_tokens)
+    columns = st.columns(4)
+    epochs = columns[0].number_input("Epochs", 0.5, 20.0, DEFAULTS.epochs, 0.5, key="ft_epochs")
+    rate = columns[1].select_slider("Learning rate", [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3],
+                                    DEFAULTS.learning_rate, format_func="{:.0e}".format, key="ft_lr")
+    batch = columns[2].select_slider("Batch size", [4, 8, 16, 32, 64], DEFAULTS.batch_size, key="ft_batch")
+    length = columns[3].number_input("Max length (tokens)", 8, limit, min(DEFAULTS.max_length, limit), 8,
+                                     key="ft_max_length")
+    with st.expander("More settings"):
+        more = st.columns(3)
+        fraction = more[0].slider("Validation fraction", 0.05, 0.5, DEFAULTS.validation_fraction, 0.05,
+                                  key="ft_val_fraction", help="Held out (stratified by label) to measure accuracy.")
+        seed = more[1].number_input("Seed", 0, 2**31 - 1, DEFAULTS.seed, key="ft_seed")
+        steps = more[2].number_input("Stop after steps (0 = all epochs)", 0, 100_000, 0, key="ft_max_steps")
+    return FinetuneConfig(epochs=float(epochs), learning_rate=float(rate), batch_size=int(batch),
+                          max_length=int(length), validation_fraction=float(fraction), seed=int(seed),
+                          max_steps=int(steps), device=loaded.spec.device)
+
+
+def start_button(loaded: LoadedModel, choice: DataChoice, config: FinetuneConfig) -> None:
+    """Start a job unless this session already has one running."""
+    job: FinetuneJob | None = st.session_state.get(JOB)
+    busy = job is not None and not job.snapshot().finished
+    if not st.button("Start fine-tuning", type="primary", disabled=busy, key="ft_start"):
+        return
+    try:
+        st.session_state[JOB] = FinetuneJob(loaded, choice.dataset, config).start()
+    except JobError as error:
+        st.error(str(error))
+
+
+def progress() -> None:
+    """The job's live progress: redrawn every second while it runs, once when it has finished."""
+    job: FinetuneJob | None = st.session_state.get(JOB)
+    if job is None:
+        return
+    (_live_progress if not job.snapshot().finished else _draw_progress)()
+
+
+def _draw_progress() -> None:
+    job: FinetuneJob = st.session_state[JOB]
+    snapshot = job.snapshot()
+    if snapshot.queue_position:
+        st.info(f"Waiting for the machine: you are number {snapshot.queue_position} in line. "
+                "Training starts by itself when the jobs ahead finish.")
+    eta = f" · about {snapshot.eta_s:.0f} s left" if snapshot.eta_s and not snapshot.finished else ""
+    st.progress(snapshot.fraction, text=f"{snapshot.message}: step {snapshot.step} of {snapshot.total_steps or '…'}"
+                                        f" · {snapshot.elapsed_s:.0f} s{eta}")
+    if snapshot.losses or snapshot.evaluations:
+        st.plotly_chart(charts.training_curves(snapshot), key="ft_curves")
+    if not snapshot.finished:
+        st.button("Cancel training", on_click=job.cancel, key="ft_cancel")
+    elif snapshot.state == FAILED:
+        st.error(snapshot.error or "Training failed.")
+    elif snapshot.state == CANCELLED:
+        st.warning("Training was cancelled. Change the settings and start again when you like.")
+    if snapshot.finished and st.session_state.get(SHOWN) != job.id:
+        st.session_state[SHOWN] = job.id
+        st.rerun(scope="app")  # draw the results outside this fragment
+
+
+_live_progress = st.fragment(_draw_progress, run_every=1.0)
+
+
+def _tuned_model(job: FinetuneJob) -> LoadedModel | None:
+    """The finished job's model, loaded once per session from its save_pretrained folder (eager attention)."""
+    held = st.session_state.get(TUNED)
+    if held and held[0] == job.id:
+        return held[1]
+    try:
+        tuned = load_model(ModelSpec("local", str(job.result.model_dir), job.base.spec.device))
+    except ModelLoadError as error:
+        st.error(f"The fine-tuned model could not be loaded back: {error}")
+        return None
+    st.session_state[TUNED] = (job.id, tuned)
+    return tuned
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _tuned_capture(job_id: str, text: str, _tuned: LoadedModel) -> Capture:
+    return capture(_tuned, text)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _zip(job_id: str, _model_dir: str) -> bytes:
+    return zip_model(_model_dir)
+
+
+def results() -> None:
+    """Everything after a finished job: scores, mistakes, try-it, before/after, download."""
+    job: FinetuneJob | None = st.session_state.get(JOB)
+    if job is None or job.result is None or job.snapshot().state != DONE:
+        return
+    tuned = _tuned_model(job)
+    if tuned is None:
+        return
+    st.header("Results")
+    _scores(job)
+    _mistakes(job, tuned)
+    _try_it(tuned)
+    _before_after(job, tuned)
+    _download(job)
+
+
+def _scores(job: FinetuneJob) -> None:
+    result, report = job.result, job.result.report
+    columns = st.columns(4)
+    columns[0].metric("Accuracy", f"{report.accuracy:.1%}")
+    columns[1].metric("Macro-F1", f"{report.macro_f1:.3f}")
+    columns[2].metric("Rows (train / validation)", f"{result.train_size} / {report.size}")
+    columns[3].metric("Training time", f"{result.seconds:.0f} s", help=f"{result.steps} steps, "
+                      f"{result.samples_per_second:.1f} samples/s")
+    left, right = st.columns(2)
+    left.plotly_chart(charts.confusion_matrix(report), key="ft_confusion")
+    per_class = pd.DataFrame([vars(score) for score in report.per_class])
+    right.dataframe(per_class, hide_index=True, key="ft_per_class",
+                    column_config={"name": "label", "support": "validation rows"})
+
+
+def _mistakes(job: FinetuneJob, tuned: LoadedModel) -> None:
+    st.subheader("What it still gets wrong")
+    wrong = job.result.report.misclassified
+    if not wrong:
+        st.success("Every validation row is classified correctly.")
+        return
+    table = pd.DataFrame([{"text": row.text, "true label": row.true_label, "predicted": row.predicted_label,
+                           "confidence": row.confidence} for row in wrong])
+    st.caption("The most confident mistakes first. Select a row to see its attention in the fine-tuned model.")
+    event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key="ft_wrong",
+                         column_config={"confidence": st.column_config.ProgressColumn(min_value=0, max_value=1)})
+    selected = event.selection.rows if event is not None else []
+    if selected:
+        _attention_of(job, tuned, wrong[selected[0]].text, key="_ft_wrong")
+
+
+def _attention_of(job: FinetuneJob, tuned: LoadedModel, text: str, key: str) -> None:
+    try:
+        result = _tuned_capture(job.id, text, tuned)
+    except CaptureError as error:
+        st.info(str(error))
+        return
+    layer, head = widgets.layer_head_selectors(result, key=key)
+    st.plotly_chart(plots.attention_heatmap(result.attentions[layer, head], result.tokens,
+                                            f"Fine-tuned model · layer {layer}, head {head}"), key=f"map{key}")
+
+
+def _try_it(tuned: LoadedModel) -> None:
+    st.subheader("Try it")
+    text = st.text_input("A sentence for the fine-tuned model", "I loved every minute of this film.",
+                         key="ft_try", max_chars=2000)
+    try:
+        prediction = classify(tuned, text)
+    except CaptureError as error:
+        st.info(str(error))
+        return
+    left, right = st.columns([1, 2])
+    left.metric("Predicted label", prediction.label)
+    right.plotly_chart(charts.probabilities(prediction.probabilities), key="ft_probabilities")
+
+
+def _before_after(job: FinetuneJob, tuned: LoadedModel) -> None:
+    st.subheader("Before and after: what changed inside")
+    text = st.text_input("Sentence to compare", st.session_state.get(state.SENTENCE, state.DEFAULT_SENTENCE),
+                         key="ft_compare_text", max_chars=2000)
+    try:
+        before = get_capture(job.base.spec, text)
+        after = _tuned_capture(job.id, text, tuned)
+        change = attention_change(before, after)
+    except (CaptureError, ModelLoadError) as error:
+        st.info(str(error))
+        return
+    layer, head = widgets.layer_head_selectors(after, key="_ft_compare")
+    columns = st.columns(3)
+    columns[0].plotly_chart(plots.attention_heatmap(before.attentions[layer, head], before.tokens,
+                                                    f"Before ({job.base.spec.label})"), key="ft_before")
+    columns[1].plotly_chart(plots.attention_heatmap(after.attentions[layer, head], after.tokens,
+                                                    "After fine-tuning"), key="ft_after")
+    columns[2].plotly_chart(charts.attention_difference(change.difference[layer, head], change.tokens,
+                                                        "After − before"), key="ft_difference")
+    st.plotly_chart(charts.head_change(change.change), key="ft_head_change")
+    top = ", ".join(f"layer {l} head {h} ({c:.3f})" for l, h, c in change.top_heads(5))
+    st.caption(f"Heads that moved most on this sentence: {top}. Fine-tuning updates the one shared layer, "
+               "so every depth can change.")
+
+
+def _download(job: FinetuneJob) -> None:
+    st.subheader("Take it with you")
+    st.download_button("Download the fine-tuned model (.zip)", _zip(job.id, str(job.result.model_dir)),
+                       file_name=f"{ZIP_FOLDER}.zip", mime="application/zip", key="ft_download")
+    st.caption(f"Unzip it and load the `{ZIP_FOLDER}` folder with "
+               "`AutoModelForSequenceClassification.from_pretrained(...)`, or choose *Local folder* "
+               "as the model source in the sidebar.")
+    st.button("Use the fine-tuned model on every page", on_click=_use_everywhere, args=(job,), key="ft_use")
+
+
+def _use_everywhere(job: FinetuneJob) -> None:
+    """Make the fine-tuned folder the session's model source (the sidebar shows it as a local folder)."""
+    st.session_state[state.MODEL_SPEC] = ModelSpec("local", str(job.result.model_dir), job.base.spec.device)
+    st.session_state["model_source"] = "local"

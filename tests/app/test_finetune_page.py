@@ -1,0 +1,53 @@
+"""The fine-tuning page in AppTest: upload a CSV, train a few steps, see the results; bad files get a clear reason."""
+from __future__ import annotations
+
+import time
+
+PAGE = "pages/finetune.py"
+CSV = ("text,label\n" + "".join(f"good great movie {i},pos\nbad boring movie {i},neg\n" for i in range(10))).encode()
+
+
+def upload(at, payload: bytes, name: str = "reviews.csv"):
+    at.get("file_uploader")[0].set_value((name, payload, "text/csv"))
+    return at.run()
+
+
+def wait_for_results(at, timeout_s: float = 90):
+    """Rerun the page (as the live fragment would) until the job has finished."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        at.run()
+        if any(metric.label == "Accuracy" for metric in at.metric) or at.error:
+            return at
+        time.sleep(0.5)
+    raise AssertionError("fine-tuning did not finish in time")
+
+
+def test_uploaded_csv_trains_and_shows_results(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at = upload(at, CSV)
+    assert not at.exception and not at.error
+    assert next(box for box in at.selectbox if box.label == "Text column").value == "text"
+    at.number_input(key="ft_max_steps").set_value(3)
+    at.number_input(key="ft_max_length").set_value(16)
+    at.button(key="ft_start").click()
+    at = wait_for_results(at.run())
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    accuracy = next(metric for metric in at.metric if metric.label == "Accuracy")
+    assert accuracy.value.endswith("%")
+    chart_titles = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert any("Confusion matrix" in spec for spec in chart_titles)
+    assert any(metric.label == "Predicted label" and metric.value in ("pos", "neg") for metric in at.metric)
+    assert at.get("download_button")
+
+
+def test_a_bad_upload_shows_its_reason_not_a_traceback(open_page, tiny_spec):
+    at = upload(open_page(PAGE, tiny_spec), b"text,label\na,pos\nb,pos\nc,pos\n")
+    assert not at.exception
+    assert any("at least two different labels" in error.value for error in at.error)
+    assert all(button.key != "ft_start" for button in at.button)
+
+
+def test_an_image_upload_is_refused(open_page, tiny_spec):
+    at = upload(open_page(PAGE, tiny_spec), b"\x89PNG\r\n\x1a\n\x00\x00", "photo.csv")
+    assert any("PNG image, not a CSV" in error.value for error in at.error)
