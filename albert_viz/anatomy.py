@@ -31,8 +31,8 @@ PAPER_MILLIONS = {
     "ALBERT base": 12, "ALBERT large": 18, "ALBERT xlarge": 60, "ALBERT xxlarge": 235,
 }
 
-# Official sizes (google-research/albert configs, as in albert/albert-*-v2 on the hub). Heads do not
-# change the parameter count (they split H; they add no weights). xlarge uses 16 heads of 128.
+# Official sizes, as in the hub's albert/albert-{base,large,xlarge,xxlarge}-v2 config.json files (xlarge:
+# 16 heads of 128). Heads do not change the parameter count: they split H and add no weights.
 _ALBERT_SIZES = {
     "ALBERT base": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072),
     "ALBERT large": dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096),
@@ -50,7 +50,8 @@ _TINY_PLANNED = dict(vocab_size=30522, embedding_size=128, hidden_size=384, num_
 
 def official_configs() -> dict[str, PretrainedConfig]:
     """Configurations of ALBERT-tiny (bundled, else as planned), ALBERT base..xxlarge and BERT base/large."""
-    configs: dict[str, PretrainedConfig] = {"ALBERT tiny (bundled)": bundled_tiny_config()}
+    tiny = "ALBERT tiny (bundled)" if (BUNDLED_MODEL_DIR / "config.json").exists() else "ALBERT tiny (as planned)"
+    configs: dict[str, PretrainedConfig] = {tiny: bundled_tiny_config()}
     for name, sizes in _ALBERT_SIZES.items():
         configs[name] = AlbertConfig(vocab_size=30000, embedding_size=128, hidden_act="gelu_new", **sizes)
     for name, sizes in _BERT_SIZES.items():
@@ -279,12 +280,12 @@ def objective_examples(first: str, second: str) -> dict[str, list[str]]:
     return {
         "task": ["NSP (BERT)", "NSP (BERT)", "SOP (ALBERT)", "SOP (ALBERT)"],
         "label": ["is next", "not next", "in order", "swapped"],
-        "segment A": [first, first, first, second],
-        "segment B": [second, UNRELATED_SENTENCE, second, first],
-        "what gives the answer away": [
-            "", "B is from another document: the topic alone tells",
+        "what gives a negative away": [
+            "", "B comes from another document: the topic alone tells",
             "", "same two segments, same topic: only the order (coherence) tells",
         ],
+        "segment A": [first, first, first, second],
+        "segment B": [second, UNRELATED_SENTENCE, second, first],
     }
 
 

@@ -21,7 +21,7 @@ def parameter_stack(counts: Sequence[ParameterCount], log: bool = False) -> go.F
                                 marker_color=colour, hovertemplate=f"{component}: %{{y:.3f}}M<extra></extra>"))
     paper = [c.paper_millions for c in counts]
     figure.add_trace(go.Scatter(x=names, y=paper, mode="markers", name="paper, Table 1", marker=dict(
-        symbol="line-ew-open", size=28, line=dict(width=3, color="black")), hovertemplate="paper: %{y}M<extra></extra>"))
+        symbol="line-ew-open", size=28, color="black", line=dict(width=3, color="black")), hovertemplate="paper: %{y}M<extra></extra>"))
     figure.update_yaxes(title="parameters (millions)", type="log" if log else "linear")
     figure.update_layout(barmode="stack", title="Parameters by component (instantiated from each configuration)",
                          height=460, margin=dict(l=10, r=10, t=60, b=10))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -22,6 +23,12 @@ def _token_names(tokens: Sequence[str]) -> list[str]:
     return [f"{i} {token}" for i, token in enumerate(tokens)]
 
 
+def _token_colour(position: int) -> str:
+    """One fixed colour per token position, so a token looks the same in every subplot."""
+    palette = plotly.colors.qualitative.Dark24
+    return palette[position % len(palette)]
+
+
 def stats_lines(stats: LayerNormStats, tokens: Sequence[str], indices: Sequence[int], title: str) -> go.Figure:
     """Input/output mean and std across the chosen applications, one line per token (legend toggles a token)."""
     labels = np.array(stats.labels(), dtype=object)[list(indices)]
@@ -32,7 +39,7 @@ def stats_lines(stats: LayerNormStats, tokens: Sequence[str], indices: Sequence[
         for t, name in enumerate(_token_names(tokens)):
             figure.add_trace(go.Scatter(
                 x=list(labels), y=values[:, t], mode="lines+markers", name=name, legendgroup=name,
-                showlegend=q == 0, hovertemplate=f"{name}<br>%{{x}}: %{{y:.4g}}<extra></extra>",
+                showlegend=q == 0, line_color=_token_colour(t), hovertemplate=f"{name}<br>%{{x}}: %{{y:.4g}}<extra></extra>",
             ), row=q // 2 + 1, col=q % 2 + 1)
     figure.update_xaxes(tickangle=-45)
     figure.update_layout(title=title, height=620, margin=dict(l=10, r=10, t=80, b=10), legend_title="token")
@@ -57,6 +64,7 @@ def residual_norm_lines(norms: np.ndarray, tokens: Sequence[str]) -> go.Figure:
     figure = go.Figure()
     for t, name in enumerate(_token_names(tokens)):
         figure.add_trace(go.Scatter(x=list(range(norms.shape[0])), y=norms[:, t], mode="lines+markers", name=name,
+                                    line_color=_token_colour(t),
                                     hovertemplate=f"{name}<br>after layer %{{x}}: ‖h‖ = %{{y:.4g}}<extra></extra>"))
     figure.update_xaxes(title="depth (0 = embeddings lifted to H, l = after layer l−1)", dtick=1)
     figure.update_yaxes(title="‖h‖ (L2 norm)")

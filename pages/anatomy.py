@@ -21,10 +21,11 @@ parameters, factorized, sharing_tab, sop, misconceptions = st.tabs(
     ["Parameters", "Factorized embeddings", "Cross-layer sharing", "SOP vs NSP", "Misconceptions"])
 
 with parameters:
-    st.dataframe([count.as_row() for count in counts], hide_index=True)
+    st.dataframe([count.as_row() for count in counts], hide_index=True, column_config={
+        name: st.column_config.NumberColumn(format="localized") for name in (*anatomy.COMPONENTS, "total")})
     st.caption("Each model is built from its configuration on PyTorch's `meta` device (shapes, no weights) and its "
-               "parameters counted. The paper's Table 1 rounds; its 235M for xxlarge is more than the released "
-               "configuration instantiates to (222.6M), and its BERT base 108M is 109.5M here with the pooler.")
+               "parameters counted, pooler included. The paper's Table 1 rounds, and for xxlarge it says 235M where "
+               "the released configuration comes to 222.6M (the hub's model cards say 223M; for xlarge 58M).")
     log_scale = st.toggle("Logarithmic scale", key="anatomy_log")
     st.plotly_chart(plots_anatomy.parameter_stack(counts, log=log_scale), key="anatomy_stack")
     left, right = st.columns(2)

@@ -74,3 +74,15 @@ def test_anatomy_keeps_its_other_tabs_when_the_sentence_is_empty(open_page, tiny
     assert not at.exception
     assert any("empty" in info.value for info in at.info)
     assert any("cross-attention" in str(frame.value.iloc[0, 0]) for frame in at.dataframe)
+
+
+def test_changing_selectors_replots_without_running_the_model_again(open_page, grouped_spec, monkeypatch):
+    import albert_viz.ui.resources as resources
+
+    at = open_page(LAYER_NORM, grouped_spec)
+    calls = []
+    monkeypatch.setattr(resources, "capture", lambda *args, **kwargs: calls.append(args))
+    at.selectbox(key="ln_worked_token").set_value(3)
+    at.radio(key="ln_quantity").set_value("output_std")
+    at.run()
+    assert not at.exception and calls == []
