@@ -86,7 +86,7 @@ def tokenize(loaded: LoadedModel, text: str, text_pair: str | None = None, max_t
     if not text:
         raise CaptureError("Type a sentence first: the text is empty.")
     limit = min(max_tokens or loaded.max_tokens, loaded.max_tokens)
-    full_length = len(loaded.tokenizer(text, text_pair)["input_ids"])
+    full_length = len(loaded.tokenizer(text, text_pair, verbose=False)["input_ids"])  # no "too long" log: we say so
     encoded = loaded.tokenizer(text, text_pair, truncation=True, max_length=limit, return_tensors="pt")
     if "token_type_ids" not in encoded:
         encoded["token_type_ids"] = _segment_ids(encoded["input_ids"], loaded.tokenizer.sep_token_id)

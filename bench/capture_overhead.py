@@ -1,0 +1,87 @@
+"""How much does the app's capture cost over a bare transformers forward pass?
+
+A base-sized ALBERT (random weights: vocab 30000, E 128, H 768, 12 layers, 12 heads) at 128
+tokens. The bare side is `model(**inputs, output_attentions=True, output_hidden_states=True)`;
+the capture side is `albert_viz.capture.capture(...)` (tokenizing, LayerNorm hooks, copying
+everything to numpy). The two run interleaved in one process so machine noise hits both alike.
+Last line: ratio=<capture median / bare median> (target <= 1.15).
+
+    .venv/bin/python bench/capture_overhead.py [--repeats 30] [--tokens 128]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+import torch
+
+from albert_viz.capture import capture, tokenize
+from albert_viz.models import ModelSpec, load_model
+from albert_viz.random_model import save_random_albert
+
+BASE_SIZE = dict(vocab_size=30000, embedding_size=128, hidden_size=768, num_hidden_layers=12,
+                 num_attention_heads=12, intermediate_size=3072, max_position_embeddings=512)
+
+
+def sentence_of(tokens: int) -> str:
+    """Text that tokenizes to exactly `tokens` tokens with the tiny tokenizer ([CLS] + words + [SEP])."""
+    return " ".join((["the", "cat", "loved", "movie"] * tokens)[: tokens - 2])
+
+
+def timed(function) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--tokens", type=int, default=128)
+    args = parser.parse_args()
+
+    folder = save_random_albert(tempfile.mkdtemp(prefix="bench_albert_base_"), **BASE_SIZE)
+    loaded = load_model(ModelSpec("local", str(folder), "auto"))
+    text = sentence_of(args.tokens)
+    encoded, _ = tokenize(loaded, text)
+    inputs = {key: value.to(loaded.device) for key, value in encoded.items()}
+    assert inputs["input_ids"].shape[1] == args.tokens, inputs["input_ids"].shape
+
+    def bare():
+        with torch.inference_mode():
+            output = loaded.encoder(**inputs, output_attentions=True, output_hidden_states=True)
+        if loaded.device.type == "cuda":
+            torch.cuda.synchronize()
+        return output
+
+    def app_capture():
+        return capture(loaded, text)
+
+    for _ in range(3):  # warm up both paths (allocator, transformers' own hooks)
+        bare(), app_capture()
+    bare_times, capture_times = [], []
+    for repeat in range(args.repeats):
+        # alternate which side goes first, so a slow patch of the machine does not favour one side
+        if repeat % 2 == 0:
+            bare_times.append(timed(bare))
+            capture_times.append(timed(app_capture))
+        else:
+            capture_times.append(timed(app_capture))
+            bare_times.append(timed(bare))
+    bare_median, capture_median = statistics.median(bare_times), statistics.median(capture_times)
+    print(f"device={loaded.device} threads={torch.get_num_threads()} tokens={args.tokens} repeats={args.repeats}")
+    print(f"bare_forward_median_ms={bare_median * 1e3:.1f}")
+    print(f"capture_median_ms={capture_median * 1e3:.1f}")
+    print(f"ratio={capture_median / bare_median:.3f}")
+
+
+if __name__ == "__main__":
+    main()
