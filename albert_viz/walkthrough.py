@@ -193,7 +193,7 @@ def latex_matrix(matrix: np.ndarray, digits: int = 4) -> str:
 # ---------------------------------------------------------------------------------------------
 
 def layer_location(config, layer: int) -> tuple[int, int]:
-    """(hidden group, inner index) of the AlbertLayer applied at depth `layer`, as AlbertTransformer.forward runs them."""
+    """(hidden group, inner index) of the AlbertLayer run at depth `layer`, as AlbertTransformer.forward runs them."""
     total = config.num_hidden_layers * config.inner_group_num
     if not 0 <= layer < total:
         raise WalkthroughError(f"Layer {layer} does not exist: this model applies {total} layers (0 to {total - 1}).")
@@ -266,8 +266,9 @@ def head_walkthrough(loaded: LoadedModel, capture: Capture, layer: int, head: in
     d_k = attention.attention_head_size
     columns = slice(head * d_k, (head + 1) * d_k)  # this head's block of the all-heads projection
     x = capture.hidden_states[layer].astype(dtype)  # [token, hidden]
-    w_q, w_k, w_v = (_numpy(linear.weight[columns].T, dtype) for linear in (attention.query, attention.key, attention.value))
-    b_q, b_k, b_v = (_numpy(linear.bias[columns], dtype) for linear in (attention.query, attention.key, attention.value))
+    projections = (attention.query, attention.key, attention.value)
+    w_q, w_k, w_v = (_numpy(linear.weight[columns].T, dtype) for linear in projections)  # [hidden, d_k] each
+    b_q, b_k, b_v = (_numpy(linear.bias[columns], dtype) for linear in projections)  # [d_k] each
     q, k, v = x @ w_q + b_q, x @ w_k + b_k, x @ w_v + b_v  # [token, d_k] each
     scores = q @ k.T  # [query, key]
     scaled = scores / dtype(np.sqrt(d_k))
@@ -370,7 +371,8 @@ def _activation(values: np.ndarray, module: nn.Module) -> np.ndarray:
         return module(torch.from_numpy(values)).numpy()
 
 
-def layer_walkthrough(loaded: LoadedModel, capture: Capture, layer: int, precision: str = "float32") -> LayerWalkthrough:
+def layer_walkthrough(loaded: LoadedModel, capture: Capture, layer: int,
+                      precision: str = "float32") -> LayerWalkthrough:
     """Recompute hidden_states[layer + 1] from hidden_states[layer] with the layer's own weights."""
     dtype = _dtype(precision)
     group, inner_index = layer_location(loaded.config, layer)
@@ -466,8 +468,9 @@ def masked_word_predictions(loaded: LoadedModel, text: str, word: str = "", top_
 def _mlm_distributions(loaded: LoadedModel, encoded, positions: list[int]) -> np.ndarray:
     """Softmax over the vocabulary at the masked positions only (the head is vocabulary-wide: skip the rest)."""
     inputs = {key: value.to(loaded.device) for key, value in encoded.items()}
-    sequence = loaded.encoder(**inputs).last_hidden_state[0, positions]  # [mask, hidden]
-    logits = loaded.model.predictions(sequence)  # [mask, vocab]
+    with loaded.lock:  # a capture's LayerNorm hooks would otherwise record this forward pass too
+        sequence = loaded.encoder(**inputs).last_hidden_state[0, positions]  # [mask, hidden]
+        logits = loaded.model.predictions(sequence)  # [mask, vocab]
     return torch.softmax(logits.double(), dim=-1).cpu().numpy()
 
 
@@ -512,6 +515,7 @@ def sentence_order(loaded: LoadedModel, first: str, second: str) -> SentenceOrde
 def _sop_probabilities(loaded: LoadedModel, first: str, second: str) -> np.ndarray:
     encoded = _tokenize(loaded, first, second)
     inputs = {key: value.to(loaded.device) for key, value in encoded.items()}
-    pooled = loaded.encoder(**inputs).pooler_output  # [batch, hidden]: tanh(Linear([CLS]))
-    logits = loaded.model.sop_classifier(pooled)[0]  # [2]
+    with loaded.lock:  # a capture's LayerNorm hooks would otherwise record this forward pass too
+        pooled = loaded.encoder(**inputs).pooler_output  # [batch, hidden]: tanh(Linear([CLS]))
+        logits = loaded.model.sop_classifier(pooled)[0]  # [2]
     return torch.softmax(logits.double(), dim=-1).cpu().numpy()

@@ -11,7 +11,7 @@ from albert_viz.models import LoadedModel
 from albert_viz.ui import state
 from albert_viz.walkthrough import WalkthroughError
 
-MODES = {"toy": "✏️ On the board (toy numbers)", "real": "🔬 In the real model", "pretraining": "🎯 Pretraining tasks"}
+MODES = {"toy": "On the board (toy numbers)", "real": "In the real model", "pretraining": "Pretraining tasks"}
 TOY_LABELS = {
     "article": "The article's example", "identity": "Identity projections", "random": "Random, with a seed",
     "previous": "Attend to the previous token", "sep": "Everyone attends to [SEP]",
@@ -76,9 +76,11 @@ def mode_selector() -> str:
 # ---------------------------------------------------------------------------------------------
 
 FORMULAS = [
-    r"Q = X W_Q,\quad K = X W_K,\quad V = X W_V \qquad \text{(row } i \text{ of } Q \text{ is } q_i\text{, the query of token } i\text{)}",
+    r"Q = X W_Q,\quad K = X W_K,\quad V = X W_V"
+    r"\qquad \text{(row } i \text{ of } Q \text{ is } q_i\text{, the query of token } i\text{)}",
     r"s_{ij} = \frac{q_i \cdot k_j}{\sqrt{d_k}} \qquad \text{query } i \text{, key } j",
-    r"a_{ij} = \frac{\exp(s_{ij})}{\sum_{l} \exp(s_{il})} \qquad \text{normalised over the keys } j\text{: } \sum_j a_{ij} = 1",
+    r"a_{ij} = \frac{\exp(s_{ij})}{\sum_{l} \exp(s_{il})}"
+    r"\qquad \text{normalised over the keys } j\text{: } \sum_j a_{ij} = 1",
     r"o_i = \sum_j a_{ij}\, v_j \qquad\text{i.e. } O = A V",
 ]
 
@@ -86,7 +88,8 @@ FORMULAS = [
 def _toy_preset() -> walkthrough.ToyPreset:
     left, right = st.columns([3, 1])
     with left:
-        choice = st.selectbox("Start from", list(TOY_LABELS), format_func=TOY_LABELS.get, **_kept(TOY_PRESET, "article"))
+        choice = st.selectbox("Start from", list(TOY_LABELS), format_func=TOY_LABELS.get,
+                              **_kept(TOY_PRESET, "article"))
     with right:
         seed = st.number_input("Seed", 0, 1_000_000, step=1, disabled=choice != "random", **_kept(TOY_SEED, 0))
     return walkthrough.random_preset(int(seed)) if choice == "random" else walkthrough.TOY_PRESETS[choice]()
@@ -148,7 +151,8 @@ def _toy_steps(result: walkthrough.ToyAttention) -> None:
     st.latex(rf"QK^\top = {walkthrough.latex_matrix(result.scores)}")
     st.latex(rf"\frac{{QK^\top}}{{\sqrt{{d_k}}}} = \frac{{QK^\top}}{{\sqrt{{{result.d_k}}}}} = "
              rf"{walkthrough.latex_matrix(result.scaled)}")
-    st.latex(rf"A = \mathrm{{softmax}}_{{\text{{row}}}} = {walkthrough.latex_matrix(result.weights)}")
+    st.latex(rf"A = \mathrm{{softmax}}_{{j}}\!\left(\frac{{QK^\top}}{{\sqrt{{d_k}}}}\right) = "
+             rf"{walkthrough.latex_matrix(result.weights)}")
     st.latex(rf"O = AV = {walkthrough.latex_matrix(result.output)}")
     st.plotly_chart(plots.attention_heatmap(result.weights, result.tokens, "A: query i (rows) over keys j (columns)"),
                     key="wk_toy_heatmap")
@@ -170,6 +174,7 @@ def _one_row_in_full(result: walkthrough.ToyAttention) -> None:
 
 def _article_corrections(result: walkthrough.ToyAttention) -> None:
     st.markdown("#### What the article assumed, and why it cannot happen")
+    st.caption("The weights the article printed (it skips rows 3 and 4):")
     assumed = pd.DataFrame(walkthrough.ARTICLE_ASSUMED_WEIGHTS, index=list(walkthrough.ARTICLE_ROW_LABELS),
                            columns=[f"j={j + 1}" for j in range(5)])
     st.dataframe(assumed, width="content")
@@ -231,7 +236,8 @@ def _layer_input(loaded, capture, walk: walkthrough.HeadWalkthrough, shown: int,
         _table(embedding.embedding_output, rows, shown, "e")
         _check("Projected embeddings vs hidden_states[0]", embedding.max_abs_diff)
     else:
-        st.write(f"Layer {walk.layer} reads the output of layer {walk.layer - 1} (hidden_states[{walk.layer}]).")
+        st.write(f"Layer {walk.layer} reads the output of layer {walk.layer - 1}.")
+    st.write(f"**x**, the layer's input (hidden_states[{walk.layer}]), first {shown} of {walk.layer_input.shape[1]} dims:")
     _table(walk.layer_input, rows, shown, "x")
 
 
@@ -307,6 +313,8 @@ def masked_word(loaded: LoadedModel, text: str) -> None:
         st.info(str(error))
         return
     st.write("The model reads: `" + " ".join(result.tokens) + "`")
+    if len(result.predictions) > 1:
+        st.caption("Each [MASK] is predicted on its own, from the same input: the guesses do not see each other.")
     for prediction in result.predictions:
         _prediction_table(prediction)
 
@@ -340,5 +348,7 @@ def sentence_order(loaded: LoadedModel) -> None:
     table = pd.DataFrame([result.given_order, result.swapped_order], index=["A then B", "B then A"],
                          columns=["P(in order)", "P(swapped)"])
     st.dataframe(table.style.format("{:.4f}"))
-    better = "A then B" if result.prefers_given_order else "B then A"
-    st.write(f"The model finds **{better}** the more natural order.")
+    better, worse = ("A then B", "B then A") if result.prefers_given_order else ("B then A", "A then B")
+    st.write(f"The model finds **{better}** more likely to be in the original order "
+             f"(P(in order) {max(result.given_order[0], result.swapped_order[0]):.4f} against "
+             f"{min(result.given_order[0], result.swapped_order[0]):.4f} for {worse}).")

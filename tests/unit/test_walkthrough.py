@@ -122,7 +122,9 @@ def test_a_typed_mask_is_predicted_without_choosing_a_word(tiny_model):
 
 
 @pytest.mark.parametrize("text, word, message", [
-    ("", "love", "empty"), ("I love programming", "", "Choose a word"), ("I love programming", "cat", "not in the sentence"),
+    ("", "love", "empty"),
+    ("I love programming", "", "Choose a word"),
+    ("I love programming", "cat", "not in the sentence"),
 ])
 def test_masking_mistakes_get_a_message(tiny_model, text, word, message):
     with pytest.raises(WalkthroughError, match=message):
@@ -144,3 +146,16 @@ def test_models_without_pretraining_heads_say_so(tiny_model):
         walkthrough.masked_word_predictions(bare, SENTENCE, "love")
     with pytest.raises(WalkthroughError, match="no sentence-order"):
         walkthrough.sentence_order(bare, "a", "b")
+
+
+def test_pretraining_forward_passes_wait_for_the_model_lock(tiny_model):
+    # A capture holds the lock while its LayerNorm hooks are on the shared model; an MLM pass must not run then.
+    import threading
+    finished = threading.Event()
+    worker = threading.Thread(target=lambda: (walkthrough.masked_word_predictions(tiny_model, SENTENCE, "love"),
+                                              finished.set()))
+    with tiny_model.lock:
+        worker.start()
+        assert not finished.wait(0.3)
+    worker.join(10)
+    assert finished.is_set()
