@@ -1,0 +1,210 @@
+"""The training loop: teacher-distillation (attention KL + hidden MSE per layer) plus ALBERT's MLM and SOP."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from albert_viz.pretrain import losses
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimiser and schedule; the run is bounded by wall-clock time, so the LR schedule is too."""
+
+    budget_minutes: float = 90.0
+    batch_size: int = 16
+    peak_lr: float = 5e-4
+    head_lr_multiplier: float = 10.0  # the MLM and SOP heads start from scratch; the body starts from the teacher
+    final_lr_fraction: float = 0.05
+    warmup_fraction: float = 0.03
+    weight_decay: float = 0.01
+    w_attention: float = 1.0
+    w_hidden: float = 1.0
+    w_mlm: float = 1.0
+    w_sop: float = 1.0
+    eval_every_minutes: float = 5.0
+    checkpoint_every_minutes: float = 5.0
+    log_every_steps: int = 20
+    bf16: bool = True
+    threads: int = 2
+    seed: int = 0
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one batch produced (Python floats for logging)."""
+
+    total: float
+    attention: float
+    hidden: float
+    mlm: float
+    sop: float
+
+
+def lr_at(elapsed: float, budget: float, cfg: TrainConfig) -> float:
+    """Linear warm-up then linear decay, both measured in seconds rather than steps."""
+    frac = min(elapsed / budget, 1.0)
+    if frac < cfg.warmup_fraction:
+        return cfg.peak_lr * frac / cfg.warmup_fraction
+    decay = (frac - cfg.warmup_fraction) / (1 - cfg.warmup_fraction)
+    return cfg.peak_lr * (1 - (1 - cfg.final_lr_fraction) * decay)
+
+
+def autocast(cfg: TrainConfig):
+    """bf16 autocast on the training device (about 1.5x faster than fp32 on these CPUs)."""
+    return torch.autocast(cfg.device.split(":")[0], dtype=torch.bfloat16) if cfg.bf16 else contextlib.nullcontext()
+
+
+def to_device(batch: dict, device: str) -> dict:
+    """Move every tensor of a batch to the training device."""
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+def forward_losses(student, teacher, batch: dict, cfg: TrainConfig) -> tuple[torch.Tensor, StepResult]:
+    """One batch: teacher sees the unmasked text, student the masked one; layer i is matched to layer i."""
+    mask = batch["attention_mask"]
+    with torch.no_grad(), autocast(cfg):
+        t_out = teacher(input_ids=batch["teacher_input_ids"], token_type_ids=batch["token_type_ids"],
+                        attention_mask=mask, output_attentions=True, output_hidden_states=True)
+    with autocast(cfg):
+        s_out = student.albert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
+                               attention_mask=mask, output_attentions=True, output_hidden_states=True)
+        mlm, _ = losses.masked_lm(student, s_out.last_hidden_state, batch["labels"])
+        sop, _ = losses.sentence_order(student, s_out.pooler_output, batch["sentence_order_label"])
+    att = torch.stack([losses.attention_kl(t, s, mask) for t, s in zip(t_out.attentions, s_out.attentions)]).mean()
+    hid = torch.stack([losses.hidden_mse(t, s, mask)
+                       for t, s in zip(t_out.hidden_states, s_out.hidden_states)]).mean()
+    total = cfg.w_attention * att + cfg.w_hidden * hid + cfg.w_mlm * mlm + cfg.w_sop * sop
+    return total, StepResult(total.item(), att.item(), hid.item(), mlm.item(), sop.item())
+
+
+@torch.no_grad()
+def evaluate(student, batches: list[dict], cfg: TrainConfig) -> dict[str, float]:
+    """Held-out MLM top-1 and SOP accuracy on fixed (pre-masked) batches."""
+    student.eval()
+    mlm_hits = mlm_n = sop_hits = sop_n = 0
+    mlm_loss = 0.0
+    for batch in batches:
+        batch = to_device(batch, cfg.device)
+        with autocast(cfg):
+            out = student.albert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
+                                 attention_mask=batch["attention_mask"])
+            loss, hits = losses.masked_lm(student, out.last_hidden_state, batch["labels"])
+            _, s_hits = losses.sentence_order(student, out.pooler_output, batch["sentence_order_label"])
+        n = int((batch["labels"] != -100).sum())
+        mlm_hits, mlm_n, mlm_loss = mlm_hits + int(hits), mlm_n + n, mlm_loss + loss.item() * n
+        sop_hits, sop_n = sop_hits + int(s_hits), sop_n + len(batch["sentence_order_label"])
+    student.train()
+    return {"mlm_top1": mlm_hits / mlm_n, "mlm_loss": mlm_loss / mlm_n, "sop_acc": sop_hits / sop_n}
+
+
+@dataclass
+class RunState:
+    """Mutable progress saved in every checkpoint so a killed run resumes where it stopped."""
+
+    step: int = 0
+    elapsed: float = 0.0
+    tokens: int = 0
+    last_eval: float = 0.0
+    last_checkpoint: float = 0.0
+
+
+def save_checkpoint(path: Path, student, optimizer, state: RunState) -> None:
+    """Atomically write model, optimiser and progress."""
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": student.state_dict(), "optimizer": optimizer.state_dict(), "state": asdict(state),
+                "rng": random.getstate(), "torch_rng": torch.get_rng_state()}, tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: Path, student, optimizer) -> RunState:
+    """Restore a checkpoint written by save_checkpoint; a fresh RunState if there is none."""
+    if not path.exists():
+        return RunState()
+    ckpt = torch.load(path, weights_only=False, map_location="cpu")
+    student.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    random.setstate(ckpt["rng"])
+    torch.set_rng_state(ckpt["torch_rng"])
+    return RunState(**ckpt["state"])
+
+
+HEAD_PREFIXES = ("predictions.dense", "predictions.LayerNorm", "predictions.bias", "sop_classifier")
+
+
+def make_optimizer(student, cfg: TrainConfig) -> torch.optim.AdamW:
+    """AdamW: no decay on biases and LayerNorm weights; the fresh heads learn faster than the body."""
+    groups: dict[tuple[bool, bool], list] = {}
+    for name, p in student.named_parameters():  # the tied decoder weight is the embedding: listed once
+        key = (name.startswith(HEAD_PREFIXES), p.ndim >= 2)
+        groups.setdefault(key, []).append(p)
+    return torch.optim.AdamW([
+        {"params": params, "weight_decay": cfg.weight_decay if matrix else 0.0,
+         "lr_scale": cfg.head_lr_multiplier if head else 1.0}
+        for (head, matrix), params in groups.items()
+    ], lr=cfg.peak_lr)
+
+
+def _log(log_path: Path, record: dict) -> None:
+    """Append one JSON line to the metrics log and echo it."""
+    with log_path.open("a") as fh:
+        fh.write(json.dumps(record) + "\n")
+    print(json.dumps(record), flush=True)
+
+
+def train(student, teacher, stream, eval_batches: list[dict], cfg: TrainConfig, run_dir: Path) -> RunState:
+    """Train until the wall-clock budget is spent, evaluating and checkpointing on a timer."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt, log_path = run_dir / "checkpoint.pt", run_dir / "metrics.jsonl"
+    optimizer = make_optimizer(student, cfg)
+    state = load_checkpoint(ckpt, student, optimizer)
+    budget = cfg.budget_minutes * 60
+    if state.step == 0:
+        _log(log_path, {"step": 0, "minutes": 0.0, "tokens": 0, **evaluate(student, eval_batches, cfg)})
+    student.train()
+    started = time.monotonic() - state.elapsed
+    while state.elapsed < budget:
+        batch = to_device(next(stream), cfg.device)
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(state.elapsed, budget, cfg) * group["lr_scale"]
+        loss, parts = forward_losses(student, teacher, batch, cfg)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
+        optimizer.step()
+        state.step += 1
+        state.tokens += int(batch["attention_mask"].sum())
+        state.elapsed = time.monotonic() - started
+        _maybe_report(state, parts, optimizer, cfg, budget, log_path)
+        if state.elapsed - state.last_eval >= cfg.eval_every_minutes * 60 or state.elapsed >= budget:
+            state.last_eval = state.elapsed
+            _log(log_path, {"step": state.step, "minutes": round(state.elapsed / 60, 2), "tokens": state.tokens,
+                            **evaluate(student, eval_batches, cfg)})
+        if state.elapsed - state.last_checkpoint >= cfg.checkpoint_every_minutes * 60:
+            state.last_checkpoint = state.elapsed
+            save_checkpoint(ckpt, student, optimizer, state)
+    save_checkpoint(ckpt, student, optimizer, state)
+    return state
+
+
+def _maybe_report(state: RunState, parts: StepResult, optimizer, cfg: TrainConfig, budget: float,
+                  log_path: Path) -> None:
+    """Progress line every few steps: a text progress bar plus the loss parts."""
+    if state.step % cfg.log_every_steps:
+        return
+    done = min(state.elapsed / budget, 1.0)
+    bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
+    print(f"[{bar}] {100 * done:5.1f}% step {state.step} {state.elapsed / 60:.1f}/{budget / 60:.0f} min "
+          f"lr {lr_at(state.elapsed, budget, cfg):.2e} loss {parts.total:.3f} (att {parts.attention:.3f} "
+          f"hid {parts.hidden:.3f} mlm {parts.mlm:.3f} sop {parts.sop:.3f})", flush=True)
+    with log_path.open("a") as fh:
+        fh.write(json.dumps({"step": state.step, "minutes": round(state.elapsed / 60, 2),
+                             "train": asdict(parts)}) + "\n")

@@ -1,0 +1,101 @@
+"""Quality check for the model card: fine-tune on the sample sentiment split vs TF-IDF + logistic regression.
+
+python -m albert_viz.pretrain.finetune_check [MODEL_DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, Trainer,
+                          TrainingArguments)
+
+from albert_viz.pretrain.pipeline import BUNDLE_DIR
+from albert_viz.pretrain.samples import DATASETS_DIR
+
+
+@dataclass(frozen=True)
+class FinetuneCheckConfig:
+    """A few minutes on 2 CPU cores."""
+
+    epochs: int = 3
+    batch_size: int = 16
+    learning_rate: float = 1e-4
+    max_length: int = 64
+    seed: int = 0
+
+
+def load_split() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The fixed sample train/test split."""
+    return (pd.read_csv(DATASETS_DIR / "movie_reviews_train.csv"),
+            pd.read_csv(DATASETS_DIR / "movie_reviews_test.csv"))
+
+
+def tfidf_accuracy(train: pd.DataFrame, test: pd.DataFrame) -> float:
+    """The classic baseline on the same split."""
+    clf = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=1000))
+    clf.fit(train["text"], train["label"])
+    return float((clf.predict(test["text"]) == test["label"]).mean())
+
+
+class _Encoded(torch.utils.data.Dataset):
+    """Tokenized texts with integer labels, padded per batch by the Trainer's default collator."""
+
+    def __init__(self, frame: pd.DataFrame, tokenizer, labels: list[str], max_length: int):
+        self.enc = tokenizer(frame["text"].tolist(), truncation=True, max_length=max_length, padding="max_length")
+        self.labels = [labels.index(x) for x in frame["label"]]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> dict:
+        return {**{k: torch.tensor(v[i]) for k, v in self.enc.items()}, "labels": torch.tensor(self.labels[i])}
+
+
+def finetune_accuracy(folder: Path, train: pd.DataFrame, test: pd.DataFrame, cfg: FinetuneCheckConfig,
+                      random_init: bool = False) -> float:
+    """Fine-tune the model in `folder` (or the same architecture from random weights) and score the test split."""
+    torch.manual_seed(cfg.seed)
+    labels = sorted(train["label"].unique())
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    if random_init:
+        model = AutoModelForSequenceClassification.from_config(AutoConfig.from_pretrained(folder, num_labels=len(labels)))
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=len(labels))
+    with tempfile.TemporaryDirectory() as out:
+        args = TrainingArguments(output_dir=out, num_train_epochs=cfg.epochs, per_device_train_batch_size=cfg.batch_size,
+                                 learning_rate=cfg.learning_rate, warmup_steps=0.1, seed=cfg.seed, report_to="none",
+                                 save_strategy="no", logging_steps=50, use_cpu=not torch.cuda.is_available())
+        trainer = Trainer(model=model, args=args,
+                          train_dataset=_Encoded(train, tokenizer, labels, cfg.max_length))
+        trainer.train()
+        logits = trainer.predict(_Encoded(test, tokenizer, labels, cfg.max_length)).predictions
+    return float((np.argmax(logits, axis=-1) == np.array([labels.index(x) for x in test["label"]])).mean())
+
+
+def main() -> None:
+    """Print the three accuracies as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("model", nargs="?", type=Path, default=BUNDLE_DIR)
+    folder = parser.parse_args().model
+    torch.set_num_threads(2)
+    cfg = FinetuneCheckConfig()
+    train, test = load_split()
+    result = {"config": asdict(cfg), "test_rows": len(test), "tfidf_logreg": tfidf_accuracy(train, test),
+              "albert_tiny_finetuned": finetune_accuracy(folder, train, test, cfg),
+              "same_architecture_random_init": finetune_accuracy(folder, train, test, cfg, random_init=True)}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

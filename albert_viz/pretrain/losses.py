@@ -1,0 +1,34 @@
+"""Distillation and pretraining losses; every loss is a scalar tensor in fp32."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def attention_kl(teacher_att: torch.Tensor, student_att: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """KL(teacher || student) over keys, mean over heads and real query positions. att: [batch, head, query, key]."""
+    t, s = teacher_att.float(), student_att.float()
+    kl = (t * (t.clamp_min(1e-9).log() - s.clamp_min(1e-9).log())).sum(-1)  # [batch, head, query]
+    weights = mask[:, None, :].float().expand_as(kl)
+    return (kl * weights).sum() / weights.sum()
+
+
+def hidden_mse(teacher_h: torch.Tensor, student_h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over real positions. h: [batch, seq, hidden]."""
+    err = (teacher_h.float() - student_h.float()).pow(2).mean(-1)  # [batch, seq]
+    return (err * mask).sum() / mask.sum()
+
+
+def masked_lm(student, sequence: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """MLM loss and top-1 hits on masked positions only (vocabulary logits elsewhere would be wasted)."""
+    where = labels != -100  # [batch, seq]
+    logits = student.predictions(sequence[where]).float()  # [n_masked, vocab]
+    targets = labels[where]
+    return F.cross_entropy(logits, targets), (logits.argmax(-1) == targets).sum()
+
+
+def sentence_order(student, pooled: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """SOP loss and hits from the pooled [CLS] vector."""
+    logits = student.sop_classifier(pooled).float()  # [batch, 2]
+    return F.cross_entropy(logits, labels), (logits.argmax(-1) == labels).sum()

@@ -1,0 +1,125 @@
+"""One command from packaged text to the bundled ALBERT-tiny: samples -> corpus -> distillation -> bundle."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from albert_viz.pretrain import data, distill, losses
+from albert_viz.pretrain.corpus import CorpusConfig, build_corpus
+from albert_viz.pretrain.samples import build_samples, held_out_texts
+from albert_viz.pretrain.sources import CACHE_DIR, REPO_ROOT, SOURCES
+from albert_viz.pretrain.student import StudentConfig, build_student, load_teacher
+
+BUNDLE_DIR = REPO_ROOT / "assets" / "models" / "albert-tiny"
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Everything `make pretrain` needs; the defaults rebuild the committed bundle."""
+
+    corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    data: data.DataConfig = field(default_factory=data.DataConfig)
+    student: StudentConfig = field(default_factory=StudentConfig)
+    train: distill.TrainConfig = field(default_factory=distill.TrainConfig)
+    eval_pairs: int = 512
+    run_dir: Path = CACHE_DIR / "run"
+    bundle_dir: Path = BUNDLE_DIR
+
+
+def unigram_logprob(pairs: list[data.Pair], vocab_size: int) -> torch.Tensor:
+    """Add-one smoothed log unigram probabilities of the training tokens (initial MLM bias)."""
+    counts = Counter(t for p in pairs for t in p.first + p.second)
+    freq = torch.ones(vocab_size)
+    for token, n in counts.items():
+        freq[token] += n
+    return (freq / freq.sum()).log()
+
+
+@torch.no_grad()
+def layer_fit(student, teacher, batches: list[dict], cfg: distill.TrainConfig) -> float:
+    """Distillation loss (attention KL + hidden MSE) of an untrained student on a few batches."""
+    total = 0.0
+    for batch in batches:
+        mask = batch["attention_mask"]
+        kwargs = dict(token_type_ids=batch["token_type_ids"], attention_mask=mask,
+                      output_attentions=True, output_hidden_states=True)
+        t = teacher(input_ids=batch["teacher_input_ids"], **kwargs)
+        s = student.albert(input_ids=batch["teacher_input_ids"], **kwargs)
+        total += sum(losses.attention_kl(a, b, mask).item() for a, b in zip(t.attentions, s.attentions))
+        total += sum(losses.hidden_mse(a, b, mask).item() for a, b in zip(t.hidden_states, s.hidden_states))
+    return total / len(batches)
+
+
+def choose_shared_layer(teacher, tokenizer, cfg: PipelineConfig, probe: list[dict], unigram) -> int:
+    """Which teacher layer, shared across all depths, starts closest to the whole teacher."""
+    fits = {}
+    for layer in range(teacher.config.num_hidden_layers):
+        student = build_student(cfg.student, teacher, tokenizer, layer, unigram)
+        student.config._attn_implementation = "eager"  # attentions are needed for the fit
+        fits[layer] = layer_fit(student, teacher, probe, cfg.train)
+    print("shared-layer fit per teacher layer:", {k: round(v, 3) for k, v in fits.items()}, flush=True)
+    return min(fits, key=fits.get)
+
+
+def prepare(cfg: PipelineConfig, tokenizer):
+    """Samples, corpus and tokenized SOP pairs; returns (train pairs, held-out eval batches, corpus stats)."""
+    build_samples()
+    corpus = build_corpus(held_out_texts(), cfg.corpus)
+    train_pairs = data.document_pairs(corpus.train, tokenizer, cfg.data, cfg.train.seed)
+    heldout_pairs = data.document_pairs(corpus.heldout, tokenizer, cfg.data, cfg.train.seed + 1)[: cfg.eval_pairs]
+    eval_batches = data.fixed_batches(heldout_pairs, tokenizer, cfg.data, 32, cfg.train.seed + 2)
+    stats = {"words": corpus.word_counts(), "train_documents": len(corpus.train),
+             "heldout_documents": len(corpus.heldout), "train_pairs": len(train_pairs),
+             "train_tokens": sum(len(p.first) + len(p.second) + 3 for p in train_pairs),
+             "eval_pairs": len(heldout_pairs)}
+    print("corpus:", json.dumps(stats), flush=True)
+    return train_pairs, eval_batches, stats
+
+
+def save_bundle(student, tokenizer, folder: Path, notes: dict) -> None:
+    """Write config, fp32 safetensors and tokenizer files so plain transformers loads the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    student.float().save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    (folder / "training_summary.json").write_text(json.dumps(notes, indent=2, default=str) + "\n")
+
+
+def run(cfg: PipelineConfig = PipelineConfig()) -> Path:
+    """Build everything and write the bundle; resumes from the run folder's checkpoint if present."""
+    torch.set_num_threads(cfg.train.threads)
+    torch.manual_seed(cfg.train.seed)
+    teacher, tokenizer = load_teacher()
+    teacher.to(cfg.train.device)
+    train_pairs, eval_batches, stats = prepare(cfg, tokenizer)
+    unigram = unigram_logprob(train_pairs, tokenizer.vocab_size)
+    probe = data.fixed_batches(train_pairs[:64], tokenizer, cfg.data, 16, cfg.train.seed + 3)
+    layer = choose_shared_layer(teacher, tokenizer, cfg, probe, unigram)
+    student = build_student(cfg.student, teacher, tokenizer, layer, unigram)
+    student.config._attn_implementation = "eager"  # attention distillation needs the probabilities
+    student.to(cfg.train.device)
+    stream = data.batches(train_pairs, tokenizer, cfg.data, cfg.train.batch_size, cfg.train.seed)
+    started = time.time()
+    state = distill.train(student, teacher, stream, eval_batches, cfg.train, cfg.run_dir)
+    final = distill.evaluate(student, eval_batches, cfg.train)
+    notes = {"corpus": stats, "sources": [asdict(s) for s in SOURCES], "shared_layer_from_teacher": layer,
+             "steps": state.step, "train_tokens_seen": state.tokens, "train_minutes": round(state.elapsed / 60, 1),
+             "this_invocation_minutes": round((time.time() - started) / 60, 1), "heldout": final,
+             "config": {"data": asdict(cfg.data), "student": asdict(cfg.student), "train": asdict(cfg.train)}}
+    save_bundle(student.cpu(), tokenizer, cfg.bundle_dir, notes)
+    print("bundle written to", cfg.bundle_dir, json.dumps(final), flush=True)
+    return cfg.bundle_dir
+
+
+def config_from_args(budget_minutes: float | None, run_dir: Path | None, bundle_dir: Path | None) -> PipelineConfig:
+    """Defaults, with the few knobs the command line exposes; GPU when there is one."""
+    cfg = PipelineConfig()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    train = replace(cfg.train, device=device,
+                    budget_minutes=budget_minutes if budget_minutes is not None else cfg.train.budget_minutes)
+    return replace(cfg, train=train, run_dir=run_dir or cfg.run_dir, bundle_dir=bundle_dir or cfg.bundle_dir)
