@@ -93,6 +93,11 @@ class WorkedLayerNorm:
         """Largest |ours - model's| over the dimensions."""
         return float(np.abs(self.y - self.model_output).max())
 
+    @property
+    def rounding_steps(self) -> float:
+        """max_abs_diff in float32 rounding steps (ulp) at the largest output: the model works in float32."""
+        return self.max_abs_diff / float(np.spacing(np.abs(self.model_output).max().astype(np.float32)))
+
     def head(self, n: int = 8) -> dict[str, list[float]]:
         """The first n dimensions of every step, as table columns."""
         steps = {"x": self.x, "x̂": self.x_hat, "γ": self.gamma, "β": self.beta, "γ·x̂ + β": self.y,

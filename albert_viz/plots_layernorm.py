@@ -29,14 +29,17 @@ def _token_colour(position: int) -> str:
     return palette[position % len(palette)]
 
 
-def stats_lines(stats: LayerNormStats, tokens: Sequence[str], indices: Sequence[int], title: str) -> go.Figure:
-    """Input/output mean and std across the chosen applications, one line per token (legend toggles a token)."""
+def stats_lines(stats: LayerNormStats, tokens: Sequence[str], indices: Sequence[int], title: str,
+                positions: Sequence[int] | None = None) -> go.Figure:
+    """Input/output mean and std across the chosen applications, one line per chosen token (legend toggles one)."""
+    positions = range(len(tokens)) if positions is None else positions
     labels = np.array(stats.labels(), dtype=object)[list(indices)]
     figure = make_subplots(rows=2, cols=2, subplot_titles=list(QUANTITIES.values()), shared_xaxes=True,
                            vertical_spacing=0.12, horizontal_spacing=0.08)
     for q, key in enumerate(QUANTITIES):
         values = getattr(stats, key)[list(indices)]  # [application, token]
-        for t, name in enumerate(_token_names(tokens)):
+        for t in positions:
+            name = _token_names(tokens)[t]
             figure.add_trace(go.Scatter(
                 x=list(labels), y=values[:, t], mode="lines+markers", name=name, legendgroup=name,
                 showlegend=q == 0, line_color=_token_colour(t), hovertemplate=f"{name}<br>%{{x}}: %{{y:.4g}}<extra></extra>",
@@ -59,10 +62,11 @@ def stats_heatmap(values: np.ndarray, labels: Sequence[str], tokens: Sequence[st
     return figure
 
 
-def residual_norm_lines(norms: np.ndarray, tokens: Sequence[str]) -> go.Figure:
-    """‖h‖ of every token at every depth: norms is [layer + 1, token]; depth 0 is the projected embedding."""
+def residual_norm_lines(norms: np.ndarray, tokens: Sequence[str], positions: Sequence[int] | None = None) -> go.Figure:
+    """‖h‖ of the chosen tokens at every depth: norms is [layer + 1, token]; depth 0 is the projected embedding."""
     figure = go.Figure()
-    for t, name in enumerate(_token_names(tokens)):
+    for t in range(len(tokens)) if positions is None else positions:
+        name = _token_names(tokens)[t]
         figure.add_trace(go.Scatter(x=list(range(norms.shape[0])), y=norms[:, t], mode="lines+markers", name=name,
                                     line_color=_token_colour(t),
                                     hovertemplate=f"{name}<br>after layer %{{x}}: ‖h‖ = %{{y:.4g}}<extra></extra>"))

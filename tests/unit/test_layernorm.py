@@ -93,3 +93,10 @@ def test_residual_norms_are_hidden_state_norms(result):
     norms = residual_norms(result)
     assert norms.shape == (result.hidden_states.shape[0], result.num_tokens)
     np.testing.assert_allclose(norms[2, 1], np.linalg.norm(result.hidden_states[2, 1]), rtol=1e-6)
+
+
+def test_difference_is_a_few_float32_rounding_steps_at_most(trained_looking_model, result):
+    params = layer_norm_params(trained_looking_model.encoder)
+    worked = worked_layer_norm(result, params, index=5, position=1)
+    ulp = np.spacing(np.abs(worked.model_output).max())
+    assert worked.rounding_steps == pytest.approx(worked.max_abs_diff / ulp) and worked.rounding_steps < 16
