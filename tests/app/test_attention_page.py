@@ -70,3 +70,18 @@ def test_grouped_model_offers_every_layer_application(open_page, grouped_spec):
     at = open_page(PAGE, grouped_spec)
     assert not at.exception
     assert at.slider(key="layer").max == 7  # 4 layers × 2 inner layers
+
+
+def test_changing_layer_or_head_replots_without_running_the_model_again(open_page, tiny_spec):
+    from albert_viz.ui.resources import get_model
+
+    at = open_page(PAGE, tiny_spec)
+    forward_calls = []
+    handle = get_model(tiny_spec).encoder.register_forward_hook(lambda *args: forward_calls.append(1))
+    try:
+        at.slider(key="layer").set_value(1).run()
+        at.slider(key="head").set_value(2).run()
+    finally:
+        handle.remove()
+    assert not at.exception
+    assert forward_calls == []
