@@ -249,6 +249,10 @@ class HeadWalkthrough:
     def d_k(self) -> int:
         return self.q.shape[1]
 
+    def score_terms(self, query: int, key: int) -> np.ndarray:
+        """The d_k products q_id · k_jd whose sum is the score of query i and key j: one dot product in full."""
+        return self.q[query] * self.k[key]  # [d_k]
+
     @property
     def max_abs_diff(self) -> float:
         """Largest |hand − model| over the attention matrix."""

@@ -268,7 +268,23 @@ def _head_steps(walk: walkthrough.HeadWalkthrough, shown: int) -> None:
     st.plotly_chart(plots.attention_heatmap(walk.weights, walk.tokens,
                                             f"Layer {walk.layer}, head {walk.head}, recomputed by hand"),
                     key="wk_real_heatmap")
+    _one_score_in_full(walk)
     _check(f"Attention of layer {walk.layer}, head {walk.head} ({walk.precision})", walk.max_abs_diff)
+
+
+def _one_score_in_full(walk: walkthrough.HeadWalkthrough) -> None:
+    """One dot product with all d_k terms: the number a student can add up and find in the table above."""
+    with st.expander("One score in full: q_i · k_j term by term"):
+        labels = _token_labels(walk.tokens)
+        left, right = st.columns(2)
+        i = left.selectbox("Query i", range(len(labels)), format_func=labels.__getitem__, key="wk_score_query")
+        j = right.selectbox("Key j", range(len(labels)), format_func=labels.__getitem__, key="wk_score_key")
+        terms = walk.score_terms(i, j)
+        st.dataframe(pd.DataFrame({"q_id": walk.q[i], "k_jd": walk.k[j], "q_id · k_jd": terms})
+                     .style.format(precision=8))
+        st.write(f"Σ_d q_id · k_jd = {terms.sum():.8f} (table: {walk.scores[i, j]:.8f}); "
+                 f"÷ √{walk.d_k} = {walk.scaled[i, j]:.8f}; after the softmax over row i: a_ij = "
+                 f"{walk.weights[i, j]:.8f}; the model's own a_ij = {walk.model_weights[i, j]:.8f}.")
 
 
 def _layer_steps(walk: walkthrough.LayerWalkthrough, shown: int, tokens) -> None:

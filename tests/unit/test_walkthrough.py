@@ -159,3 +159,9 @@ def test_pretraining_forward_passes_wait_for_the_model_lock(tiny_model):
         assert not finished.wait(0.3)
     worker.join(10)
     assert finished.is_set()
+
+
+def test_one_score_term_by_term_adds_up_to_the_score(tiny_model):
+    walk = walkthrough.head_walkthrough(tiny_model, capture(tiny_model, SENTENCE), 1, 2, "float64")
+    assert walk.score_terms(3, 1).shape == (walk.d_k,)
+    assert walk.score_terms(3, 1).sum() == pytest.approx(walk.scores[3, 1], abs=1e-12)
