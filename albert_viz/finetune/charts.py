@@ -1,6 +1,7 @@
 """Plotly figures for the fine-tuning page: data in, go.Figure out. No model code, no streamlit."""
 from __future__ import annotations
 
+from html import escape
 from typing import Sequence
 
 import numpy as np
@@ -11,7 +12,9 @@ from albert_viz.finetune.metrics import EvaluationReport
 
 
 def class_balance(counts: dict[str, int]) -> go.Figure:
-    figure = go.Figure(go.Bar(x=list(counts), y=list(counts.values()), text=list(counts.values())))
+    # label names are the user's data: plotly reads some HTML in text, so escape it
+    figure = go.Figure(go.Bar(x=[escape(name) for name in counts], y=list(counts.values()),
+                              text=list(counts.values())))
     figure.update_layout(title="Rows per label", xaxis_title="label", yaxis_title="rows", height=300,
                          margin=dict(l=10, r=10, t=50, b=10))
     return figure
@@ -48,7 +51,7 @@ def training_curves(snapshot: ProgressSnapshot) -> go.Figure:
 
 
 def confusion_matrix(report: EvaluationReport) -> go.Figure:
-    names = list(report.label_names)
+    names = [escape(name) for name in report.label_names]
     figure = go.Figure(go.Heatmap(
         z=report.confusion, x=names, y=names, colorscale="Blues", text=report.confusion, texttemplate="%{text}",
         hovertemplate="true %{y}, predicted %{x}: %{z} rows<extra></extra>",
@@ -56,13 +59,14 @@ def confusion_matrix(report: EvaluationReport) -> go.Figure:
     figure.update_xaxes(title="predicted label", side="top", type="category")
     figure.update_yaxes(title="true label", autorange="reversed", type="category")
     side = max(320, 60 * len(names) + 160)
-    figure.update_layout(title="Confusion matrix (validation rows)", height=side, margin=dict(l=10, r=10, t=90, b=10))
+    figure.update_layout(title=dict(text="Confusion matrix (validation rows)", y=0.98, yanchor="top"), height=side,
+                         margin=dict(l=10, r=10, t=110, b=10))
     return figure
 
 
 def probabilities(probabilities: dict[str, float]) -> go.Figure:
     names = list(probabilities)
-    figure = go.Figure(go.Bar(x=[probabilities[n] for n in names], y=names, orientation="h",
+    figure = go.Figure(go.Bar(x=[probabilities[n] for n in names], y=[escape(n) for n in names], orientation="h",
                               text=[f"{probabilities[n]:.1%}" for n in names]))
     figure.update_layout(xaxis=dict(range=[0, 1], title="probability"), height=60 + 40 * len(names),
                          margin=dict(l=10, r=10, t=10, b=10))

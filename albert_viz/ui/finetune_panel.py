@@ -6,6 +6,7 @@ everything here reads its snapshot and draws it.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,11 @@ TUNED = "finetune_tuned"  # (job id, LoadedModel) of the finished job's model, l
 SHOWN = "finetune_shown"  # id of the job whose finish already triggered a full rerun
 UPLOAD = "Upload a CSV"
 DEFAULTS = FinetuneConfig()
+
+
+def plain(message: str) -> str:
+    """Backslash-escape Markdown so a message that quotes the user's data shows as text, never as markup."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~$])", r"\\\1", message)
 
 
 @dataclass(frozen=True)
@@ -72,10 +78,10 @@ def choose_data() -> DataChoice | None:
         text_column, label_column = _column_pickers(table, digest)
         dataset = build_dataset(table, text_column, label_column)
     except CsvError as error:
-        st.error(f"This CSV cannot be used: {error}")
+        st.error(plain(f"This CSV cannot be used: {error}"))
         return None
     for note in dataset.notes:
-        st.info(note)
+        st.info(plain(note))
     return DataChoice(dataset, digest)
 
 
@@ -93,8 +99,8 @@ def describe_data(choice: DataChoice, loaded: LoadedModel, max_length: int) -> N
     """Preview, class balance, token lengths."""
     dataset = choice.dataset
     st.caption(f"{len(dataset):,} rows, {len(dataset.label_names)} labels. Texts are shown as plain text.")
-    preview, balance, lengths = st.columns([2, 1, 1])
-    preview.dataframe(dataset.frame().head(200), hide_index=True, height=300, key="ft_preview")
+    st.dataframe(dataset.frame().head(200), hide_index=True, height=250, key="ft_preview")
+    balance, lengths = st.columns(2)
     balance.plotly_chart(charts.class_balance(dataset.class_counts), key="ft_balance")
     counts = _lengths(loaded.spec, choice.digest, dataset.text_column, dataset)
     lengths.plotly_chart(charts.length_histogram(counts, max_length), key="ft_lengths")
@@ -130,7 +136,7 @@ def start_button(loaded: LoadedModel, choice: DataChoice, config: FinetuneConfig
     try:
         st.session_state[JOB] = FinetuneJob(loaded, choice.dataset, config).start()
     except JobError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
 
 
 def progress() -> None:
@@ -155,7 +161,7 @@ def _draw_progress() -> None:
     if not snapshot.finished:
         st.button("Cancel training", on_click=job.cancel, key="ft_cancel")
     elif snapshot.state == FAILED:
-        st.error(snapshot.error or "Training failed.")
+        st.error(plain(snapshot.error or "Training failed."))
     elif snapshot.state == CANCELLED:
         st.warning("Training was cancelled. Change the settings and start again when you like.")
     if snapshot.finished and st.session_state.get(SHOWN) != job.id:
@@ -174,7 +180,7 @@ def _tuned_model(job: FinetuneJob) -> LoadedModel | None:
     try:
         tuned = load_model(ModelSpec("local", str(job.result.model_dir), job.base.spec.device))
     except ModelLoadError as error:
-        st.error(f"The fine-tuned model could not be loaded back: {error}")
+        st.error(plain(f"The fine-tuned model could not be loaded back: {error}"))
         return None
     st.session_state[TUNED] = (job.id, tuned)
     return tuned
@@ -241,7 +247,7 @@ def _attention_of(job: FinetuneJob, tuned: LoadedModel, text: str, key: str) -> 
     try:
         result = _tuned_capture(job.id, text, tuned)
     except CaptureError as error:
-        st.info(str(error))
+        st.info(plain(str(error)))
         return
     layer, head = widgets.layer_head_selectors(result, key=key)
     st.plotly_chart(plots.attention_heatmap(result.attentions[layer, head], result.tokens,
@@ -255,7 +261,7 @@ def _try_it(tuned: LoadedModel) -> None:
     try:
         prediction = classify(tuned, text)
     except CaptureError as error:
-        st.info(str(error))
+        st.info(plain(str(error)))
         return
     left, right = st.columns([1, 2])
     left.metric("Predicted label", prediction.label)
@@ -271,7 +277,7 @@ def _before_after(job: FinetuneJob, tuned: LoadedModel) -> None:
         after = _tuned_capture(job.id, text, tuned)
         change = attention_change(before, after)
     except (CaptureError, ModelLoadError) as error:
-        st.info(str(error))
+        st.info(plain(str(error)))
         return
     layer, head = widgets.layer_head_selectors(after, key="_ft_compare")
     columns = st.columns(3)
@@ -282,7 +288,7 @@ def _before_after(job: FinetuneJob, tuned: LoadedModel) -> None:
     columns[2].plotly_chart(charts.attention_difference(change.difference[layer, head], change.tokens,
                                                         "After − before"), key="ft_difference")
     st.plotly_chart(charts.head_change(change.change), key="ft_head_change")
-    top = ", ".join(f"layer {l} head {h} ({c:.3f})" for l, h, c in change.top_heads(5))
+    top = ", ".join(f"layer {layer} head {head} ({moved:.4f})" for layer, head, moved in change.top_heads(5))
     st.caption(f"Heads that moved most on this sentence: {top}. Fine-tuning updates the one shared layer, "
                "so every depth can change.")
 
