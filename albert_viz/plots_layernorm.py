@@ -118,7 +118,7 @@ def outlier_ratio_heatmap(outliers: OutlierDimensions) -> go.Figure:
     ratio = outliers.input_ratio().T  # [k, application]
     figure = go.Figure(go.Heatmap(
         z=ratio, x=list(outliers.labels), y=[f"dim {d}" for d in outliers.dims], colorscale="Reds",
-        text=np.round(ratio, 1), texttemplate="%{text}×", hovertemplate="%{y} at %{x}: %{z:.1f}× typical<extra></extra>",
+        texttemplate="%{z:.1f}×", hovertemplate="%{y} at %{x}: %{z:.1f}× typical<extra></extra>",
         colorbar=dict(title="× median<br>dim"),
     ))
     figure.update_xaxes(tickangle=-45)

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from albert_viz import anatomy, plots_anatomy
-from albert_viz.ui import model_facts, widgets
+from albert_viz.ui import model_facts, token_picker, widgets
 
 st.title("Anatomy of ALBERT")
 st.caption("ALBERT (Lan et al., ICLR 2020) is BERT with three changes: a small token embedding (E) lifted to the "
@@ -43,8 +43,7 @@ with factorized:
                 f"of **{factors.unfactorized:,}**.")
     st.subheader(f"One token of your sentence through the projection of {loaded.spec.label}")
     if capture is not None:
-        position = st.selectbox("Token", list(range(capture.num_tokens)), index=min(1, capture.num_tokens - 1),
-                                format_func=lambda i: f"{i}: {capture.tokens[i]}", key="anatomy_token")
+        position = token_picker.token_selectbox(capture, "anatomy_token")
         projected = anatomy.projection(loaded, capture, position)
         st.plotly_chart(plots_anatomy.projection_vectors(projected), key="anatomy_projection")
         st.caption(f"W·e + b computed here differs from the model's hidden state 0 by at most "

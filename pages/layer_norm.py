@@ -2,7 +2,7 @@
 import streamlit as st
 
 from albert_viz import layernorm, plots_layernorm
-from albert_viz.ui import model_facts, widgets
+from albert_viz.ui import model_facts, token_picker, widgets
 
 st.title("Layer norm")
 st.caption("LayerNorm rescales every token's vector on its own: y = γ · (x − μ) / √(σ² + ε) + β, with μ and σ² "
@@ -14,10 +14,8 @@ capture = widgets.capture_or_stop(text, text_pair)
 params = model_facts.get_layernorm_params(widgets.current_spec())
 stats = layernorm.layer_norm_stats(capture)
 labels = stats.labels()
-lines_for = st.multiselect("Tokens drawn as lines", list(range(capture.num_tokens)),
-                           default=list(range(min(capture.num_tokens, 16))),
-                           key=f"ln_tokens_{hash(capture.tokens)}",  # a new sentence starts from the default again
-                           format_func=lambda i: f"{i}: {capture.tokens[i]}")
+with st.expander("Tokens drawn as lines"):
+    lines_for = token_picker.tokens_multiselect(capture, "ln_tokens", "Tokens drawn as lines")
 
 across_depth, heatmaps, residual, shared, outliers, worked_tab = st.tabs(
     ["Across depth", "Token × depth", "Residual stream", "Shared γ and β", "Outlier dimensions", "Worked LayerNorm"])
@@ -71,17 +69,17 @@ with outliers:
     found = layernorm.outlier_dimensions(capture, k=st.slider("How many dimensions", 1, 12, 5, key="ln_k"))
     st.plotly_chart(plots_layernorm.outlier_ratio_heatmap(found), key="ln_outlier_ratio")
     hidden = [i for i, site in enumerate(stats.sites) if site != "embeddings"]
-    index = st.selectbox("Application", hidden, format_func=labels.__getitem__, key="ln_outlier_application")
+    index = token_picker.labelled_selectbox("Application", hidden, labels, "ln_outlier_application")
     application = capture.layernorms[index]
     st.plotly_chart(plots_layernorm.outlier_profile(application.inputs, application.outputs, found.dims,
                                                     f"Every hidden dimension at {labels[index]}"), key="ln_profile")
 
 with worked_tab:
     left, right = st.columns(2)
-    index = left.selectbox("Application", list(range(len(labels))), format_func=labels.__getitem__,
-                           index=min(1, len(labels) - 1), key="ln_worked_application")
-    position = right.selectbox("Token", list(range(capture.num_tokens)), index=min(1, capture.num_tokens - 1),
-                               format_func=lambda i: f"{i}: {capture.tokens[i]}", key="ln_worked_token")
+    with left:
+        index = token_picker.labelled_selectbox("Application", range(len(labels)), labels, "ln_worked_application", 1)
+    with right:
+        position = token_picker.token_selectbox(capture, "ln_worked_token")
     worked = layernorm.worked_layer_norm(capture, params, index, position)
     metrics = st.columns(4)
     metrics[0].metric("μ (mean of x)", f"{worked.mean:.6g}")

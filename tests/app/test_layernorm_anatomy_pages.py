@@ -12,6 +12,11 @@ def metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
+def selectbox(at, key_prefix: str):
+    """Pickers over tokens and applications carry the sentence in their key: find them by its prefix."""
+    return next(box for box in at.selectbox if box.key.startswith(key_prefix))
+
+
 def test_layer_norm_page_renders_for_the_default_model(open_page):
     at = open_page(LAYER_NORM)
     assert not at.exception
@@ -20,8 +25,8 @@ def test_layer_norm_page_renders_for_the_default_model(open_page):
 
 def test_worked_layer_norm_matches_the_model_on_the_page(open_page, grouped_spec):
     at = open_page(LAYER_NORM, grouped_spec)
-    at.selectbox(key="ln_worked_application").set_value(9)
-    at.selectbox(key="ln_worked_token").set_value(2)
+    selectbox(at, "ln_worked_application").set_value(9)
+    selectbox(at, "ln_worked_token").set_value(2)
     at.run()
     assert not at.exception
     assert any("to better than 1e-5" in message.value for message in at.success)
@@ -82,7 +87,15 @@ def test_changing_selectors_replots_without_running_the_model_again(open_page, g
     at = open_page(LAYER_NORM, grouped_spec)
     calls = []
     monkeypatch.setattr(resources, "capture", lambda *args, **kwargs: calls.append(args))
-    at.selectbox(key="ln_worked_token").set_value(3)
+    selectbox(at, "ln_worked_token").set_value(3)
     at.radio(key="ln_quantity").set_value("output_std")
     at.run()
     assert not at.exception and calls == []
+
+
+def test_a_new_sentence_gives_a_token_picker_of_its_own_tokens(open_page, tiny_spec):
+    at = open_page(LAYER_NORM, tiny_spec)
+    selectbox(at, "ln_worked_token").set_value(3).run()
+    at.text_input(key="_widget_sentence").input("the cat is tired").run()
+    picker = selectbox(at, "ln_worked_token")
+    assert picker.options[1] == "1: the" and picker.value == 1
