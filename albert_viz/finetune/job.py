@@ -281,14 +281,22 @@ def resolve_precision(device: torch.device, requested: str) -> str:
     return "fp32"
 
 
-def training_arguments(config: FinetuneConfig, output_dir: Path, device: torch.device) -> TrainingArguments:
+def total_steps(config: FinetuneConfig, train_rows: int) -> int:
+    """Optimizer steps the run will take (one process)."""
+    return config.max_steps or math.ceil(config.epochs * math.ceil(train_rows / config.batch_size))
+
+
+def training_arguments(config: FinetuneConfig, output_dir: Path, device: torch.device,
+                       train_rows: int) -> TrainingArguments:
     """Trainer settings: dynamic padding + length-grouped batches, evaluation a few times, nothing saved mid-run."""
     precision = resolve_precision(device, config.precision)
+    # an int, not a ratio: Trainer reads eval_steps=1.0 as "every step"
+    eval_steps = max(1, math.ceil(total_steps(config, train_rows) / config.evaluations))
     return TrainingArguments(
         output_dir=str(output_dir / "trainer"), num_train_epochs=config.epochs, max_steps=config.max_steps or -1,
         learning_rate=config.learning_rate, per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=max(64, config.batch_size), weight_decay=0.01, warmup_steps=0.1,
-        train_sampling_strategy="group_by_length", eval_strategy="steps", eval_steps=1 / config.evaluations,
+        train_sampling_strategy="group_by_length", eval_strategy="steps", eval_steps=eval_steps,
         logging_steps=0.02, logging_first_step=True, save_strategy="no", report_to="none", disable_tqdm=True,
         seed=config.seed, use_cpu=device.type == "cpu", bf16=precision == "bf16", fp16=precision == "fp16",
         dataloader_num_workers=0, dataloader_pin_memory=False,
@@ -359,7 +367,7 @@ class FinetuneJob:
         train_set = tokenize_examples(tokenizer, *subset(train_rows), config.max_length)
         validation_texts, validation_labels = subset(validation_rows)
         validation_set = tokenize_examples(tokenizer, validation_texts, validation_labels, config.max_length)
-        trainer = Trainer(model=model, args=training_arguments(config, self.work_dir, device),
+        trainer = Trainer(model=model, args=training_arguments(config, self.work_dir, device, len(train_set)),
                           train_dataset=train_set, eval_dataset=validation_set, processing_class=tokenizer,
                           data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_accuracy,
                           callbacks=[ProgressCallback(self.progress, self._cancelled)])

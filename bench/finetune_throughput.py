@@ -1,0 +1,101 @@
+"""Training throughput: the app's fine-tuning job vs a plain Trainer script that pads every example to 128 tokens.
+
+Same model, same movie-review CSV, same split, batch size, steps, learning rate and precision; the two
+runs alternate (app, plain, app, plain, ...) so background load hits both alike. Each run trains
+--steps steps and evaluates once on the validation rows; samples/s is Trainer's own
+train_samples_per_second. The last line is `ratio=<app/plain>`.
+
+    python bench/finetune_throughput.py                 # bundled model, 2 rounds of 30 steps
+    python bench/finetune_throughput.py --model random --steps 10 --rounds 1
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from transformers import PrinterCallback, Trainer, TrainingArguments  # noqa: E402
+
+from albert_viz.finetune.cli import model_spec  # noqa: E402
+from albert_viz.finetune.data import SAMPLES_DIR, load_csv_file  # noqa: E402
+from albert_viz.finetune.job import (  # noqa: E402
+    DONE, FinetuneConfig, FinetuneJob, classifier_copy, split_indices, tokenize_examples,
+)
+from albert_viz.models import load_model  # noqa: E402
+
+PLAIN_LENGTH = 128
+
+
+def app_run(base, dataset, config: FinetuneConfig) -> float:
+    """The page's own job (dynamic padding, length-grouped batches); samples per second."""
+    job = FinetuneJob(base, dataset, config)
+    job.run()
+    if job.snapshot().state != DONE:
+        raise RuntimeError(job.snapshot().error)
+    return job.result.samples_per_second
+
+
+def plain_run(base, dataset, config: FinetuneConfig) -> float:
+    """What a notebook usually does: pad everything to 128, random batches, default collator; samples per second."""
+    train_rows, validation_rows = split_indices(dataset, config.validation_fraction, config.seed)
+    labels = dataset.label_ids
+    subset = lambda rows: ([dataset.texts[i] for i in rows], [labels[i] for i in rows])
+    length = min(PLAIN_LENGTH, base.max_tokens)  # the random stand-in model only has 64 positions
+    train = tokenize_examples(base.tokenizer, *subset(train_rows), length, padding="max_length")
+    validation = tokenize_examples(base.tokenizer, *subset(validation_rows), length, padding="max_length")
+    args = TrainingArguments(
+        output_dir=tempfile.mkdtemp(prefix="albert_viz_bench_"), max_steps=config.max_steps,
+        learning_rate=config.learning_rate, per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=max(64, config.batch_size), weight_decay=0.01, warmup_steps=0.1,
+        eval_strategy="steps", eval_steps=config.max_steps, save_strategy="no", report_to="none", disable_tqdm=True,
+        seed=config.seed, use_cpu=base.device.type == "cpu", dataloader_pin_memory=False,
+        bf16=config.precision == "bf16", fp16=config.precision == "fp16",
+    )
+    trainer = Trainer(model=classifier_copy(base, dataset.label_names, config.seed), args=args,
+                      train_dataset=train, eval_dataset=validation)
+    trainer.remove_callback(PrinterCallback)
+    return float(trainer.train().metrics["train_samples_per_second"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="bundled")
+    parser.add_argument("--csv", default=str(SAMPLES_DIR / "movie_reviews.csv"))
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--precision", default="auto")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+
+    base = load_model(model_spec(args.model, args.device))
+    dataset = load_csv_file(args.csv)
+    config = FinetuneConfig(max_steps=args.steps, batch_size=args.batch_size, evaluations=1,
+                            precision=args.precision, device=args.device)
+    for note in base.notes:
+        print(f"note: {note}")
+    print(f"model={base.spec.label} device={base.device} rows={len(dataset)} steps={args.steps} "
+          f"batch={args.batch_size} app_max_length={config.max_length} plain_length={min(PLAIN_LENGTH, base.max_tokens)}")
+    app, plain = [], []
+    for round_number in range(1, args.rounds + 1):
+        started = time.monotonic()
+        app.append(app_run(base, dataset, config))
+        plain.append(plain_run(base, dataset, config))
+        print(f"round {round_number}: app {app[-1]:.1f} samples/s, plain {plain[-1]:.1f} samples/s "
+              f"({time.monotonic() - started:.0f} s)", flush=True)
+    app_rate, plain_rate = statistics.median(app), statistics.median(plain)
+    print(f"app_samples_per_s={app_rate:.2f}")
+    print(f"plain_samples_per_s={plain_rate:.2f}")
+    print(f"ratio={app_rate / plain_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()
