@@ -117,11 +117,11 @@ class ParameterCount:
 
     def as_row(self) -> dict:
         """A table row for the page."""
-        row = {"model": self.name, "V": self.vocab, "E": self.embedding, "H": self.hidden, "layers": self.layers,
+        row = {"model": self.name, "total": self.total, "total (M)": round(self.total / 1e6, 1),
+               "paper (M)": self.paper_millions, "without sharing (M)": round(self.unshared_total / 1e6, 1),
+               "V": self.vocab, "E": self.embedding, "H": self.hidden, "layers": self.layers,
                "layers with own weights": self.distinct_layers, "heads": self.heads}
         row.update(dict(zip(COMPONENTS, self.by_component)))
-        row.update({"total": self.total, "total (M)": round(self.total / 1e6, 1), "paper (M)": self.paper_millions,
-                    "without sharing (M)": round(self.unshared_total / 1e6, 1)})
         return row
 
 
