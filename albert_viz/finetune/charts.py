@@ -25,7 +25,7 @@ def length_histogram(lengths: np.ndarray, max_length: int) -> go.Figure:
     figure = go.Figure(go.Histogram(x=lengths, nbinsx=40))
     figure.add_vline(x=max_length, line_dash="dash", annotation_text=f"max length {max_length}")
     cut = int((lengths > max_length).sum())
-    figure.update_layout(title=f"Tokens per text ({cut} of {len(lengths)} longer than {max_length} get cut)",
+    figure.update_layout(title=f"Tokens per text ({cut} of {len(lengths)} cut)",
                          xaxis_title="tokens", yaxis_title="texts", height=300, margin=dict(l=10, r=10, t=50, b=10))
     return figure
 

@@ -45,20 +45,25 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def print_progress(snapshot: ProgressSnapshot, _last: list = [None]) -> None:
-    """One line per new log entry (loss or evaluation), not per step."""
-    key = (len(snapshot.losses), len(snapshot.evaluations), snapshot.state, snapshot.message)
-    if key == _last[0] or not is_main_process():
-        return
-    _last[0] = key
-    line = f"[{snapshot.state}] step {snapshot.step}/{snapshot.total_steps} {snapshot.message}"
-    if snapshot.losses:
-        line += f" loss {snapshot.losses[-1][1]:.4f}"
-    if snapshot.evaluations:
-        line += f" val_acc {snapshot.evaluations[-1][1]:.4f}"
-    if snapshot.eta_s is not None and snapshot.state == "running":
-        line += f" eta {snapshot.eta_s:.0f}s"
-    print(line, flush=True)
+class ProgressPrinter:
+    """One line per new log entry (loss or evaluation) or state change, not per step; rank 0 only."""
+
+    def __init__(self):
+        self.last = None
+
+    def __call__(self, snapshot: ProgressSnapshot) -> None:
+        key = (len(snapshot.losses), len(snapshot.evaluations), snapshot.state, snapshot.message)
+        if key == self.last or not is_main_process():
+            return
+        self.last = key
+        line = f"[{snapshot.state}] step {snapshot.step}/{snapshot.total_steps} {snapshot.message}"
+        if snapshot.losses:
+            line += f" loss {snapshot.losses[-1][1]:.4f}"
+        if snapshot.evaluations:
+            line += f" val_acc {snapshot.evaluations[-1][1]:.4f}"
+        if snapshot.eta_s is not None and snapshot.state == "running":
+            line += f" eta {snapshot.eta_s:.0f}s"
+        print(line, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         dataset = load_csv_file(args.csv, args.text_col, args.label_col)
         base = load_model(model_spec(args.model, args.device))
-        job = FinetuneJob(base, dataset, config, model_dir=args.out, listener=print_progress)
+        job = FinetuneJob(base, dataset, config, model_dir=args.out, listener=ProgressPrinter())
     except (CsvError, ModelLoadError, JobError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

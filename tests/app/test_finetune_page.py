@@ -51,3 +51,26 @@ def test_a_bad_upload_shows_its_reason_not_a_traceback(open_page, tiny_spec):
 def test_an_image_upload_is_refused(open_page, tiny_spec):
     at = upload(open_page(PAGE, tiny_spec), b"\x89PNG\r\n\x1a\n\x00\x00", "photo.csv")
     assert any("PNG image, not a CSV" in error.value for error in at.error)
+
+
+def test_cancel_stops_the_job_and_the_page_stays_usable(open_page, tiny_spec):
+    at = upload(open_page(PAGE, tiny_spec), CSV)
+    at.number_input(key="ft_epochs").set_value(20.0)
+    at.button(key="ft_start").click()
+    at.run()
+    at.button(key="ft_cancel").click()
+    deadline = time.monotonic() + 30
+    while not at.warning and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    assert any("cancelled" in warning.value for warning in at.warning)
+    assert not at.exception and not at.button(key="ft_start").disabled
+
+
+def test_html_in_the_data_is_shown_as_text(open_page, tiny_spec):
+    payload = b'text,label\n"<script>alert(1)</script> x",<b>a</b>\n<img src=x> y,<b>a</b>\nz,c\nw,c\n'
+    at = upload(open_page(PAGE, tiny_spec), payload)
+    assert not at.exception and not at.error
+    assert all("<script" not in element.value and "<img" not in element.value for element in at.markdown)
+    preview = at.dataframe[0].value
+    assert preview["text"][0] == "<script>alert(1)</script> x"
