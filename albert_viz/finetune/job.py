@@ -219,6 +219,19 @@ class ProgressCallback(TrainerCallback):
                                                  float(logs.get("eval_loss", math.nan))))
 
 
+class InOrderTrainer(Trainer):
+    """A Trainer whose evaluation keeps the dataset's order, so predictions line up with our texts.
+
+    transformers 5 length-groups the *evaluation* batches too when train_sampling_strategy is
+    'group_by_length', which returns predictions shuffled relative to the validation rows.
+    """
+
+    def _get_eval_sampler(self, eval_dataset):
+        if self.args.world_size <= 1:
+            return torch.utils.data.SequentialSampler(eval_dataset)
+        return None  # distributed: the default (accelerate shards in order and gathers back in order)
+
+
 class ExampleList(torch.utils.data.Dataset):
     """Tokenized examples, unpadded: DataCollatorWithPadding pads each batch to its own longest row."""
 
@@ -273,7 +286,7 @@ def classifier_copy(base: LoadedModel, label_names: tuple[str, ...], seed: int) 
 def resolve_precision(device: torch.device, requested: str) -> str:
     """Mixed precision where the device supports it: bf16 on recent GPUs, else fp16; fp32 on CPU unless asked."""
     if requested != "auto":
-        if requested != "fp32" and device.type == "cpu" and requested == "fp16":
+        if requested == "fp16" and device.type == "cpu":
             raise JobError("fp16 training needs a GPU; use bf16 or fp32 on the CPU.")
         return requested
     if device.type == "cuda":
@@ -367,7 +380,7 @@ class FinetuneJob:
         train_set = tokenize_examples(tokenizer, *subset(train_rows), config.max_length)
         validation_texts, validation_labels = subset(validation_rows)
         validation_set = tokenize_examples(tokenizer, validation_texts, validation_labels, config.max_length)
-        trainer = Trainer(model=model, args=training_arguments(config, self.work_dir, device, len(train_set)),
+        trainer = InOrderTrainer(model=model, args=training_arguments(config, self.work_dir, device, len(train_set)),
                           train_dataset=train_set, eval_dataset=validation_set, processing_class=tokenizer,
                           data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_accuracy,
                           callbacks=[ProgressCallback(self.progress, self._cancelled)])

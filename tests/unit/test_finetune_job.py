@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
 
 from albert_viz.__main__ import main as cli_main
 from albert_viz.finetune import job as job_module
@@ -55,6 +55,31 @@ def test_job_reports_progress_and_results(finished):
     assert report.label_names == ("neg", "pos")
     assert report.confusion.sum() == report.size == len(finished.result.validation_texts)
     assert 0.0 <= report.accuracy <= 1.0
+
+
+def test_report_matches_the_saved_models_predictions(finished, dataset):
+    model = AutoModelForSequenceClassification.from_pretrained(finished.result.model_dir).eval()
+    tokenizer = AutoTokenizer.from_pretrained(finished.result.model_dir)
+    texts = list(finished.result.validation_texts)
+    with torch.no_grad():
+        logits = model(**tokenizer(texts, return_tensors="pt", padding=True, truncation=True, max_length=16)).logits
+    predicted = [model.config.id2label[i] for i in logits.argmax(-1).tolist()]
+    truth = dict(zip(dataset.texts, dataset.labels))
+    report = finished.result.report
+    assert report.accuracy == pytest.approx(np.mean([p == truth[t] for p, t in zip(predicted, texts)]))
+    assert all(predicted[texts.index(row.text)] == row.predicted_label for row in report.misclassified)
+
+
+@pytest.mark.parametrize("trainer_class, keeps_order", [(job_module.InOrderTrainer, True), (job_module.Trainer, False)])
+def test_evaluation_predictions_come_back_in_row_order(tiny_model, tmp_path, trainer_class, keeps_order):
+    texts = ["good " * (1 + (i * 7) % 13) for i in range(40)]  # lengths vary, so length grouping would reorder
+    labels = [i % 2 for i in range(40)]
+    rows = job_module.tokenize_examples(tiny_model.tokenizer, texts, labels, max_length=32)
+    trainer = trainer_class(model=job_module.classifier_copy(tiny_model, ("a", "b"), seed=0),
+                            args=job_module.training_arguments(QUICK, tmp_path, torch.device("cpu"), 40),
+                            eval_dataset=rows, processing_class=tiny_model.tokenizer,
+                            data_collator=DataCollatorWithPadding(tiny_model.tokenizer))
+    assert (list(trainer.predict(rows).label_ids) == labels) == keeps_order
 
 
 def test_validation_split_is_stratified(tiny_model, dataset):
