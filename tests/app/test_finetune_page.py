@@ -39,6 +39,8 @@ def test_uploaded_csv_trains_and_shows_results(open_page, tiny_spec):
     assert any("Confusion matrix" in spec for spec in chart_titles)
     assert any(metric.label == "Predicted label" and metric.value in ("pos", "neg") for metric in at.metric)
     assert at.get("download_button")
+    at.button(key="ft_use").click().run()
+    assert at.session_state["model_spec"].location.endswith("model") and not at.exception
 
 
 def test_a_bad_upload_shows_its_reason_not_a_traceback(open_page, tiny_spec):
