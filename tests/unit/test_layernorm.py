@@ -8,7 +8,7 @@ from albert_viz.capture import capture
 from albert_viz.layernorm import (
     layer_norm_params, layer_norm_stats, outlier_dimensions, residual_norms, worked_layer_norm,
 )
-from albert_viz.models import ModelSpec, load_model
+from albert_viz.models import BUNDLED_MODEL_DIR, ModelSpec, load_model
 from albert_viz.random_model import save_random_albert
 
 SENTENCE, PAIR = "I love programming", "the cat is tired"
@@ -100,3 +100,13 @@ def test_difference_is_a_few_float32_rounding_steps_at_most(trained_looking_mode
     worked = worked_layer_norm(result, params, index=5, position=1)
     ulp = np.spacing(np.abs(worked.model_output).max())
     assert worked.rounding_steps == pytest.approx(worked.max_abs_diff / ulp) and worked.rounding_steps < 16
+
+
+@pytest.mark.skipif(not (BUNDLED_MODEL_DIR / "model.safetensors").exists(), reason="bundled model not built")
+def test_worked_layer_norm_matches_the_bundled_model_within_1e5_everywhere():
+    loaded = load_model(ModelSpec("bundled", device="cpu"))
+    params = layer_norm_params(loaded.encoder)
+    result = capture(loaded, "The old man and the sea.", "He was an old man who fished alone in a skiff.")
+    worst = max(worked_layer_norm(result, params, index, position).max_abs_diff
+                for index in range(len(result.layernorms)) for position in range(result.num_tokens))
+    assert worst < 1e-5
