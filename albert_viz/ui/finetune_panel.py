@@ -26,7 +26,7 @@ from albert_viz.finetune.job import (
 from albert_viz.finetune.predict import attention_change, classify
 from albert_viz.models import LoadedModel, ModelLoadError, ModelSpec, load_model
 from albert_viz.ui import state, widgets
-from albert_viz.ui.resources import get_capture
+from albert_viz.ui.resources import get_capture, get_model
 
 JOB = "finetune_job"  # the session's FinetuneJob (latest one)
 TUNED = "finetune_tuned"  # (job id, LoadedModel) of the finished job's model, loaded once
@@ -55,8 +55,6 @@ def _read(data: bytes) -> RawTable:
 
 @st.cache_data(show_spinner="Counting tokens…", max_entries=16)
 def _lengths(spec: ModelSpec, digest: str, text_column: str, _dataset: LabelledDataset) -> np.ndarray:
-    from albert_viz.ui.resources import get_model
-
     return token_lengths(get_model(spec), _dataset.texts)
 
 
