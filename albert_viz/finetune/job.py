@@ -60,7 +60,7 @@ class FinetuneConfig:
     validation_fraction: float = 0.2
     seed: int = 13  # the sample's own split seed: the default validation rows are its held-out test rows
     max_steps: int = 0  # 0: run every epoch; > 0 stops early (tests, quick demos)
-    evaluations: int = 6  # how many times validation accuracy is measured while training
+    evaluations: int = 6  # how many times validation accuracy is measured while training (0: only at the end)
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
     device: str = "auto"
 
@@ -74,6 +74,7 @@ class FinetuneConfig:
             (not 8 <= self.max_length <= limit, f"The maximum length must be between 8 and {limit} tokens."),
             (not 0.05 <= self.validation_fraction <= 0.5, "The validation fraction must be between 0.05 and 0.5."),
             (self.max_steps < 0, "The step limit cannot be negative."),
+            (self.evaluations < 0, "The number of evaluations cannot be negative."),
             (self.precision not in ("auto", "fp32", "bf16", "fp16"), f"Unknown precision {self.precision!r}."),
         ]
         for failed, message in problems:
@@ -304,12 +305,12 @@ def training_arguments(config: FinetuneConfig, output_dir: Path, device: torch.d
     """Trainer settings: dynamic padding + length-grouped batches, evaluation a few times, nothing saved mid-run."""
     precision = resolve_precision(device, config.precision)
     # an int, not a ratio: Trainer reads eval_steps=1.0 as "every step"
-    eval_steps = max(1, math.ceil(total_steps(config, train_rows) / config.evaluations))
+    eval_steps = max(1, math.ceil(total_steps(config, train_rows) / max(config.evaluations, 1)))
     return TrainingArguments(
         output_dir=str(output_dir / "trainer"), num_train_epochs=config.epochs, max_steps=config.max_steps or -1,
         learning_rate=config.learning_rate, per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=max(64, config.batch_size), weight_decay=0.01, warmup_steps=0.1,
-        train_sampling_strategy="group_by_length", eval_strategy="steps", eval_steps=eval_steps,
+        train_sampling_strategy="group_by_length", eval_strategy="steps" if config.evaluations else "no", eval_steps=eval_steps,
         logging_steps=0.02, logging_first_step=True, save_strategy="no", report_to="none", disable_tqdm=True,
         seed=config.seed, use_cpu=device.type == "cpu", bf16=precision == "bf16", fp16=precision == "fp16",
         dataloader_num_workers=0, dataloader_pin_memory=False,
