@@ -210,6 +210,11 @@ class ProgressCallback(TrainerCallback):
             control.should_training_stop = True
         return control
 
+    def on_prediction_step(self, args, state, control, **kwargs):
+        # an evaluation cannot be told to stop, so a cancel during one leaves by exception (run() catches it)
+        if self.cancelled.is_set():
+            raise Cancelled()
+
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
         if "loss" in logs:

@@ -114,6 +114,19 @@ def test_cancel_stops_training_quickly(tiny_model, dataset):
     assert snapshot.step < snapshot.total_steps and job.result is None
 
 
+def test_cancel_during_an_evaluation_stops_it(tiny_model, dataset, monkeypatch):
+    job = FinetuneJob(tiny_model, dataset, QUICK)
+    evaluate = job_module.Trainer.evaluate
+
+    def cancel_then_evaluate(self, *args, **kwargs):
+        job.cancel()  # the user presses Cancel while validation accuracy is being measured
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(job_module.Trainer, "evaluate", cancel_then_evaluate)
+    job.run()
+    assert job.snapshot().state == CANCELLED and job.result is None
+
+
 def test_queue_lets_one_job_train_at_a_time_and_shows_the_position():
     queue, cancelled = JobQueue(slots=1, max_waiting=5), threading.Event()
     first_in, release = threading.Event(), threading.Event()
