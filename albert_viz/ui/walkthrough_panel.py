@@ -21,13 +21,13 @@ MODE, TOY_PRESET, TOY_SEED, TOY_RESETS = "wk_mode", "wk_toy_preset", "wk_toy_see
 MASK_WORD, SOP_FIRST, SOP_SECOND = "wk_mask_word", "wk_sop_first", "wk_sop_second"
 
 CLASSROOM_PRESETS = {
-    "I love programming": dict(sentence="I love programming", pair="", toy="article", mask="programming",
+    "I love programming": dict(sentence="I love programming", pair="", toy="article", mask="love",
                                sop=("I love programming.", "I write code every day.")),
     "The animal didn't cross the street…": dict(
         sentence="The animal didn't cross the street because it was too tired", pair="", toy="previous",
-        mask="tired", sop=("The animal didn't cross the street.", "It was too tired.")),
+        mask="it", sop=("The animal didn't cross the street.", "It was too tired.")),
     "A sentence pair": dict(sentence="The cat sat on the mat.", pair="Then it fell asleep.", toy="sep",
-                            mask="mat", sop=("The cat sat on the mat.", "Then it fell asleep.")),
+                            mask="on", sop=("The cat sat on the mat.", "Then it fell asleep.")),
 }
 DEFAULT_PRESET = CLASSROOM_PRESETS["I love programming"]
 
