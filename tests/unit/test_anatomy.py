@@ -107,3 +107,9 @@ def test_misconceptions_cover_the_articles_five_errors():
     claims = " ".join(claim for claim, _ in anatomy.MISCONCEPTIONS).lower()
     for topic in ("cross-attention", "linear layer normalization", "direction", "title", "softmax"):
         assert topic in claims
+
+
+def test_bundled_sop_accuracy_comes_from_the_training_summary(tmp_path):
+    assert anatomy.bundled_sop_accuracy(tmp_path) is None
+    (tmp_path / "training_summary.json").write_text('{"heldout": {"sop_acc": 0.61}}')
+    assert anatomy.bundled_sop_accuracy(tmp_path) == 0.61
