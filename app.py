@@ -3,15 +3,15 @@ import streamlit as st
 
 from albert_viz.ui.widgets import model_sidebar
 
-st.set_page_config(page_title="albert_viz · inside ALBERT", page_icon="🔍", layout="wide")
+st.set_page_config(page_title="albert_viz · inside ALBERT", page_icon=":material/search:", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/attention.py", title="Attention", icon="👀"),
-    st.Page("pages/layer_norm.py", title="Layer norm", icon="📏"),
-    st.Page("pages/anatomy.py", title="Anatomy", icon="🦴"),
-    st.Page("pages/worked_examples.py", title="Worked examples", icon="✏️"),
-    st.Page("pages/finetune.py", title="Fine-tuning", icon="🎓"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/attention.py", title="Attention", icon=":material/visibility:"),
+    st.Page("pages/layer_norm.py", title="Layer norm", icon=":material/straighten:"),
+    st.Page("pages/anatomy.py", title="Anatomy", icon=":material/account_tree:"),
+    st.Page("pages/worked_examples.py", title="Worked examples", icon=":material/edit_note:"),
+    st.Page("pages/finetune.py", title="Fine-tuning", icon=":material/school:"),
 ]
 
 navigation = st.navigation(PAGES)

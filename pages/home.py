@@ -18,11 +18,11 @@ model such as `albert/albert-base-v2` in the sidebar.
 )
 
 TOUR = [
-    ("pages/attention.py", "👀", "Attention", "what every head of every layer looks at; bertviz views"),
-    ("pages/layer_norm.py", "📏", "Layer norm", "the numbers at every place ALBERT normalises, and one worked by hand"),
-    ("pages/anatomy.py", "🦴", "Anatomy", "where the parameters are: factorised embeddings, one shared layer, SOP"),
-    ("pages/worked_examples.py", "✏️", "Worked examples", '"I love programming" by hand, then checked against the model'),
-    ("pages/finetune.py", "🎓", "Fine-tuning", "teach the model your own labelled sentences and see what changed"),
+    ("pages/attention.py", ":material/visibility:", "Attention", "what every head of every layer looks at; bertviz views"),
+    ("pages/layer_norm.py", ":material/straighten:", "Layer norm", "the numbers at every place ALBERT normalises, and one worked by hand"),
+    ("pages/anatomy.py", ":material/account_tree:", "Anatomy", "where the parameters are: factorised embeddings, one shared layer, SOP"),
+    ("pages/worked_examples.py", ":material/edit_note:", "Worked examples", '"I love programming" by hand, then checked against the model'),
+    ("pages/finetune.py", ":material/school:", "Fine-tuning", "teach the model your own labelled sentences and see what changed"),
 ]
 for path, icon, title, what in TOUR:
     st.page_link(path, label=f"**{title}**: {what}", icon=icon)
