@@ -27,6 +27,7 @@ class PipelineConfig:
     data: data.DataConfig = field(default_factory=data.DataConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
     train: distill.TrainConfig = field(default_factory=distill.TrainConfig)
+    head_fit: distill.HeadFitConfig = field(default_factory=distill.HeadFitConfig)
     eval_pairs: int = 512
     run_dir: Path = CACHE_DIR / "run"
     bundle_dir: Path = BUNDLE_DIR
@@ -99,15 +100,18 @@ def run(cfg: PipelineConfig = PipelineConfig()) -> Path:
     train_pairs, eval_batches, stats = prepare(cfg, tokenizer)
     unigram = unigram_logprob(train_pairs, tokenizer.vocab_size)
     probe = data.fixed_batches(train_pairs[:64], tokenizer, cfg.data, 16, cfg.train.seed + 3)
+    probe_head = data.fixed_batches(train_pairs[-512:], tokenizer, cfg.data, 32, cfg.train.seed + 4)
     layer = choose_shared_layer(teacher, tokenizer, cfg, probe, unigram)
     student = build_student(cfg.student, teacher, tokenizer, layer, unigram)
     student.config._attn_implementation = "eager"  # attention distillation needs the probabilities
     student.to(cfg.train.device)
+    head_loss = distill.fit_mlm_head(student, teacher, probe_head, cfg.head_fit, cfg.train.device)
+    print(f"MLM head fitted on teacher states: loss {head_loss:.3f}", flush=True)
     stream = data.batches(train_pairs, tokenizer, cfg.data, cfg.train.batch_size, cfg.train.seed)
     started = time.time()
     state = distill.train(student, teacher, stream, eval_batches, cfg.train, cfg.run_dir)
     final = distill.evaluate(student, eval_batches, cfg.train)
-    notes = {"corpus": stats, "sources": [asdict(s) for s in SOURCES], "shared_layer_from_teacher": layer,
+    notes = {"corpus": stats, "sources": [asdict(s) for s in SOURCES], "shared_layer_from_teacher": layer, "mlm_head_fit_loss": head_loss,
              "steps": state.step, "train_tokens_seen": state.tokens, "train_minutes": round(state.elapsed / 60, 1),
              "this_invocation_minutes": round((time.time() - started) / 60, 1), "heldout": final,
              "config": {"data": asdict(cfg.data), "student": asdict(cfg.student), "train": asdict(cfg.train)}}
