@@ -66,3 +66,19 @@ def test_saved_architecture_class_is_the_one_loaded(tmp_path):
 def test_random_source_warns_that_its_patterns_are_noise():
     loaded = load_model(ModelSpec("random", device="cpu"))
     assert any("noise" in note for note in loaded.notes)
+
+
+def test_default_source_is_the_bundled_albert_tiny_through_the_apps_loader():
+    loaded = load_model(ModelSpec())
+    assert loaded.notes == ()  # no "random stand-in" warning: the bundle is there
+    assert loaded.config.embedding_size == 128 and loaded.config.num_hidden_groups == 1
+    assert loaded.has_mlm_head and loaded.has_sop_head
+    assert loaded.config._attn_implementation == "eager"
+
+
+def test_bundled_model_reads_the_article_sentence_as_five_tokens():
+    from albert_viz.capture import capture
+
+    result = capture(load_model(ModelSpec(device="cpu")), "I love programming")
+    assert result.tokens == ("[CLS]", "i", "love", "programming", "[SEP]")
+    assert result.attentions.shape == (6, 12, 5, 5)
