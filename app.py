@@ -1,9 +1,11 @@
 """albert_viz: look inside a real ALBERT. Entry point: page setup, navigation, the shared sidebar."""
+from pathlib import Path
+
 import streamlit as st
 
 from albert_viz.ui.widgets import model_sidebar
 
-st.set_page_config(page_title="albert_viz · inside ALBERT", page_icon=":material/search:", layout="wide")
+st.set_page_config(page_title="albert_viz · inside ALBERT", page_icon=str(Path(__file__).parent / "assets" / "icon.png"), layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
