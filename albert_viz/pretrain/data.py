@@ -28,8 +28,24 @@ class Pair:
     second: tuple[int, ...]
 
 
+SENTENCE_ENDS = frozenset({".", "!", "?"})
+
+
+def cut_points(tokens: list[str], min_segment: int) -> list[int]:
+    """Where a window of WordPiece tokens may be split in two: after a sentence end if there is one.
+
+    Cutting anywhere (the bundled run did) splits words: "cleti [SEP] ##s tout" gives away the order
+    with a "##" piece right after [CLS] or [SEP], and halves single sentences. Cuts after ".", "!" or
+    "?" follow ALBERT's recipe (segments are runs of whole sentences); a window with no usable
+    sentence end falls back to word starts, never before a "##" continuation piece.
+    """
+    allowed = range(min_segment, len(tokens) - min_segment + 1)
+    sentence = [i for i in allowed if tokens[i - 1] in SENTENCE_ENDS and not tokens[i].startswith("##")]
+    return sentence or [i for i in allowed if not tokens[i].startswith("##")]
+
+
 def document_pairs(docs: tuple[Document, ...], tokenizer, config: DataConfig, seed: int) -> list[Pair]:
-    """Cut each document into windows of max_length-3 tokens and split each window in two."""
+    """Cut each document into windows of max_length-3 tokens and split each window in two at a sentence end."""
     rng = random.Random(seed)
     window = config.max_length - 3  # room for [CLS] A [SEP] B [SEP]
     ids_per_doc = tokenizer([d.text for d in docs], add_special_tokens=False)["input_ids"]
@@ -39,7 +55,10 @@ def document_pairs(docs: tuple[Document, ...], tokenizer, config: DataConfig, se
             chunk = ids[start : start + window]
             if len(chunk) < 2 * config.min_segment:
                 continue
-            cut = rng.randint(config.min_segment, len(chunk) - config.min_segment)
+            cuts = cut_points(tokenizer.convert_ids_to_tokens(chunk), config.min_segment)
+            if not cuts:
+                continue
+            cut = rng.choice(cuts)
             pairs.append(Pair(tuple(chunk[:cut]), tuple(chunk[cut:])))
     return pairs
 

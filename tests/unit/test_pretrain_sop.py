@@ -1,0 +1,91 @@
+"""Sentence-order pairs: consecutive segments, swapped half the time with label 1, cut between sentences."""
+from __future__ import annotations
+
+import random
+
+from albert_viz.pretrain import data
+from albert_viz.pretrain.corpus import Document
+
+
+class TinyTokenizer:
+    """Whitespace 'WordPiece': words ending in '+' continue into a '##' piece; no teacher package needed."""
+
+    cls_token_id, sep_token_id, mask_token_id, pad_token_id = 0, 1, 2, 3
+    vocab_size = 1000
+
+    def __init__(self):
+        self.vocab = {"[CLS]": 0, "[SEP]": 1, "[MASK]": 2, "[PAD]": 3}
+
+    def _id(self, token: str) -> int:
+        return self.vocab.setdefault(token, len(self.vocab))
+
+    def __call__(self, texts, add_special_tokens=False):
+        rows = []
+        for text in texts:
+            pieces = []
+            for word in text.split():
+                pieces += [word[:-1], "##x"] if word.endswith("+") else [word]
+            rows.append([self._id(p) for p in pieces])
+        return {"input_ids": rows}
+
+    def convert_ids_to_tokens(self, ids):
+        names = {i: t for t, i in self.vocab.items()}
+        return [names[i] for i in ids]
+
+
+def example(first, second, swap_roll):
+    class Roll(random.Random):
+        def random(self):  # first call decides the swap; later ones (masking) see a fixed value
+            value, self.rolls = (swap_roll if not self.rolls else 0.95), self.rolls + 1
+            return value
+
+    rng = Roll(0)
+    rng.rolls = 0
+    return data.make_example(data.Pair(tuple(first), tuple(second)), TinyTokenizer(), data.DataConfig(), rng)
+
+
+def test_in_order_pair_has_label_0_and_segment_ids_follow_the_text():
+    e = example([10, 11, 12], [20, 21], swap_roll=0.9)
+    assert e.sop_label == 0
+    assert e.original == [0, 10, 11, 12, 1, 20, 21, 1]
+    assert e.token_types == [0, 0, 0, 0, 0, 1, 1, 1]
+
+
+def test_swapped_pair_has_label_1_and_segment_ids_follow_the_swapped_text():
+    e = example([10, 11, 12], [20, 21], swap_roll=0.1)
+    assert e.sop_label == 1  # AlbertForPreTraining: 0 = in order, 1 = swapped
+    assert e.original == [0, 20, 21, 1, 10, 11, 12, 1]
+    assert e.token_types == [0, 0, 0, 0, 1, 1, 1, 1]  # segment A is now the (shorter) second segment
+
+
+def test_collated_batch_carries_the_labels_and_about_half_are_swapped():
+    tok = TinyTokenizer()
+    rng = random.Random(0)
+    pair = data.Pair(tuple(range(10, 30)), tuple(range(30, 50)))
+    examples = [data.make_example(pair, tok, data.DataConfig(), rng) for _ in range(400)]
+    batch = data.collate(examples, tok.pad_token_id)
+    labels = batch["sentence_order_label"].tolist()
+    assert labels == [e.sop_label for e in examples]
+    assert 150 < sum(labels) < 250
+    for e, types in zip(examples, batch["token_type_ids"].tolist()):
+        first = e.original[1] == 10
+        assert e.sop_label == int(not first)
+        assert types[1 + 20 + 1] == 1 and types[1 + 20] == 0  # [CLS] + 20 tokens + [SEP], then segment B
+
+
+def test_pairs_are_consecutive_and_cut_after_a_sentence_end():
+    tok = TinyTokenizer()
+    text = "the cat sat on the mat . then it slept for a long while . the end came soon after that day"
+    pairs = data.document_pairs((Document("t", text),), tok, data.DataConfig(min_segment=2), seed=0)
+    ids = tok([text])["input_ids"][0]
+    assert len(pairs) == 1
+    p = pairs[0]
+    assert list(p.first + p.second) == ids
+    assert tok.convert_ids_to_tokens([p.first[-1]]) == ["."]
+
+
+def test_cut_never_splits_a_word_when_no_sentence_ends():
+    tokens = ["a", "b+", "##x", "c", "d+", "##x", "e", "f"]
+    cuts = data.cut_points([t.rstrip("+") for t in tokens], min_segment=2)
+    assert cuts and all(not tokens[i].startswith("##") for i in cuts)
+    assert data.cut_points(["a", "b", ".", "c", "d", "e"], min_segment=2) == [3]
