@@ -9,6 +9,7 @@ from albert_viz import plots, walkthrough
 from albert_viz.capture import Capture
 from albert_viz.models import LoadedModel
 from albert_viz.ui import state
+from albert_viz.ui.token_picker import labelled_selectbox
 from albert_viz.walkthrough import WalkthroughError
 
 MODES = {"toy": "On the board (toy numbers)", "real": "In the real model", "pretraining": "Pretraining tasks"}
@@ -162,8 +163,7 @@ def _toy_steps(result: walkthrough.ToyAttention) -> None:
 def _one_row_in_full(result: walkthrough.ToyAttention) -> None:
     """One query's softmax with every term written out: what a student checks with a calculator."""
     with st.expander("One row in full, digit by digit"):
-        i = st.selectbox("Query token", range(len(result.tokens)), format_func=lambda p: result.tokens[p],
-                         key="wk_toy_row")
+        i = labelled_selectbox("Query token", range(len(result.tokens)), result.tokens, key="wk_toy_row")
         exponentials = np.exp(result.scaled[i])  # [key]
         st.dataframe(pd.DataFrame({
             "key j": result.tokens, "q_i · k_j": result.scores[i], "s_ij = q_i · k_j / √d_k": result.scaled[i],
@@ -277,8 +277,10 @@ def _one_score_in_full(walk: walkthrough.HeadWalkthrough) -> None:
     with st.expander("One score in full: q_i · k_j term by term"):
         labels = _token_labels(walk.tokens)
         left, right = st.columns(2)
-        i = left.selectbox("Query i", range(len(labels)), format_func=labels.__getitem__, key="wk_score_query")
-        j = right.selectbox("Key j", range(len(labels)), format_func=labels.__getitem__, key="wk_score_key")
+        with left:
+            i = labelled_selectbox("Query i", range(len(labels)), labels, key="wk_score_query")
+        with right:
+            j = labelled_selectbox("Key j", range(len(labels)), labels, key="wk_score_key")
         terms = walk.score_terms(i, j)
         st.dataframe(pd.DataFrame({"q_id": walk.q[i], "k_jd": walk.k[j], "q_id · k_jd": terms})
                      .style.format(precision=8))
