@@ -13,8 +13,9 @@ import numpy as np
 import torch
 from transformers import AlbertConfig, AlbertModel, BertConfig, BertModel, PretrainedConfig
 
-from albert_viz.capture import Capture, tokenize
+from albert_viz.capture import Capture
 from albert_viz.models import BUNDLED_MODEL_DIR, LoadedModel
+from albert_viz.walkthrough import sentence_order
 
 COMPONENTS = (
     "token embeddings",
@@ -175,11 +176,6 @@ class Factorization:
         return self.unfactorized / self.factorized
 
 
-def factorization(config: PretrainedConfig) -> Factorization:
-    """V, E and H of an ALBERT config."""
-    return Factorization(config.vocab_size, config.embedding_size, config.hidden_size)
-
-
 def factorization_of(count: ParameterCount) -> Factorization:
     """V, E and H of a counted model."""
     return Factorization(count.vocab, count.embedding, count.hidden)
@@ -315,19 +311,12 @@ class SopPrediction:
         return self.in_order_given_ab > 0.5 > self.in_order_given_ba
 
 
-@torch.inference_mode()
 def sop_prediction(loaded: LoadedModel, first: str, second: str) -> SopPrediction:
-    """Run the model's sop_classifier on (first, second) and (second, first)."""
+    """The model's sop_classifier on (first, second) and (second, first), as the worked examples compute it."""
     if not loaded.has_sop_head:
         raise ValueError("this model has no sentence-order head (sop_classifier)")
-    probabilities = []
-    for a, b in ((first, second), (second, first)):
-        encoded, _ = tokenize(loaded, a, b)
-        inputs = {key: value.to(loaded.device) for key, value in encoded.items()}
-        with loaded.lock:
-            logits = loaded.model(**inputs).sop_logits[0]  # [2]: label 0 = in order, 1 = swapped
-        probabilities.append(float(torch.softmax(logits.float(), dim=-1)[0]))
-    return SopPrediction(first, second, *probabilities)
+    order = sentence_order(loaded, first, second)
+    return SopPrediction(first, second, float(order.given_order[0]), float(order.swapped_order[0]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,9 +16,6 @@ from torch import nn
 
 from albert_viz.models import LoadedModel
 
-SITES = ("embeddings", "attention", "full_layer")
-
-
 class CaptureError(ValueError):
     """The input cannot be captured; the message is for the user."""
 

@@ -133,7 +133,3 @@ def build_student(config: StudentConfig, teacher, tokenizer, layer: int,
     student.tie_weights()
     return student
 
-
-def load_student(folder: Path) -> AlbertForPreTraining:
-    """A saved student with eager attention (sdpa would return no attentions)."""
-    return AlbertForPreTraining.from_pretrained(folder, attn_implementation="eager")
