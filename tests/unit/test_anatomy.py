@@ -48,7 +48,8 @@ def test_sharing_saves_eleven_layers_of_weights_in_albert_base(table):
 
 
 def test_factorized_embeddings_of_albert_base_match_the_paper():
-    factors = anatomy.factorization(anatomy.official_configs()["ALBERT base"])
+    base = anatomy.count_parameters("ALBERT base", anatomy.official_configs()["ALBERT base"])
+    factors = anatomy.factorization_of(base)
     assert factors.unfactorized == 23_040_000 and factors.factorized == 3_938_304
 
 
