@@ -81,8 +81,8 @@ with sop:
         st.caption(f"{loaded.spec.label}'s SOP head {verdict}: p(in order) = {prediction.in_order_given_ab:.1%} "
                    f"for A then B, {prediction.in_order_given_ba:.1%} for B then A.")
         if spec.source == "bundled" and (accuracy := anatomy.bundled_sop_accuracy()) is not None:
-            st.caption(f"After its short CPU pretraining the bundled model gets {accuracy:.0%} of held-out SOP pairs "
-                       "right (50% is chance): SOP is hard, and the paper trained for 125k steps at batch 4096.")
+            st.caption(f"After its short CPU pretraining the bundled model gets {accuracy:.0%} of held-out SOP "
+                       "pairs right (50% is chance); the paper's ALBERT trained for 125k steps at batch 4096.")
     else:
         st.info(f"{loaded.spec.label} has no sentence-order head (it was saved without `sop_classifier`); "
                 "the bundled ALBERT-tiny has one.")

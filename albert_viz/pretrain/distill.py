@@ -21,14 +21,25 @@ class TrainConfig:
     budget_minutes: float = 90.0
     batch_size: int = 16
     peak_lr: float = 5e-4
-    head_lr_multiplier: float = 10.0  # the MLM and SOP heads start from scratch; the body starts from the teacher
+    head_lr_multiplier: float = 3.0  # the heads (MLM head pre-fitted, SOP and pooler) adapt faster than the body
     final_lr_fraction: float = 0.05
     warmup_fraction: float = 0.03
     weight_decay: float = 0.01
     w_attention: float = 1.0
     w_hidden: float = 1.0
     w_mlm: float = 1.0
-    w_sop: float = 1.0
+    w_sop: float = 20.0  # at weight 1 the SOP gradient was ~1% of MLM's and SOP stayed at chance for 50 minutes
+    # Attention KL per depth: only depths 0 and 1, where the teacher's previous-token (L0H2) and
+    # next-token (L1H8) heads live; depth 1 counts 6x because its next-token head was the one the
+    # student copied least well. Deeper depths are left free: one shared layer cannot also imitate
+    # four more distinct teacher layers, and pinning them kept SOP at chance.
+    attention_layer_weights: tuple[float, ...] = (1.0, 6.0, 0.0, 0.0, 0.0, 0.0)
+    # Hidden states matched (0 = embedding output, i = after depth i): the early ones feed the
+    # positional heads, the last one is what the MLM head reads. Depths 3-5 are free for SOP features.
+    hidden_layers: tuple[int, ...] = (0, 1, 2, 6)
+    # [CLS] (position 0) is left out of distillation: the teacher's [CLS] knows nothing of
+    # sentence order, and pinning it to the teacher's kept the SOP classifier's input order-blind.
+    distill_cls: bool = False
     eval_every_minutes: float = 5.0
     checkpoint_every_minutes: float = 5.0
     log_every_steps: int = 20
@@ -68,8 +79,25 @@ def to_device(batch: dict, device: str) -> dict:
     return {k: v.to(device) for k, v in batch.items()}
 
 
+def distillation_mask(attention_mask: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
+    """Positions whose states and attention rows are matched to the teacher's: real tokens, minus [CLS] unless asked."""
+    mask = attention_mask.clone()  # [batch, seq]
+    if not cfg.distill_cls:
+        mask[:, 0] = 0
+    return mask
+
+
+def distillation_losses(t_out, s_out, mask: torch.Tensor, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention KL weighted per depth, and the mean relative hidden MSE over the chosen hidden states."""
+    att = torch.stack([losses.attention_kl(t, s, mask) for t, s in zip(t_out.attentions, s_out.attentions)])
+    weights = torch.tensor(cfg.attention_layer_weights, device=att.device)
+    hid = torch.stack([losses.hidden_mse(t_out.hidden_states[i], s_out.hidden_states[i], mask)
+                       for i in cfg.hidden_layers])
+    return (att * weights).sum() / len(weights), hid.mean()
+
+
 def forward_losses(student, teacher, batch: dict, cfg: TrainConfig) -> tuple[torch.Tensor, StepResult]:
-    """One batch: teacher sees the unmasked text, student the masked one; layer i is matched to layer i."""
+    """One batch: teacher sees the unmasked text, student the masked one; depth i is matched to layer i."""
     mask = batch["attention_mask"]
     with torch.no_grad(), autocast(cfg):
         t_out = teacher(input_ids=batch["teacher_input_ids"], token_type_ids=batch["token_type_ids"],
@@ -79,9 +107,7 @@ def forward_losses(student, teacher, batch: dict, cfg: TrainConfig) -> tuple[tor
                                attention_mask=mask, output_attentions=True, output_hidden_states=True)
         mlm, _ = losses.masked_lm(student, s_out.last_hidden_state, batch["labels"])
         sop, _ = losses.sentence_order(student, s_out.pooler_output, batch["sentence_order_label"])
-    att = torch.stack([losses.attention_kl(t, s, mask) for t, s in zip(t_out.attentions, s_out.attentions)]).mean()
-    hid = torch.stack([losses.hidden_mse(t, s, mask)
-                       for t, s in zip(t_out.hidden_states, s_out.hidden_states)]).mean()
+    att, hid = distillation_losses(t_out, s_out, distillation_mask(mask, cfg), cfg)
     total = cfg.w_attention * att + cfg.w_hidden * hid + cfg.w_mlm * mlm + cfg.w_sop * sop
     return total, StepResult(total.item(), att.item(), hid.item(), mlm.item(), sop.item())
 
@@ -131,13 +157,16 @@ def load_checkpoint(path: Path, student, optimizer) -> RunState:
         return RunState()
     ckpt = torch.load(path, weights_only=False, map_location="cpu")
     student.load_state_dict(ckpt["model"])
-    optimizer.load_state_dict(ckpt["optimizer"])
+    try:
+        optimizer.load_state_dict(ckpt["optimizer"])
+    except ValueError:  # the parameter groups changed with the recipe: keep the weights, restart AdamW's moments
+        print("checkpoint's optimizer groups differ from this recipe's: optimizer state reset", flush=True)
     random.setstate(ckpt["rng"])
     torch.set_rng_state(ckpt["torch_rng"])
     return RunState(**ckpt["state"])
 
 
-HEAD_PREFIXES = ("predictions.dense", "predictions.LayerNorm", "predictions.bias", "sop_classifier")
+HEAD_PREFIXES = ("predictions.dense", "predictions.LayerNorm", "predictions.bias", "sop_classifier", "albert.pooler")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,73 @@
+"""Distillation recipe: which positions and depths are matched to the teacher, and resuming after a recipe change."""
+from __future__ import annotations
+
+from dataclasses import replace
+from types import SimpleNamespace
+
+import pytest
+import torch
+from transformers import AlbertConfig, AlbertForPreTraining
+
+from albert_viz.pretrain import distill
+
+BATCH, SEQ, HIDDEN, HEADS, DEPTH = 2, 5, 8, 2, 6
+
+
+def outputs(seed: int):
+    """Fake model outputs: DEPTH attention maps (rows sum to 1) and DEPTH + 1 hidden states."""
+    g = torch.Generator().manual_seed(seed)
+    att = [torch.softmax(torch.randn(BATCH, HEADS, SEQ, SEQ, generator=g), -1) for _ in range(DEPTH)]
+    hid = [torch.randn(BATCH, SEQ, HIDDEN, generator=g) for _ in range(DEPTH + 1)]
+    return SimpleNamespace(attentions=att, hidden_states=hid)
+
+
+def losses_for(teacher, student, cfg):
+    mask = distill.distillation_mask(torch.ones(BATCH, SEQ, dtype=torch.long), cfg)
+    att, hid = distill.distillation_losses(teacher, student, mask, cfg)
+    return att.item(), hid.item()
+
+
+def test_cls_position_is_not_distilled_so_sop_can_use_it():
+    teacher = outputs(0)
+    student = outputs(0)
+    for h in student.hidden_states:
+        h[:, 0] += 5.0  # the student's [CLS] state goes its own way
+    for a in student.attentions:
+        a[:, :, 0] = torch.roll(a[:, :, 0], 1, dims=-1)  # and so does the [CLS] attention row
+    assert losses_for(teacher, student, distill.TrainConfig()) == (0.0, 0.0)
+    assert min(losses_for(teacher, student, replace(distill.TrainConfig(), distill_cls=True))) > 0
+
+
+def test_depths_with_zero_attention_weight_are_free():
+    cfg = distill.TrainConfig()
+    teacher, student = outputs(0), outputs(0)
+    free = cfg.attention_layer_weights.index(0.0)
+    student.attentions[free] = outputs(1).attentions[free]
+    assert losses_for(teacher, student, cfg)[0] == 0.0
+
+
+def test_next_token_depth_counts_more_than_previous_token_depth():
+    cfg = distill.TrainConfig()
+    teacher = outputs(0)
+    off = outputs(1)
+    only_depth = []
+    for depth in (0, 1):
+        student = outputs(0)
+        student.attentions[depth] = off.attentions[depth]
+        kl = losses_for(teacher, student, replace(cfg, attention_layer_weights=(1.0,) * DEPTH))[0]
+        only_depth.append(losses_for(teacher, student, cfg)[0] / kl)  # the weighted share of that depth
+    assert only_depth[1] == pytest.approx(cfg.attention_layer_weights[1] * only_depth[0])
+
+
+def test_checkpoint_from_an_older_recipe_resumes_with_its_weights(tmp_path):
+    config = AlbertConfig(vocab_size=50, embedding_size=8, hidden_size=16, num_attention_heads=2,
+                          intermediate_size=32, num_hidden_layers=2)
+    torch.manual_seed(0)
+    trained = AlbertForPreTraining(config)
+    old_recipe = torch.optim.AdamW([{"params": list(trained.parameters())}])  # one group: a different layout
+    distill.save_checkpoint(tmp_path / "ckpt.pt", trained, old_recipe, distill.RunState(step=7, elapsed=30.0))
+    torch.manual_seed(1)
+    fresh = AlbertForPreTraining(config)
+    state = distill.load_checkpoint(tmp_path / "ckpt.pt", fresh, distill.make_optimizer(fresh, distill.TrainConfig()))
+    assert state.step == 7
+    assert all(torch.equal(a, b) for a, b in zip(trained.state_dict().values(), fresh.state_dict().values()))
