@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import atexit
 import math
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -371,7 +373,21 @@ class FinetuneJob:
             hf_logging.get_logger(__name__).exception("fine-tuning failed")
             self.progress.update(state=FAILED, message="Failed", error=f"Training stopped with an error: "
                                  f"{type(error).__name__}: {error}", queue_position=0)
+        finally:
+            self._tidy_work_dir()
         return self.result
+
+    def _tidy_work_dir(self) -> None:
+        """Delete the temporary folder once nothing in it is needed, so repeated runs don't fill the disk.
+
+        A failed or cancelled run keeps nothing. A finished run keeps its model while the app lives
+        (the before/after views and the download read it), unless it was saved elsewhere (--out).
+        """
+        if self.result is None or not self.model_dir.is_relative_to(self.work_dir):
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+            return
+        shutil.rmtree(self.work_dir / "trainer", ignore_errors=True)
+        atexit.register(shutil.rmtree, self.work_dir, ignore_errors=True)
 
     def _train(self) -> FinetuneResult:
         config, dataset = self.config, self.dataset

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -127,6 +128,19 @@ def test_cancel_during_an_evaluation_stops_it(tiny_model, dataset, monkeypatch):
     assert job.snapshot().state == CANCELLED and job.result is None
 
 
+def test_a_cancelled_run_leaves_no_temporary_folder(tiny_model, dataset, monkeypatch):
+    job = FinetuneJob(tiny_model, dataset, QUICK)
+    evaluate = job_module.Trainer.evaluate
+
+    def cancel_then_evaluate(self, *args, **kwargs):
+        job.cancel()
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(job_module.Trainer, "evaluate", cancel_then_evaluate)
+    job.run()
+    assert job.snapshot().state == CANCELLED and not job.work_dir.exists()
+
+
 def test_queue_lets_one_job_train_at_a_time_and_shows_the_position():
     queue, cancelled = JobQueue(slots=1, max_waiting=5), threading.Event()
     first_in, release = threading.Event(), threading.Event()
@@ -189,6 +203,12 @@ def test_cli_single_process_trains_and_saves(tiny_model, tmp_path, capsys):
     assert code == 0, printed
     assert "accuracy=" in printed and (out / "config.json").exists() and (out / "tokenizer.json").exists()
     assert AutoModelForSequenceClassification.from_pretrained(out).config.num_labels == 2
+
+
+def test_run_saved_to_its_own_folder_leaves_no_temporary_folder(tiny_model, dataset, tmp_path):
+    job = FinetuneJob(tiny_model, dataset, replace(QUICK, evaluations=0), model_dir=tmp_path / "out")
+    job.run()
+    assert (tmp_path / "out" / "config.json").exists() and not job.work_dir.exists()
 
 
 def test_cli_reports_a_bad_csv_without_a_traceback(tmp_path, capsys):
