@@ -9,7 +9,7 @@ from albert_viz.pretrain.pipeline import config_from_args, run
 def main() -> None:
     """Parse the few options and run the pipeline."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--budget-minutes", type=float, default=None, help="wall-clock training budget (default 90)")
+    parser.add_argument("--budget-minutes", type=float, default=None, help="wall-clock training budget (default 90 on CPU, 15 on a GPU)")
     parser.add_argument("--run-dir", type=Path, default=None, help="checkpoints and metrics (default .pretrain/run)")
     parser.add_argument("--bundle-dir", type=Path, default=None, help="output folder (default assets/models/albert-tiny)")
     args = parser.parse_args()

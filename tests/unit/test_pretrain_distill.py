@@ -71,3 +71,14 @@ def test_checkpoint_from_an_older_recipe_resumes_with_its_weights(tmp_path):
     state = distill.load_checkpoint(tmp_path / "ckpt.pt", fresh, distill.make_optimizer(fresh, distill.TrainConfig()))
     assert state.step == 7
     assert all(torch.equal(a, b) for a, b in zip(trained.state_dict().values(), fresh.state_dict().values()))
+
+
+def test_default_run_is_ninety_minutes_on_cpu_and_short_on_a_gpu(monkeypatch):
+    from albert_viz.pretrain import pipeline
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert pipeline.config_from_args(None, None, None).train.budget_minutes == 90
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    gpu = pipeline.config_from_args(None, None, None).train
+    assert (gpu.device, gpu.budget_minutes) == ("cuda", pipeline.GPU_BUDGET_MINUTES)
+    assert pipeline.config_from_args(5, None, None).train.budget_minutes == 5
