@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Iterator
 
 import torch
 
@@ -22,44 +23,79 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class Pair:
-    """Two consecutive segments of one document, token ids without special tokens."""
+    """Two consecutive segments of one document, token ids without special tokens.
+
+    `second` is empty for a chunk that is a single sentence: an MLM-only example with no order to learn.
+    """
 
     first: tuple[int, ...]
     second: tuple[int, ...]
 
 
 SENTENCE_ENDS = frozenset({".", "!", "?"})
+SOP_UNLABELLED = -100  # cross-entropy's ignore_index: single-sentence examples teach MLM only
 
 
-def cut_points(tokens: list[str], min_segment: int) -> list[int]:
-    """Where a window of WordPiece tokens may be split in two: after a sentence end if there is one.
+def sentence_spans(tokens: list[str]) -> list[tuple[int, int]]:
+    """[start, end) of each sentence in a document's WordPiece tokens: a sentence ends after ".", "!" or "?".
 
-    Cutting anywhere (the bundled run did) splits words: "cleti [SEP] ##s tout" gives away the order
-    with a "##" piece right after [CLS] or [SEP], and halves single sentences. Cuts after ".", "!" or
-    "?" follow ALBERT's recipe (segments are runs of whole sentences); a window with no usable
-    sentence end falls back to word starts, never before a "##" continuation piece.
+    A full stop followed by a "##" piece is inside a word ("3.5"), not a sentence end. Text after
+    the last sentence end (a document without a final full stop) is a sentence too.
     """
-    allowed = range(min_segment, len(tokens) - min_segment + 1)
-    sentence = [i for i in allowed if tokens[i - 1] in SENTENCE_ENDS and not tokens[i].startswith("##")]
-    return sentence or [i for i in allowed if not tokens[i].startswith("##")]
+    spans, start = [], 0
+    for i, token in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token in SENTENCE_ENDS and not following.startswith("##"):
+            spans.append((start, i + 1))
+            start = i + 1
+    if start < len(tokens):
+        spans.append((start, len(tokens)))
+    return spans
+
+
+def sentence_chunks(spans: list[tuple[int, int]], window: int) -> Iterator[list[tuple[int, int]]]:
+    """Runs of consecutive whole sentences of at most `window` tokens, as ALBERT's create_pretraining_data packs them.
+
+    Segments must be whole sentences: a segment that ends mid-sentence gives the order away (the
+    bundle's first recipe cut fixed windows, and its SOP head learned to look for a full stop before
+    the first [SEP]: 96% on such pairs, 52% on whole sentences). A sentence longer than the window is dropped.
+    """
+    chunk: list[tuple[int, int]] = []
+    length = 0
+    for start, end in spans:
+        if end - start > window or length + end - start > window:
+            if chunk:
+                yield chunk
+            chunk, length = [], 0
+            if end - start > window:
+                continue
+        chunk.append((start, end))
+        length += end - start
+    if chunk:
+        yield chunk
+
+
+def split_chunk(ids: list[int], chunk: list[tuple[int, int]], min_segment: int, rng: random.Random) -> Pair:
+    """Cut a chunk between two of its sentences, both sides at least min_segment tokens; one sentence stays whole."""
+    first_start, last_end = chunk[0][0], chunk[-1][1]
+    cuts = [start for start, _ in chunk[1:] if start - first_start >= min_segment and last_end - start >= min_segment]
+    if not cuts:
+        return Pair(tuple(ids[first_start:last_end]), ())
+    cut = rng.choice(cuts)
+    return Pair(tuple(ids[first_start:cut]), tuple(ids[cut:last_end]))
 
 
 def document_pairs(docs: tuple[Document, ...], tokenizer, config: DataConfig, seed: int) -> list[Pair]:
-    """Cut each document into windows of max_length-3 tokens and split each window in two at a sentence end."""
+    """Pack each document's sentences into chunks of up to max_length-3 tokens and cut each chunk between sentences."""
     rng = random.Random(seed)
     window = config.max_length - 3  # room for [CLS] A [SEP] B [SEP]
     ids_per_doc = tokenizer([d.text for d in docs], add_special_tokens=False)["input_ids"]
     pairs = []
     for ids in ids_per_doc:
-        for start in range(0, len(ids), window):
-            chunk = ids[start : start + window]
-            if len(chunk) < 2 * config.min_segment:
-                continue
-            cuts = cut_points(tokenizer.convert_ids_to_tokens(chunk), config.min_segment)
-            if not cuts:
-                continue
-            cut = rng.choice(cuts)
-            pairs.append(Pair(tuple(chunk[:cut]), tuple(chunk[cut:])))
+        spans = sentence_spans(tokenizer.convert_ids_to_tokens(ids))
+        for chunk in sentence_chunks(spans, window):
+            if chunk[-1][1] - chunk[0][0] >= config.min_segment:
+                pairs.append(split_chunk(ids, chunk, config.min_segment, rng))
     return pairs
 
 
@@ -93,16 +129,20 @@ class Example:
     masked: list[int]
     token_types: list[int]
     mlm_positions: list[int]
-    sop_label: int  # 0 = in order, 1 = swapped (HF AlbertForPreTraining convention)
+    sop_label: int  # 0 = in order, 1 = swapped (HF AlbertForPreTraining convention), SOP_UNLABELLED for one sentence
 
 
 def make_example(pair: Pair, tokenizer, config: DataConfig, rng: random.Random) -> Example:
     """Swap half the pairs (SOP), add special tokens, mask n-grams with ALBERT's 80/10/10 rule."""
-    swapped = rng.random() < 0.5
-    first, second = (pair.second, pair.first) if swapped else (pair.first, pair.second)
     cls, sep, mask = tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.mask_token_id
-    original = [cls, *first, sep, *second, sep]
-    token_types = [0] * (len(first) + 2) + [1] * (len(second) + 1)
+    if pair.second:
+        swapped = rng.random() < 0.5
+        first, second = (pair.second, pair.first) if swapped else (pair.first, pair.second)
+        original = [cls, *first, sep, *second, sep]
+        token_types = [0] * (len(first) + 2) + [1] * (len(second) + 1)
+        sop_label = int(swapped)
+    else:  # one sentence: [CLS] A [SEP], nothing to order
+        original, token_types, sop_label = [cls, *pair.first, sep], [0] * (len(pair.first) + 2), SOP_UNLABELLED
     candidates = [i for i, t in enumerate(original) if t not in (cls, sep)]
     positions = ngram_mask(candidates, config, rng)
     masked = list(original)
@@ -112,7 +152,7 @@ def make_example(pair: Pair, tokenizer, config: DataConfig, rng: random.Random) 
             masked[pos] = mask
         elif roll < 0.9:
             masked[pos] = rng.randrange(tokenizer.vocab_size)
-    return Example(original, masked, token_types, positions, int(swapped))
+    return Example(original, masked, token_types, positions, sop_label)
 
 
 def collate(examples: list[Example], pad_id: int) -> dict[str, torch.Tensor]:

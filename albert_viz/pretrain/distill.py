@@ -28,17 +28,18 @@ class TrainConfig:
     w_attention: float = 1.0
     w_hidden: float = 1.0
     w_mlm: float = 1.0
-    w_sop: float = 20.0  # at weight 1 the SOP gradient was ~1% of MLM's and SOP stayed at chance for 50 minutes
+    # SOP at weight 1 gave it ~1% of the gradient MLM got. At 20 the bundle's head learned within
+    # minutes -- but on segments cut mid-sentence, where a full stop before the first [SEP] gives the
+    # order away; on whole sentences (what data.py now builds) it stayed at chance in every probe.
+    w_sop: float = 20.0
     # Attention KL per depth: only depths 0 and 1, where the teacher's previous-token (L0H2) and
-    # next-token (L1H8) heads live; depth 1 counts 6x because its next-token head was the one the
-    # student copied least well. Deeper depths are left free: one shared layer cannot also imitate
-    # four more distinct teacher layers, and pinning them kept SOP at chance.
+    # next-token (L1H8) heads live; depth 1 counts 6x, which lifted the student's next-token head
+    # from 0.46 to 0.59. Deeper depths are free: one shared layer cannot imitate six teacher layers.
     attention_layer_weights: tuple[float, ...] = (1.0, 6.0, 0.0, 0.0, 0.0, 0.0)
     # Hidden states matched (0 = embedding output, i = after depth i): the early ones feed the
-    # positional heads, the last one is what the MLM head reads. Depths 3-5 are free for SOP features.
+    # positional heads, the last one is what the MLM head reads. Depths 3-5 are left free.
     hidden_layers: tuple[int, ...] = (0, 1, 2, 6)
-    # [CLS] (position 0) is left out of distillation: the teacher's [CLS] knows nothing of
-    # sentence order, and pinning it to the teacher's kept the SOP classifier's input order-blind.
+    # [CLS] (position 0) is left out of distillation so that SOP, not the order-blind teacher, shapes it.
     distill_cls: bool = False
     eval_every_minutes: float = 5.0
     checkpoint_every_minutes: float = 5.0
@@ -127,7 +128,7 @@ def evaluate(student, batches: list[dict], cfg: TrainConfig) -> dict[str, float]
             _, s_hits = losses.sentence_order(student, out.pooler_output, batch["sentence_order_label"])
         n = int((batch["labels"] != -100).sum())
         mlm_hits, mlm_n, mlm_loss = mlm_hits + int(hits), mlm_n + n, mlm_loss + loss.item() * n
-        sop_hits, sop_n = sop_hits + int(s_hits), sop_n + len(batch["sentence_order_label"])
+        sop_hits, sop_n = sop_hits + int(s_hits), sop_n + int((batch["sentence_order_label"] != -100).sum())
     student.train()
     return {"mlm_top1": mlm_hits / mlm_n, "mlm_loss": mlm_loss / mlm_n, "sop_acc": sop_hits / sop_n}
 

@@ -35,6 +35,9 @@ def masked_lm(student, sequence: torch.Tensor, labels: torch.Tensor) -> tuple[to
 
 
 def sentence_order(student, pooled: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """SOP loss and hits from the pooled [CLS] vector."""
-    logits = student.sop_classifier(pooled).float()  # [batch, 2]
-    return F.cross_entropy(logits, labels), (logits.argmax(-1) == labels).sum()
+    """SOP loss and hits from the pooled [CLS] vector, over the examples that have two segments (label != -100)."""
+    labelled = labels != -100
+    logits = student.sop_classifier(pooled[labelled]).float()  # [labelled, 2]
+    if not labelled.any():  # only single-sentence examples: zero loss that still belongs to the graph
+        return logits.sum(), torch.zeros((), dtype=torch.long)
+    return F.cross_entropy(logits, labels[labelled]), (logits.argmax(-1) == labels[labelled]).sum()

@@ -28,7 +28,7 @@ class PipelineConfig:
     student: StudentConfig = field(default_factory=StudentConfig)
     train: distill.TrainConfig = field(default_factory=distill.TrainConfig)
     head_fit: distill.HeadFitConfig = field(default_factory=distill.HeadFitConfig)
-    eval_pairs: int = 512
+    eval_pairs: int = 1024  # held-out chunks; about two thirds have two sentences and an SOP label
     run_dir: Path = CACHE_DIR / "run"
     bundle_dir: Path = BUNDLE_DIR
 
@@ -78,7 +78,8 @@ def prepare(cfg: PipelineConfig, tokenizer):
     stats = {"words": corpus.word_counts(), "train_documents": len(corpus.train),
              "heldout_documents": len(corpus.heldout), "train_pairs": len(train_pairs),
              "train_tokens": sum(len(p.first) + len(p.second) + 3 for p in train_pairs),
-             "eval_pairs": len(heldout_pairs)}
+             "train_sop_pairs": sum(1 for p in train_pairs if p.second), "eval_pairs": len(heldout_pairs),
+             "eval_sop_pairs": sum(1 for p in heldout_pairs if p.second)}
     print("corpus:", json.dumps(stats), flush=True)
     return train_pairs, eval_batches, stats
 

@@ -1,9 +1,12 @@
-"""Sentence-order pairs: consecutive segments, swapped half the time with label 1, cut between sentences."""
+"""Sentence-order pairs: consecutive runs of whole sentences, swapped half the time with label 1."""
 from __future__ import annotations
 
 import random
 
-from albert_viz.pretrain import data
+import torch
+from transformers import AlbertConfig, AlbertForPreTraining
+
+from albert_viz.pretrain import data, losses
 from albert_viz.pretrain.corpus import Document
 
 
@@ -84,8 +87,33 @@ def test_pairs_are_consecutive_and_cut_after_a_sentence_end():
     assert tok.convert_ids_to_tokens([p.first[-1]]) == ["."]
 
 
-def test_cut_never_splits_a_word_when_no_sentence_ends():
-    tokens = ["a", "b+", "##x", "c", "d+", "##x", "e", "f"]
-    cuts = data.cut_points([t.rstrip("+") for t in tokens], min_segment=2)
-    assert cuts and all(not tokens[i].startswith("##") for i in cuts)
-    assert data.cut_points(["a", "b", ".", "c", "d", "e"], min_segment=2) == [3]
+def test_segments_are_whole_sentences_so_punctuation_cannot_give_the_order_away():
+    tok = TinyTokenizer()
+    text = " ".join(f"w{i} x{i} y{i} z{i} ." for i in range(40))  # 40 sentences of 5 tokens: several chunks
+    pairs = data.document_pairs((Document("t", text),), tok, data.DataConfig(max_length=23, min_segment=2), seed=0)
+    assert len(pairs) == 10
+    for p in pairs:
+        for segment in (p.first, p.second):
+            tokens = tok.convert_ids_to_tokens(list(segment))
+            assert tokens[0].startswith("w") and tokens[-1] == "."
+
+
+def test_a_single_sentence_is_an_mlm_example_without_an_order_label():
+    tok = TinyTokenizer()
+    doc = Document("t", "a fine film with a great cast .")
+    pairs = data.document_pairs((doc,), tok, data.DataConfig(min_segment=2), seed=0)
+    e = data.make_example(pairs[0], tok, data.DataConfig(), random.Random(0))
+    assert pairs[0].second == () and e.sop_label == data.SOP_UNLABELLED
+    assert e.original.count(tok.sep_token_id) == 1 and set(e.token_types) == {0}
+
+
+def test_a_full_stop_inside_a_word_does_not_end_a_sentence():
+    assert data.sentence_spans(["it", "costs", "3", ".", "##5", "now", ".", "ok"]) == [(0, 7), (7, 8)]
+
+
+def test_a_batch_without_sentence_pairs_has_zero_sop_loss_not_nan():
+    config = AlbertConfig(vocab_size=50, embedding_size=8, hidden_size=16, num_attention_heads=2,
+                          intermediate_size=32, num_hidden_layers=1)
+    student = AlbertForPreTraining(config)
+    loss, hits = losses.sentence_order(student, torch.randn(3, 16), torch.full((3,), data.SOP_UNLABELLED))
+    assert loss.item() == 0.0 and hits.item() == 0
