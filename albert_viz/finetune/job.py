@@ -6,10 +6,10 @@ cached model is only *read* (its weights copied under its lock); it is never tra
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import json
-import atexit
 import math
 import os
 import shutil

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from albert_viz.pretrain.data import SOP_UNLABELLED
+
 
 def attention_kl(teacher_att: torch.Tensor, student_att: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """KL(teacher || student) over keys, mean over heads and real query positions. att: [batch, head, query, key]."""
@@ -35,8 +37,8 @@ def masked_lm(student, sequence: torch.Tensor, labels: torch.Tensor) -> tuple[to
 
 
 def sentence_order(student, pooled: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """SOP loss and hits from the pooled [CLS] vector, over the examples that have two segments (label != -100)."""
-    labelled = labels != -100
+    """SOP loss and hits from the pooled [CLS] vector, over the examples that have two segments."""
+    labelled = labels != SOP_UNLABELLED
     logits = student.sop_classifier(pooled[labelled]).float()  # [labelled, 2]
     if not labelled.any():  # only single-sentence examples: zero loss that still belongs to the graph
         return logits.sum(), torch.zeros((), dtype=torch.long)
