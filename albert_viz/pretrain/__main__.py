@@ -1,4 +1,4 @@
-"""`python -m albert_viz.pretrain [--budget-minutes N]`: rebuild samples, corpus and the bundled ALBERT-tiny."""
+"""`python -m albert_viz.pretrain [--budget-minutes N] [--init-from FOLDER]`: rebuild samples, corpus and the bundled ALBERT-tiny."""
 
 import argparse
 from pathlib import Path
@@ -12,8 +12,10 @@ def main() -> None:
     parser.add_argument("--budget-minutes", type=float, default=None, help="wall-clock training budget (default 90 on CPU, 15 on a GPU)")
     parser.add_argument("--run-dir", type=Path, default=None, help="checkpoints and metrics (default .pretrain/run)")
     parser.add_argument("--bundle-dir", type=Path, default=None, help="output folder (default assets/models/albert-tiny)")
+    parser.add_argument("--init-from", type=Path, default=None,
+                        help="keep training a saved ALBERT-tiny folder (e.g. assets/models/albert-tiny) instead of starting from the teacher")
     args = parser.parse_args()
-    run(config_from_args(args.budget_minutes, args.run_dir, args.bundle_dir))
+    run(config_from_args(args.budget_minutes, args.run_dir, args.bundle_dir, args.init_from))
 
 
 if __name__ == "__main__":

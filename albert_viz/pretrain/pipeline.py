@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
+from transformers import AlbertForPreTraining
 
 from albert_viz.pretrain import data, distill, losses
 from albert_viz.pretrain.corpus import CorpusConfig, build_corpus
@@ -31,6 +32,9 @@ class PipelineConfig:
     eval_pairs: int = 1024  # held-out chunks; about two thirds have two sentences and an SOP label
     run_dir: Path = CACHE_DIR / "run"
     bundle_dir: Path = BUNDLE_DIR
+    # A saved AlbertForPreTraining folder to keep training (e.g. the bundle itself) instead of
+    # building a fresh student from the teacher; the schedule warms up and decays again over the budget.
+    init_from: Path | None = None
 
 
 def unigram_logprob(pairs: list[data.Pair], vocab_size: int) -> torch.Tensor:
@@ -92,13 +96,8 @@ def save_bundle(student, tokenizer, folder: Path, notes: dict) -> None:
     (folder / "training_summary.json").write_text(json.dumps(notes, indent=2, default=str) + "\n")
 
 
-def run(cfg: PipelineConfig = PipelineConfig()) -> Path:
-    """Build everything and write the bundle; resumes from the run folder's checkpoint if present."""
-    torch.set_num_threads(cfg.train.threads)
-    torch.manual_seed(cfg.train.seed)
-    teacher, tokenizer = load_teacher()
-    teacher.to(cfg.train.device)
-    train_pairs, eval_batches, stats = prepare(cfg, tokenizer)
+def fresh_student(cfg: PipelineConfig, teacher, tokenizer, train_pairs):
+    """Student initialised from the best-fitting teacher layer, its MLM head pre-fitted on teacher states."""
     unigram = unigram_logprob(train_pairs, tokenizer.vocab_size)
     probe = data.fixed_batches(train_pairs[:64], tokenizer, cfg.data, 16, cfg.train.seed + 3)
     probe_head = data.fixed_batches(train_pairs[-512:], tokenizer, cfg.data, 32, cfg.train.seed + 4)
@@ -108,11 +107,31 @@ def run(cfg: PipelineConfig = PipelineConfig()) -> Path:
     student.to(cfg.train.device)
     head_loss = distill.fit_mlm_head(student, teacher, probe_head, cfg.head_fit, cfg.train.device)
     print(f"MLM head fitted on teacher states: loss {head_loss:.3f}", flush=True)
+    return student, layer, head_loss
+
+
+def continued_student(folder: Path, device: str = "cpu"):
+    """A saved ALBERT-tiny (MLM and SOP heads included) to train further."""
+    student = AlbertForPreTraining.from_pretrained(folder, attn_implementation="eager")
+    return student.to(device)
+
+
+def run(cfg: PipelineConfig = PipelineConfig()) -> Path:
+    """Build everything and write the bundle; resumes from the run folder's checkpoint if present."""
+    torch.set_num_threads(cfg.train.threads)
+    torch.manual_seed(cfg.train.seed)
+    teacher, tokenizer = load_teacher()
+    teacher.to(cfg.train.device)
+    train_pairs, eval_batches, stats = prepare(cfg, tokenizer)
+    if cfg.init_from is None:
+        student, layer, head_loss = fresh_student(cfg, teacher, tokenizer, train_pairs)
+    else:
+        student, layer, head_loss = continued_student(cfg.init_from, cfg.train.device), None, None
     stream = data.batches(train_pairs, tokenizer, cfg.data, cfg.train.batch_size, cfg.train.seed)
     started = time.time()
     state = distill.train(student, teacher, stream, eval_batches, cfg.train, cfg.run_dir)
     final = distill.evaluate(student, eval_batches, cfg.train)
-    notes = {"corpus": stats, "sources": [asdict(s) for s in SOURCES], "shared_layer_from_teacher": layer, "mlm_head_fit_loss": head_loss,
+    notes = {"initialised_from": str(cfg.init_from) if cfg.init_from else "teacher", "corpus": stats, "sources": [asdict(s) for s in SOURCES], "shared_layer_from_teacher": layer, "mlm_head_fit_loss": head_loss,
              "steps": state.step, "train_tokens_seen": state.tokens, "train_minutes": round(state.elapsed / 60, 1),
              "this_invocation_minutes": round((time.time() - started) / 60, 1), "heldout": final,
              "config": {"data": asdict(cfg.data), "student": asdict(cfg.student), "train": asdict(cfg.train)}}
@@ -125,11 +144,13 @@ def run(cfg: PipelineConfig = PipelineConfig()) -> Path:
 GPU_BUDGET_MINUTES = 15.0
 
 
-def config_from_args(budget_minutes: float | None, run_dir: Path | None, bundle_dir: Path | None) -> PipelineConfig:
+def config_from_args(budget_minutes: float | None, run_dir: Path | None, bundle_dir: Path | None,
+                     init_from: Path | None = None) -> PipelineConfig:
     """Defaults, with the few knobs the command line exposes; GPU when there is one."""
     cfg = PipelineConfig()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     default_budget = GPU_BUDGET_MINUTES if device == "cuda" else cfg.train.budget_minutes
     train = replace(cfg.train, device=device,
                     budget_minutes=budget_minutes if budget_minutes is not None else default_budget)
-    return replace(cfg, train=train, run_dir=run_dir or cfg.run_dir, bundle_dir=bundle_dir or cfg.bundle_dir)
+    return replace(cfg, train=train, run_dir=run_dir or cfg.run_dir, bundle_dir=bundle_dir or cfg.bundle_dir,
+                   init_from=init_from)

@@ -82,3 +82,16 @@ def test_default_run_is_ninety_minutes_on_cpu_and_short_on_a_gpu(monkeypatch):
     gpu = pipeline.config_from_args(None, None, None).train
     assert (gpu.device, gpu.budget_minutes) == ("cuda", pipeline.GPU_BUDGET_MINUTES)
     assert pipeline.config_from_args(5, None, None).train.budget_minutes == 5
+
+
+def test_continued_training_starts_from_the_saved_model_heads_included(tmp_path):
+    from albert_viz.pretrain import pipeline
+
+    config = AlbertConfig(vocab_size=50, embedding_size=8, hidden_size=16, num_attention_heads=2,
+                          intermediate_size=32, num_hidden_layers=2)
+    torch.manual_seed(0)
+    saved = AlbertForPreTraining(config)
+    saved.save_pretrained(tmp_path)
+    continued = pipeline.continued_student(tmp_path)
+    assert continued.config._attn_implementation == "eager"  # attention distillation needs the probabilities
+    assert all(torch.equal(a, b) for a, b in zip(saved.state_dict().values(), continued.state_dict().values()))
