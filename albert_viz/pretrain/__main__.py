@@ -13,7 +13,8 @@ def main() -> None:
     parser.add_argument("--run-dir", type=Path, default=None, help="checkpoints and metrics (default .pretrain/run)")
     parser.add_argument("--bundle-dir", type=Path, default=None, help="output folder (default assets/models/albert-tiny)")
     parser.add_argument("--init-from", type=Path, default=None,
-                        help="keep training a saved ALBERT-tiny folder (e.g. assets/models/albert-tiny) instead of starting from the teacher")
+                        help="keep training a saved ALBERT-tiny folder (e.g. assets/models/albert-tiny) instead of starting from the "
+                             "teacher; give it its own --run-dir, since a checkpoint already there is resumed instead")
     args = parser.parse_args()
     run(config_from_args(args.budget_minutes, args.run_dir, args.bundle_dir, args.init_from))
 

@@ -131,7 +131,8 @@ def run(cfg: PipelineConfig = PipelineConfig()) -> Path:
     started = time.time()
     state = distill.train(student, teacher, stream, eval_batches, cfg.train, cfg.run_dir)
     final = distill.evaluate(student, eval_batches, cfg.train)
-    notes = {"initialised_from": str(cfg.init_from) if cfg.init_from else "teacher", "corpus": stats, "sources": [asdict(s) for s in SOURCES], "shared_layer_from_teacher": layer, "mlm_head_fit_loss": head_loss,
+    notes = {"initialised_from": str(cfg.init_from or "teacher"), "corpus": stats, "sources": [asdict(s) for s in SOURCES],
+             "shared_layer_from_teacher": layer, "mlm_head_fit_loss": head_loss,
              "steps": state.step, "train_tokens_seen": state.tokens, "train_minutes": round(state.elapsed / 60, 1),
              "this_invocation_minutes": round((time.time() - started) / 60, 1), "heldout": final,
              "config": {"data": asdict(cfg.data), "student": asdict(cfg.student), "train": asdict(cfg.train)}}

@@ -59,15 +59,17 @@ def test_next_token_depth_counts_more_than_previous_token_depth():
     assert only_depth[1] == pytest.approx(cfg.attention_layer_weights[1] * only_depth[0])
 
 
+def tiny_pretraining_model(seed: int) -> AlbertForPreTraining:
+    torch.manual_seed(seed)
+    return AlbertForPreTraining(AlbertConfig(vocab_size=50, embedding_size=8, hidden_size=16, num_attention_heads=2,
+                                             intermediate_size=32, num_hidden_layers=2))
+
+
 def test_checkpoint_from_an_older_recipe_resumes_with_its_weights(tmp_path):
-    config = AlbertConfig(vocab_size=50, embedding_size=8, hidden_size=16, num_attention_heads=2,
-                          intermediate_size=32, num_hidden_layers=2)
-    torch.manual_seed(0)
-    trained = AlbertForPreTraining(config)
+    trained = tiny_pretraining_model(seed=0)
     old_recipe = torch.optim.AdamW([{"params": list(trained.parameters())}])  # one group: a different layout
     distill.save_checkpoint(tmp_path / "ckpt.pt", trained, old_recipe, distill.RunState(step=7, elapsed=30.0))
-    torch.manual_seed(1)
-    fresh = AlbertForPreTraining(config)
+    fresh = tiny_pretraining_model(seed=1)
     state = distill.load_checkpoint(tmp_path / "ckpt.pt", fresh, distill.make_optimizer(fresh, distill.TrainConfig()))
     assert state.step == 7
     assert all(torch.equal(a, b) for a, b in zip(trained.state_dict().values(), fresh.state_dict().values()))
@@ -87,10 +89,7 @@ def test_default_run_is_ninety_minutes_on_cpu_and_short_on_a_gpu(monkeypatch):
 def test_continued_training_starts_from_the_saved_model_heads_included(tmp_path):
     from albert_viz.pretrain import pipeline
 
-    config = AlbertConfig(vocab_size=50, embedding_size=8, hidden_size=16, num_attention_heads=2,
-                          intermediate_size=32, num_hidden_layers=2)
-    torch.manual_seed(0)
-    saved = AlbertForPreTraining(config)
+    saved = tiny_pretraining_model(seed=0)
     saved.save_pretrained(tmp_path)
     continued = pipeline.continued_student(tmp_path)
     assert continued.config._attn_implementation == "eager"  # attention distillation needs the probabilities
