@@ -1,4 +1,4 @@
-"""`python -m albert_viz.pretrain [--budget-minutes N] [--init-from FOLDER]`: rebuild samples, corpus and the bundled ALBERT-tiny."""
+"""`python -m albert_viz.pretrain [--budget-minutes N] [--init-from FOLDER] [--peak-lr LR]`: rebuild samples, corpus and the bundled ALBERT-tiny."""
 
 import argparse
 from pathlib import Path
@@ -15,8 +15,10 @@ def main() -> None:
     parser.add_argument("--init-from", type=Path, default=None,
                         help="keep training a saved ALBERT-tiny folder (e.g. assets/models/albert-tiny) instead of starting from the "
                              "teacher; give it its own --run-dir, since a checkpoint already there is resumed instead")
+    parser.add_argument("--peak-lr", type=float, default=None,
+                        help="peak learning rate (default 5e-4; a continued model keeps more of what it knows at a lower one)")
     args = parser.parse_args()
-    run(config_from_args(args.budget_minutes, args.run_dir, args.bundle_dir, args.init_from))
+    run(config_from_args(args.budget_minutes, args.run_dir, args.bundle_dir, args.init_from, args.peak_lr))
 
 
 if __name__ == "__main__":

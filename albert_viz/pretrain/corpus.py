@@ -25,19 +25,27 @@ class CorpusConfig:
     heldout_fraction: float = 0.03
     seed: int = 0
     min_words: int = 4
+    # Python docs and WordNet glosses (sources.EXTRA_SOURCES): trained on, split on their own so that
+    # the held-out set of the four original sources -- the one every figure in the model card uses -- stays put.
+    extra_sources: bool = True
 
 
 @dataclass(frozen=True)
 class Corpus:
-    """Train and held-out documents (held-out never trains the student)."""
+    """Train and held-out documents (held-out never trains the student).
+
+    `heldout` comes from the four original sources only and is what evaluation reads;
+    `heldout_extra` is the extra sources' held-out slice, kept out of training too.
+    """
 
     train: tuple[Document, ...]
     heldout: tuple[Document, ...]
+    heldout_extra: tuple[Document, ...] = ()
 
     def word_counts(self) -> dict[str, int]:
-        """Words per source over both parts."""
+        """Words per source over all parts."""
         counts: dict[str, int] = {}
-        for doc in self.train + self.heldout:
+        for doc in self.train + self.heldout + self.heldout_extra:
             counts[doc.source] = counts.get(doc.source, 0) + len(doc.text.split())
         return counts
 
@@ -66,6 +74,13 @@ def raw_documents(excluded: set[str]) -> list[Document]:
     return [Document(name, text) for name, texts in per_source.items() for text in texts]
 
 
+def extra_documents() -> list[Document]:
+    """The Python documentation's prose and WordNet's glossed examples, labelled by source."""
+    root = sources.debian_root()
+    per_source = {"python_docs": sources.python_doc_documents(root), "wordnet": sources.wordnet_documents(root)}
+    return [Document(name, text) for name, texts in per_source.items() for text in texts]
+
+
 def dedupe(docs: list[Document], min_words: int) -> list[Document]:
     """Drop exact duplicates (after whitespace normalisation) and near-empty documents."""
     seen: set[str] = set()
@@ -79,10 +94,25 @@ def dedupe(docs: list[Document], min_words: int) -> list[Document]:
     return kept
 
 
-def build_corpus(excluded: set[str], config: CorpusConfig = CorpusConfig()) -> Corpus:
-    """Fetch, clean, dedupe and split by document (stratified by source) with a fixed seed."""
-    docs = dedupe(raw_documents(excluded), config.min_words)
-    train, heldout = train_test_split(
-        docs, test_size=config.heldout_fraction, random_state=config.seed, stratify=[d.source for d in docs]
-    )
-    return Corpus(tuple(train), tuple(heldout))
+def split_documents(docs: list[Document], config: CorpusConfig) -> tuple[list[Document], list[Document]]:
+    """Train / held-out split by document, stratified by source, with a fixed seed."""
+    if not docs:
+        return [], []
+    return train_test_split(docs, test_size=config.heldout_fraction, random_state=config.seed,
+                            stratify=[d.source for d in docs])
+
+
+def build_corpus(excluded: set[str], config: CorpusConfig = CorpusConfig(), extra: list[Document] | None = None) -> Corpus:
+    """Fetch, clean, dedupe and split; the original sources and the extra ones are split separately.
+
+    Splitting them separately keeps the original held-out documents exactly what they were before
+    the extra sources existed, so a model trained on the old split is never evaluated on its own training text.
+    """
+    base = dedupe(raw_documents(excluded), config.min_words)
+    if extra is None:
+        extra = extra_documents() if config.extra_sources else []
+    everything = dedupe(base + extra, config.min_words)  # base first: an extra copy of a base text is the one dropped
+    base_kept, extra_kept = everything[: len(base)], everything[len(base) :]
+    train, heldout = split_documents(base_kept, config)
+    extra_train, extra_heldout = split_documents(extra_kept, config)
+    return Corpus(tuple(train + extra_train), tuple(heldout), tuple(extra_heldout))

@@ -14,7 +14,7 @@ from transformers import AlbertForPreTraining
 from albert_viz.pretrain import data, distill, losses
 from albert_viz.pretrain.corpus import CorpusConfig, build_corpus
 from albert_viz.pretrain.samples import build_samples, held_out_texts
-from albert_viz.pretrain.sources import CACHE_DIR, REPO_ROOT, SOURCES
+from albert_viz.pretrain.sources import CACHE_DIR, EXTRA_SOURCES, REPO_ROOT, SOURCES
 from albert_viz.pretrain.student import StudentConfig, build_student, load_teacher
 
 BUNDLE_DIR = REPO_ROOT / "assets" / "models" / "albert-tiny"
@@ -80,12 +80,18 @@ def prepare(cfg: PipelineConfig, tokenizer):
     heldout_pairs = data.document_pairs(corpus.heldout, tokenizer, cfg.data, cfg.train.seed + 1)[: cfg.eval_pairs]
     eval_batches = data.fixed_batches(heldout_pairs, tokenizer, cfg.data, 32, cfg.train.seed + 2)
     stats = {"words": corpus.word_counts(), "train_documents": len(corpus.train),
-             "heldout_documents": len(corpus.heldout), "train_pairs": len(train_pairs),
+             "heldout_documents": len(corpus.heldout), "heldout_extra_documents": len(corpus.heldout_extra),
+             "train_pairs": len(train_pairs),
              "train_tokens": sum(len(p.first) + len(p.second) + 3 for p in train_pairs),
              "train_sop_pairs": sum(1 for p in train_pairs if p.second), "eval_pairs": len(heldout_pairs),
              "eval_sop_pairs": sum(1 for p in heldout_pairs if p.second)}
     print("corpus:", json.dumps(stats), flush=True)
     return train_pairs, eval_batches, stats
+
+
+def used_sources(cfg: PipelineConfig) -> tuple:
+    """The sources this configuration trains on, for the bundle's notes."""
+    return SOURCES + (EXTRA_SOURCES if cfg.corpus.extra_sources else ())
 
 
 def save_bundle(student, tokenizer, folder: Path, notes: dict) -> None:
@@ -131,7 +137,7 @@ def run(cfg: PipelineConfig = PipelineConfig()) -> Path:
     started = time.time()
     state = distill.train(student, teacher, stream, eval_batches, cfg.train, cfg.run_dir)
     final = distill.evaluate(student, eval_batches, cfg.train)
-    notes = {"initialised_from": str(cfg.init_from or "teacher"), "corpus": stats, "sources": [asdict(s) for s in SOURCES],
+    notes = {"initialised_from": str(cfg.init_from or "teacher"), "corpus": stats, "sources": [asdict(s) for s in used_sources(cfg)],
              "shared_layer_from_teacher": layer, "mlm_head_fit_loss": head_loss,
              "steps": state.step, "train_tokens_seen": state.tokens, "train_minutes": round(state.elapsed / 60, 1),
              "this_invocation_minutes": round((time.time() - started) / 60, 1), "heldout": final,
@@ -146,12 +152,13 @@ GPU_BUDGET_MINUTES = 15.0
 
 
 def config_from_args(budget_minutes: float | None, run_dir: Path | None, bundle_dir: Path | None,
-                     init_from: Path | None = None) -> PipelineConfig:
+                     init_from: Path | None = None, peak_lr: float | None = None) -> PipelineConfig:
     """Defaults, with the few knobs the command line exposes; GPU when there is one."""
     cfg = PipelineConfig()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     default_budget = GPU_BUDGET_MINUTES if device == "cuda" else cfg.train.budget_minutes
     train = replace(cfg.train, device=device,
-                    budget_minutes=budget_minutes if budget_minutes is not None else default_budget)
+                    budget_minutes=budget_minutes if budget_minutes is not None else default_budget,
+                    peak_lr=peak_lr if peak_lr is not None else cfg.train.peak_lr)
     return replace(cfg, train=train, run_dir=run_dir or cfg.run_dir, bundle_dir=bundle_dir or cfg.bundle_dir,
                    init_from=init_from)

