@@ -6,6 +6,7 @@ import bz2
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -137,6 +138,10 @@ def debian_root(cache: Path = CACHE_DIR) -> Path:
     """Download the Debian text packages and unpack them into the cache; return the unpacked root."""
     debs, root = cache / "deb", cache / "deb" / "root"
     if not (root / "usr" / "share" / "wordnet").is_dir() or not _python_doc_dir(root).is_dir():
+        if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+            raise RuntimeError(f"The extra pretraining text comes from the Debian packages {', '.join(DEB_PACKAGES)}; "
+                               "fetching them needs apt-get and dpkg-deb (Debian or Ubuntu). Unpack them by hand "
+                               f"into {root} or build without them (CorpusConfig(extra_sources=False)).")
         debs.mkdir(parents=True, exist_ok=True)
         print("$ (cd", debs, "&& apt-get download", *DEB_PACKAGES, ")", flush=True)
         subprocess.run(["apt-get", "download", *DEB_PACKAGES], cwd=debs, check=True)
