@@ -17,8 +17,11 @@ def main() -> None:
                              "teacher; give it its own --run-dir, since a checkpoint already there is resumed instead")
     parser.add_argument("--peak-lr", type=float, default=None,
                         help="peak learning rate (default 5e-4; a continued model keeps more of what it knows at a lower one)")
+    parser.add_argument("--no-extra-text", action="store_true",
+                        help="train on the four original sources only (no Python docs or WordNet; no apt-get needed)")
     args = parser.parse_args()
-    run(config_from_args(args.budget_minutes, args.run_dir, args.bundle_dir, args.init_from, args.peak_lr))
+    run(config_from_args(args.budget_minutes, args.run_dir, args.bundle_dir, args.init_from, args.peak_lr,
+                         extra_sources=not args.no_extra_text))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ EVERYDAY_SENTENCES = (
     ("it was a cold winter [MASK] and the snow was falling.", "night"),
     ("they sat down at the table to eat [MASK].", "dinner"),
     ("he put the book back on the [MASK].", "shelf"),
-    ("i [MASK] programming.", "love"),
+    ("i [MASK] programming", "love"),
     ("the movie was [MASK] and i enjoyed every minute of it.", "great"),
 )
 

@@ -55,3 +55,22 @@ def test_adding_extra_sources_leaves_the_original_heldout_documents_unchanged(mo
     assert with_extra.heldout == without.heldout
     assert {d.source for d in with_extra.heldout_extra} == {"wordnet"}
     assert not set(with_extra.heldout_extra) & set(with_extra.train)
+
+
+def test_the_command_line_can_leave_the_extra_text_out():
+    from albert_viz.pretrain import pipeline
+
+    assert pipeline.config_from_args(None, None, None).corpus.extra_sources
+    assert not pipeline.config_from_args(None, None, None, extra_sources=False).corpus.extra_sources
+
+
+def test_every_everyday_probe_word_is_one_token_of_the_bundled_vocabulary():
+    # A word split into pieces would be ranked by its first piece only, and the probe would mislead.
+    from transformers import AutoTokenizer
+
+    from albert_viz.pretrain.everyday_probe import EVERYDAY_SENTENCES
+    from albert_viz.pretrain.pipeline import BUNDLE_DIR
+
+    tokenizer = AutoTokenizer.from_pretrained(BUNDLE_DIR)
+    assert all(tokenizer.tokenize(word) == [word] for _, word in EVERYDAY_SENTENCES)
+    assert all(sentence.count("[MASK]") == 1 for sentence, _ in EVERYDAY_SENTENCES)
