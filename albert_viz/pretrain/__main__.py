@@ -1,4 +1,4 @@
-"""`python -m albert_viz.pretrain [--budget-minutes N] [--init-from FOLDER] [--peak-lr LR]`: rebuild samples, corpus and the bundled ALBERT-tiny."""
+"""`python -m albert_viz.pretrain [--budget-minutes N] [--init-from FOLDER] [--peak-lr LR] [--no-extra-text]`: rebuild samples, corpus and the bundled ALBERT-tiny."""
 
 import argparse
 from pathlib import Path

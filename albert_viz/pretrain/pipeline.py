@@ -161,5 +161,5 @@ def config_from_args(budget_minutes: float | None, run_dir: Path | None, bundle_
     train = replace(cfg.train, device=device,
                     budget_minutes=budget_minutes if budget_minutes is not None else default_budget,
                     peak_lr=peak_lr if peak_lr is not None else cfg.train.peak_lr)
-    return replace(cfg, train=train, corpus=replace(cfg.corpus, extra_sources=extra_sources), run_dir=run_dir or cfg.run_dir, bundle_dir=bundle_dir or cfg.bundle_dir,
-                   init_from=init_from)
+    return replace(cfg, train=train, corpus=replace(cfg.corpus, extra_sources=extra_sources),
+                   run_dir=run_dir or cfg.run_dir, bundle_dir=bundle_dir or cfg.bundle_dir, init_from=init_from)

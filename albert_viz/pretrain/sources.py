@@ -55,7 +55,7 @@ EXTRA_SOURCES = (
            "PSF License Version 2 (documentation)",
            "tutorial, library reference, HOWTOs and FAQs; code examples and markup removed"),
     Source("wordnet", "Debian wordnet-base 3.0", "WordNet 3.0 licence (Princeton; free use with the notice kept)",
-           "the glosses of every synset that has an example sentence: 'headword: definition. example.'"),
+           "the glosses of every synset that has an example sentence, one sentence each: 'headword: definition; example.'"),
 )
 
 
@@ -141,7 +141,7 @@ def debian_root(cache: Path = CACHE_DIR) -> Path:
         if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
             raise RuntimeError(f"The extra pretraining text comes from the Debian packages {', '.join(DEB_PACKAGES)}; "
                                "fetching them needs apt-get and dpkg-deb (Debian or Ubuntu). Unpack them by hand "
-                               f"into {root} or build without them (CorpusConfig(extra_sources=False)).")
+                               f"into {root}, or leave them out with `python -m albert_viz.pretrain --no-extra-text`.")
         debs.mkdir(parents=True, exist_ok=True)
         print("$ (cd", debs, "&& apt-get download", *DEB_PACKAGES, ")", flush=True)
         subprocess.run(["apt-get", "download", *DEB_PACKAGES], cwd=debs, check=True)
@@ -151,6 +151,7 @@ def debian_root(cache: Path = CACHE_DIR) -> Path:
 
 
 def _python_doc_dir(root: Path) -> Path:
+    """Where python3.11-doc keeps the reST source of every page."""
     return root / "usr" / "share" / "doc" / "python3.11" / "html" / "_sources"
 
 
