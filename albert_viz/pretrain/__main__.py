@@ -3,11 +3,11 @@
 import argparse
 from pathlib import Path
 
-from albert_viz.pretrain.pipeline import config_from_args, run
+from albert_viz.pretrain.pipeline import PipelineConfig, config_from_args, run
 
 
-def main() -> None:
-    """Parse the few options and run the pipeline."""
+def parse_config(argv: list[str] | None = None) -> PipelineConfig:
+    """The pipeline configuration the command line asks for."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--budget-minutes", type=float, default=None, help="wall-clock training budget (default 90 on CPU, 15 on a GPU)")
     parser.add_argument("--run-dir", type=Path, default=None, help="checkpoints and metrics (default .pretrain/run)")
@@ -19,9 +19,14 @@ def main() -> None:
                         help="peak learning rate (default 5e-4; a continued model keeps more of what it knows at a lower one)")
     parser.add_argument("--no-extra-text", action="store_true",
                         help="train on the four original sources only (no Python docs or WordNet; no apt-get needed)")
-    args = parser.parse_args()
-    run(config_from_args(args.budget_minutes, args.run_dir, args.bundle_dir, args.init_from, args.peak_lr,
-                         extra_sources=not args.no_extra_text))
+    args = parser.parse_args(argv)
+    return config_from_args(args.budget_minutes, args.run_dir, args.bundle_dir, args.init_from, args.peak_lr,
+                            extra_sources=not args.no_extra_text)
+
+
+def main() -> None:
+    """Parse the few options and run the pipeline."""
+    run(parse_config())
 
 
 if __name__ == "__main__":

@@ -71,13 +71,17 @@ def raw_documents(excluded: set[str]) -> list[Document]:
         "moby_dick": sources.moby_dick_documents(modules),
         "rotten_tomatoes": rotten_documents(excluded),
     }
-    return [Document(name, text) for name, texts in per_source.items() for text in texts]
+    return _labelled(per_source)
 
 
 def extra_documents() -> list[Document]:
     """The Python documentation's prose and WordNet's glossed examples, labelled by source."""
     root = sources.debian_root()
-    per_source = {"python_docs": sources.python_doc_documents(root), "wordnet": sources.wordnet_documents(root)}
+    return _labelled({"python_docs": sources.python_doc_documents(root), "wordnet": sources.wordnet_documents(root)})
+
+
+def _labelled(per_source: dict[str, list[str]]) -> list[Document]:
+    """{source name: texts} -> Documents labelled by source, in source order."""
     return [Document(name, text) for name, texts in per_source.items() for text in texts]
 
 

@@ -57,11 +57,12 @@ def test_adding_extra_sources_leaves_the_original_heldout_documents_unchanged(mo
     assert not set(with_extra.heldout_extra) & set(with_extra.train)
 
 
-def test_the_command_line_can_leave_the_extra_text_out():
-    from albert_viz.pretrain import pipeline
+def test_the_command_line_can_leave_the_extra_text_out_and_set_the_peak_lr():
+    from albert_viz.pretrain.__main__ import parse_config
 
-    assert pipeline.config_from_args(None, None, None).corpus.extra_sources
-    assert not pipeline.config_from_args(None, None, None, extra_sources=False).corpus.extra_sources
+    assert parse_config([]).corpus.extra_sources
+    chosen = parse_config(["--no-extra-text", "--peak-lr", "3e-4"])
+    assert (chosen.corpus.extra_sources, chosen.train.peak_lr) == (False, 3e-4)
 
 
 def test_every_everyday_probe_word_is_one_token_of_the_bundled_vocabulary():
