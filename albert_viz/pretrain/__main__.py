@@ -1,4 +1,4 @@
-"""`python -m albert_viz.pretrain [--budget-minutes N] [--init-from FOLDER] [--peak-lr LR] [--no-extra-text]`: rebuild samples, corpus and the bundled ALBERT-tiny."""
+"""`python -m albert_viz.pretrain [--budget-minutes N] [--init-from FOLDER] [--peak-lr LR] [--sentence-weight W] [--no-extra-text]`: rebuild samples, corpus and the bundled ALBERT-tiny."""
 
 import argparse
 from pathlib import Path
@@ -17,11 +17,13 @@ def parse_config(argv: list[str] | None = None) -> PipelineConfig:
                              "teacher; give it its own --run-dir, since a checkpoint already there is resumed instead")
     parser.add_argument("--peak-lr", type=float, default=None,
                         help="peak learning rate (default 5e-4; a continued model keeps more of what it knows at a lower one)")
+    parser.add_argument("--sentence-weight", type=float, default=None,
+                        help="weight of the sentence-level term pointing [CLS] at the teacher's sentence embedding (default 0)")
     parser.add_argument("--no-extra-text", action="store_true",
                         help="train on the four original sources only (no Python docs or WordNet; no apt-get needed)")
     args = parser.parse_args(argv)
     return config_from_args(args.budget_minutes, args.run_dir, args.bundle_dir, args.init_from, args.peak_lr,
-                            extra_sources=not args.no_extra_text)
+                            extra_sources=not args.no_extra_text, sentence_weight=args.sentence_weight)
 
 
 def main() -> None:

@@ -43,6 +43,9 @@ class TrainConfig:
     hidden_layers: tuple[int, ...] = (0, 1, 2, 6)
     # [CLS] (position 0) is left out of distillation so that SOP, not the order-blind teacher, shapes it.
     distill_cls: bool = False
+    # Sentence-level distillation: the last [CLS] state points where the teacher's mean-pooled sentence
+    # embedding points (losses.sentence_cosine). 0 leaves it out (the recipe of every measured run so far).
+    w_sentence: float = 0.0
     eval_every_minutes: float = 5.0
     checkpoint_every_minutes: float = 5.0
     log_every_steps: int = 20
@@ -61,6 +64,7 @@ class StepResult:
     hidden: float
     mlm: float
     sop: float
+    sentence: float
 
 
 def lr_at(elapsed: float, budget: float, cfg: TrainConfig) -> float:
@@ -111,8 +115,10 @@ def forward_losses(student, teacher, batch: dict, cfg: TrainConfig) -> tuple[tor
         mlm, _ = losses.masked_lm(student, s_out.last_hidden_state, batch["labels"])
         sop, _ = losses.sentence_order(student, s_out.pooler_output, batch["sentence_order_label"])
     att, hid = distillation_losses(t_out, s_out, distillation_mask(mask, cfg), cfg)
+    sentence = losses.sentence_cosine(t_out.last_hidden_state, s_out.last_hidden_state[:, 0], mask)
     total = cfg.w_attention * att + cfg.w_hidden * hid + cfg.w_mlm * mlm + cfg.w_sop * sop
-    return total, StepResult(total.item(), att.item(), hid.item(), mlm.item(), sop.item())
+    total = total + cfg.w_sentence * sentence
+    return total, StepResult(total.item(), att.item(), hid.item(), mlm.item(), sop.item(), sentence.item())
 
 
 @torch.no_grad()
@@ -277,7 +283,7 @@ def _maybe_report(state: RunState, parts: StepResult, optimizer, cfg: TrainConfi
     bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
     print(f"[{bar}] {100 * done:5.1f}% step {state.step} {state.elapsed / 60:.1f}/{budget / 60:.0f} min "
           f"lr {lr_at(state.elapsed, budget, cfg):.2e} loss {parts.total:.3f} (att {parts.attention:.3f} "
-          f"hid {parts.hidden:.3f} mlm {parts.mlm:.3f} sop {parts.sop:.3f})", flush=True)
+          f"hid {parts.hidden:.3f} mlm {parts.mlm:.3f} sop {parts.sop:.3f} sent {parts.sentence:.3f})", flush=True)
     with log_path.open("a") as fh:
         fh.write(json.dumps({"step": state.step, "minutes": round(state.elapsed / 60, 2),
                              "train": asdict(parts)}) + "\n")

@@ -28,6 +28,20 @@ def hidden_mse(teacher_h: torch.Tensor, student_h: torch.Tensor, mask: torch.Ten
     return (err * mask).sum() / (energy * mask).sum()
 
 
+def sentence_cosine(teacher_last: torch.Tensor, student_cls: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """1 - cosine between the student's [CLS] state and the teacher's sentence embedding, mean over the batch.
+
+    The teacher (all-MiniLM-L6-v2) was trained so that the mean of its last-layer states over the real
+    tokens is a sentence embedding; pointing [CLS] the same way hands that sentence meaning to the vector
+    a classifier reads. Only the direction is matched, so [CLS] keeps room (its norm and a small
+    orthogonal part) for the sentence order the teacher's order-blind average cannot say.
+    teacher_last: [batch, seq, hidden], student_cls: [batch, hidden], mask: [batch, seq].
+    """
+    m = mask[:, :, None].float()  # [batch, seq, 1]
+    sentence = (teacher_last.float() * m).sum(1) / m.sum(1)  # [batch, hidden]
+    return 1 - F.cosine_similarity(student_cls.float(), sentence, dim=-1).mean()
+
+
 def masked_lm(student, sequence: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """MLM loss and top-1 hits on masked positions only (vocabulary logits elsewhere would be wasted)."""
     where = labels != -100  # [batch, seq]

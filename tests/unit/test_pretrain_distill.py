@@ -94,3 +94,13 @@ def test_continued_training_starts_from_the_saved_model_heads_included(tmp_path)
     continued = pipeline.continued_student(tmp_path)
     assert continued.config._attn_implementation == "eager"  # attention distillation needs the probabilities
     assert all(torch.equal(a, b) for a, b in zip(saved.state_dict().values(), continued.state_dict().values()))
+
+
+def test_sentence_term_asks_only_the_direction_of_cls_to_follow_the_teachers_sentence_embedding():
+    from albert_viz.pretrain.losses import sentence_cosine
+    g = torch.Generator().manual_seed(0)
+    teacher_last = torch.randn(BATCH, SEQ, HIDDEN, generator=g)  # [batch, seq, hidden]
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])  # the first sentence is padded
+    sentence = (teacher_last * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True)  # mean over real tokens
+    assert sentence_cosine(teacher_last, 3.0 * sentence, mask).item() == pytest.approx(0.0, abs=1e-6)
+    assert sentence_cosine(teacher_last, -sentence, mask).item() == pytest.approx(2.0, abs=1e-6)
