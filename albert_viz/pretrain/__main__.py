@@ -18,7 +18,7 @@ def parse_config(argv: list[str] | None = None) -> PipelineConfig:
     parser.add_argument("--peak-lr", type=float, default=None,
                         help="peak learning rate (default 5e-4; a continued model keeps more of what it knows at a lower one)")
     parser.add_argument("--sentence-weight", type=float, default=None,
-                        help="weight of the sentence-level term pointing [CLS] at the teacher's sentence embedding (default 0)")
+                        help="weight of the sentence-level term pointing [CLS] at the teacher's sentence embedding (default 10; 0 leaves it out)")
     parser.add_argument("--no-extra-text", action="store_true",
                         help="train on the four original sources only (no Python docs or WordNet; no apt-get needed)")
     args = parser.parse_args(argv)
