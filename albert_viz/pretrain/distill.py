@@ -117,8 +117,8 @@ def forward_losses(student, teacher, batch: dict, cfg: TrainConfig) -> tuple[tor
         sop, _ = losses.sentence_order(student, s_out.pooler_output, batch["sentence_order_label"])
     att, hid = distillation_losses(t_out, s_out, distillation_mask(mask, cfg), cfg)
     sentence = losses.sentence_cosine(t_out.last_hidden_state, s_out.last_hidden_state[:, 0], mask)
-    total = cfg.w_attention * att + cfg.w_hidden * hid + cfg.w_mlm * mlm + cfg.w_sop * sop
-    total = total + cfg.w_sentence * sentence
+    total = (cfg.w_attention * att + cfg.w_hidden * hid + cfg.w_mlm * mlm + cfg.w_sop * sop
+             + cfg.w_sentence * sentence)
     return total, StepResult(total.item(), att.item(), hid.item(), mlm.item(), sop.item(), sentence.item())
 
 

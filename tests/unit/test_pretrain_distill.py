@@ -9,6 +9,8 @@ import torch
 from transformers import AlbertConfig, AlbertForPreTraining
 
 from albert_viz.pretrain import distill
+from albert_viz.pretrain.__main__ import parse_config
+from albert_viz.pretrain.losses import sentence_cosine
 
 BATCH, SEQ, HIDDEN, HEADS, DEPTH = 2, 5, 8, 2, 6
 
@@ -97,10 +99,14 @@ def test_continued_training_starts_from_the_saved_model_heads_included(tmp_path)
 
 
 def test_sentence_term_asks_only_the_direction_of_cls_to_follow_the_teachers_sentence_embedding():
-    from albert_viz.pretrain.losses import sentence_cosine
     g = torch.Generator().manual_seed(0)
     teacher_last = torch.randn(BATCH, SEQ, HIDDEN, generator=g)  # [batch, seq, hidden]
     mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])  # the first sentence is padded
     sentence = (teacher_last * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True)  # mean over real tokens
     assert sentence_cosine(teacher_last, 3.0 * sentence, mask).item() == pytest.approx(0.0, abs=1e-6)
     assert sentence_cosine(teacher_last, -sentence, mask).item() == pytest.approx(2.0, abs=1e-6)
+
+
+def test_the_sentence_term_is_on_by_default_and_the_command_line_can_turn_it_off():
+    assert parse_config([]).train.w_sentence > 0
+    assert parse_config(["--sentence-weight", "0"]).train.w_sentence == 0.0
