@@ -6,6 +6,14 @@ from pathlib import Path
 from albert_viz.pretrain.pipeline import PipelineConfig, config_from_args, run
 
 
+def _non_negative(text: str) -> float:
+    """argparse type: a number >= 0, so a typo like `--sentence-weight -1` is refused with a clear message."""
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
 def parse_config(argv: list[str] | None = None) -> PipelineConfig:
     """The pipeline configuration the command line asks for."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -17,7 +25,7 @@ def parse_config(argv: list[str] | None = None) -> PipelineConfig:
                              "teacher; give it its own --run-dir, since a checkpoint already there is resumed instead")
     parser.add_argument("--peak-lr", type=float, default=None,
                         help="peak learning rate (default 5e-4; a continued model keeps more of what it knows at a lower one)")
-    parser.add_argument("--sentence-weight", type=float, default=None,
+    parser.add_argument("--sentence-weight", type=_non_negative, default=None,
                         help="weight of the sentence-level term pointing [CLS] at the teacher's sentence embedding (default 10; 0 leaves it out)")
     parser.add_argument("--no-extra-text", action="store_true",
                         help="train on the four original sources only (no Python docs or WordNet; no apt-get needed)")

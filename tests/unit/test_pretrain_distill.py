@@ -110,3 +110,9 @@ def test_sentence_term_asks_only_the_direction_of_cls_to_follow_the_teachers_sen
 def test_the_sentence_term_is_on_by_default_and_the_command_line_can_turn_it_off():
     assert parse_config([]).train.w_sentence > 0
     assert parse_config(["--sentence-weight", "0"]).train.w_sentence == 0.0
+
+
+def test_a_negative_sentence_weight_is_refused_with_a_message(capsys):
+    with pytest.raises(SystemExit):
+        parse_config(["--sentence-weight", "-1"])
+    assert "must be 0 or more" in capsys.readouterr().err
