@@ -104,22 +104,44 @@ def distillation_losses(t_out, s_out, mask: torch.Tensor, cfg: TrainConfig) -> t
     return (att * weights).sum() / len(weights), hid.mean()
 
 
+def matches_layers(cfg: TrainConfig) -> bool:
+    """Whether per-layer attention or hidden states are distilled (both need every depth's outputs)."""
+    return bool(cfg.w_attention or cfg.w_hidden)
+
+
+def uses_teacher(cfg: TrainConfig) -> bool:
+    """Whether any distillation term is on; without one the teacher's forward pass (and its cost) is skipped."""
+    return matches_layers(cfg) or bool(cfg.w_sentence)
+
+
 def forward_losses(student, teacher, batch: dict, cfg: TrainConfig) -> tuple[torch.Tensor, StepResult]:
     """One batch: teacher sees the unmasked text, student the masked one; depth i is matched to layer i."""
+    mask = batch["attention_mask"]
+    with autocast(cfg):
+        s_out = student.albert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
+                               attention_mask=mask, output_attentions=matches_layers(cfg),
+                               output_hidden_states=matches_layers(cfg))
+        mlm, _ = losses.masked_lm(student, s_out.last_hidden_state, batch["labels"])
+        sop, _ = losses.sentence_order(student, s_out.pooler_output, batch["sentence_order_label"])
+    att = hid = sentence = torch.zeros((), device=mlm.device)
+    if uses_teacher(cfg):
+        att, hid, sentence = teacher_losses(teacher, s_out, batch, cfg)
+    total = (cfg.w_attention * att + cfg.w_hidden * hid + cfg.w_mlm * mlm + cfg.w_sop * sop
+             + cfg.w_sentence * sentence)
+    return total, StepResult(total.item(), att.item(), hid.item(), mlm.item(), sop.item(), sentence.item())
+
+
+def teacher_losses(teacher, s_out, batch: dict, cfg: TrainConfig) -> tuple[torch.Tensor, ...]:
+    """Attention KL, hidden MSE and sentence cosine against the teacher's pass over the unmasked text."""
     mask = batch["attention_mask"]
     with torch.no_grad(), autocast(cfg):
         t_out = teacher(input_ids=batch["teacher_input_ids"], token_type_ids=batch["token_type_ids"],
                         attention_mask=mask, output_attentions=True, output_hidden_states=True)
-    with autocast(cfg):
-        s_out = student.albert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
-                               attention_mask=mask, output_attentions=True, output_hidden_states=True)
-        mlm, _ = losses.masked_lm(student, s_out.last_hidden_state, batch["labels"])
-        sop, _ = losses.sentence_order(student, s_out.pooler_output, batch["sentence_order_label"])
-    att, hid = distillation_losses(t_out, s_out, distillation_mask(mask, cfg), cfg)
+    att = hid = torch.zeros((), device=mask.device)
+    if matches_layers(cfg):
+        att, hid = distillation_losses(t_out, s_out, distillation_mask(mask, cfg), cfg)
     sentence = losses.sentence_cosine(t_out.last_hidden_state, s_out.last_hidden_state[:, 0], mask)
-    total = (cfg.w_attention * att + cfg.w_hidden * hid + cfg.w_mlm * mlm + cfg.w_sop * sop
-             + cfg.w_sentence * sentence)
-    return total, StepResult(total.item(), att.item(), hid.item(), mlm.item(), sop.item(), sentence.item())
+    return att, hid, sentence
 
 
 @torch.no_grad()

@@ -153,7 +153,8 @@ GPU_BUDGET_MINUTES = 15.0
 
 def config_from_args(budget_minutes: float | None, run_dir: Path | None, bundle_dir: Path | None,
                      init_from: Path | None = None, peak_lr: float | None = None,
-                     extra_sources: bool = True, sentence_weight: float | None = None) -> PipelineConfig:
+                     extra_sources: bool = True, sentence_weight: float | None = None,
+                     objectives_only: bool = False) -> PipelineConfig:
     """Defaults, with the few knobs the command line exposes; GPU when there is one."""
     cfg = PipelineConfig()
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -162,5 +163,7 @@ def config_from_args(budget_minutes: float | None, run_dir: Path | None, bundle_
                     budget_minutes=budget_minutes if budget_minutes is not None else default_budget,
                     peak_lr=peak_lr if peak_lr is not None else cfg.train.peak_lr,
                     w_sentence=sentence_weight if sentence_weight is not None else cfg.train.w_sentence)
+    if objectives_only:  # every distillation term off: distill.uses_teacher() is then False
+        train = replace(train, w_attention=0.0, w_hidden=0.0, w_sentence=0.0)
     return replace(cfg, train=train, corpus=replace(cfg.corpus, extra_sources=extra_sources),
                    run_dir=run_dir or cfg.run_dir, bundle_dir=bundle_dir or cfg.bundle_dir, init_from=init_from)

@@ -116,3 +116,21 @@ def test_a_negative_sentence_weight_is_refused_with_a_message(capsys):
     with pytest.raises(SystemExit):
         parse_config(["--sentence-weight", "-1"])
     assert "must be 0 or more" in capsys.readouterr().err
+
+
+def masked_batch() -> dict:
+    """Two tiny two-segment examples, two masked positions each, one in each sentence order."""
+    ids = torch.tensor([[2, 5, 6, 3, 7, 8, 3], [2, 9, 10, 3, 11, 12, 3]])  # [batch, seq]
+    labels = torch.full_like(ids, -100)
+    labels[:, 1], labels[:, 4] = ids[:, 1], ids[:, 4]
+    return {"input_ids": ids, "teacher_input_ids": ids, "token_type_ids": torch.tensor([[0, 0, 0, 0, 1, 1, 1]] * 2),
+            "attention_mask": torch.ones_like(ids), "labels": labels, "sentence_order_label": torch.tensor([0, 1])}
+
+
+def test_objectives_only_trains_on_mlm_and_sop_without_running_the_teacher():
+    cfg = parse_config(["--objectives-only"]).train
+    assert not distill.uses_teacher(cfg)
+    total, parts = distill.forward_losses(tiny_pretraining_model(0), None, masked_batch(), replace(cfg, bf16=False))
+    assert (parts.attention, parts.hidden, parts.sentence) == (0.0, 0.0, 0.0)
+    assert total.item() == pytest.approx(cfg.w_mlm * parts.mlm + cfg.w_sop * parts.sop, rel=1e-5)
+    assert total.requires_grad
