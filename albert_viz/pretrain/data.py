@@ -19,6 +19,10 @@ class DataConfig:
     mask_fraction: float = 0.15
     max_ngram: int = 3
     min_segment: int = 4
+    # Cut each chunk anew every epoch, as ALBERT's create_pretraining_data does for each of its
+    # dupe_factor copies: the corpus is ~4M tokens and a run sees it 8 times or more, and with one
+    # fixed cut per chunk the SOP head could learn the training pairs rather than sentence order.
+    recut_each_epoch: bool = True
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class Pair:
 
     first: tuple[int, ...]
     second: tuple[int, ...]
+    # Every allowed cut of the chunk, as the length of the first segment (empty: one sentence).
+    cut_lengths: tuple[int, ...] = ()
 
 
 SENTENCE_ENDS = frozenset({".", "!", "?"})
@@ -82,7 +88,16 @@ def split_chunk(ids: list[int], chunk: list[tuple[int, int]], min_segment: int, 
     if not cuts:
         return Pair(tuple(ids[first_start:last_end]), ())
     cut = rng.choice(cuts)
-    return Pair(tuple(ids[first_start:cut]), tuple(ids[cut:last_end]))
+    return Pair(tuple(ids[first_start:cut]), tuple(ids[cut:last_end]), tuple(c - first_start for c in cuts))
+
+
+def recut(pair: Pair, rng: random.Random) -> Pair:
+    """The same chunk cut again at a random one of its allowed sentence boundaries."""
+    if len(pair.cut_lengths) < 2:
+        return pair
+    tokens = pair.first + pair.second
+    cut = rng.choice(pair.cut_lengths)
+    return Pair(tokens[:cut], tokens[cut:], pair.cut_lengths)
 
 
 def document_pairs(docs: tuple[Document, ...], tokenizer, config: DataConfig, seed: int) -> list[Pair]:
@@ -188,7 +203,8 @@ def batches(pairs: list[Pair], tokenizer, config: DataConfig, batch_size: int, s
             epoch += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
         rng.shuffle(epoch)
         for ids in epoch:
-            yield collate([make_example(pairs[i], tokenizer, config, rng) for i in ids], tokenizer.pad_token_id)
+            chosen = [recut(pairs[i], rng) if config.recut_each_epoch else pairs[i] for i in ids]
+            yield collate([make_example(pair, tokenizer, config, rng) for pair in chosen], tokenizer.pad_token_id)
 
 
 def fixed_batches(pairs: list[Pair], tokenizer, config: DataConfig, batch_size: int, seed: int) -> list[dict]:

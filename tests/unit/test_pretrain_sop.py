@@ -117,3 +117,23 @@ def test_a_batch_without_sentence_pairs_has_zero_sop_loss_not_nan():
     student = AlbertForPreTraining(config)
     loss, hits = losses.sentence_order(student, torch.randn(3, 16), torch.full((3,), data.SOP_UNLABELLED))
     assert loss.item() == 0.0 and hits.item() == 0
+
+
+def test_each_epoch_cuts_a_chunk_again_at_a_sentence_end_so_pairs_cannot_be_memorised():
+    tok = TinyTokenizer()
+    text = " ".join(f"w{i} x{i} y{i} z{i} ." for i in range(4))  # one chunk of four 5-token sentences
+    pair = data.document_pairs((Document("t", text),), tok, data.DataConfig(min_segment=2), seed=0)[0]
+    rng = random.Random(0)
+    recut = [data.recut(pair, rng) for _ in range(60)]
+    assert {len(p.first) for p in recut} == {5, 10, 15}  # every boundary between sentences, no other
+    assert all(p.first + p.second == pair.first + pair.second for p in recut)
+    assert all(tok.convert_ids_to_tokens([p.first[-1]]) == ["."] for p in recut)
+
+
+def test_the_training_stream_sees_a_chunk_cut_differently_across_epochs():
+    tok = TinyTokenizer()
+    text = " ".join(f"w{i} x{i} y{i} z{i} ." for i in range(4))
+    pairs = data.document_pairs((Document("t", text),), tok, data.DataConfig(min_segment=2), seed=0)
+    stream = data.batches(pairs, tok, data.DataConfig(min_segment=2), batch_size=1, seed=0)
+    second_segment_lengths = {int(next(stream)["token_type_ids"].sum()) for _ in range(40)}  # one epoch per batch
+    assert second_segment_lengths == {6, 11, 16}  # 15, 10 or 5 tokens, plus the final [SEP]
