@@ -156,7 +156,10 @@ def _load_folder(folder: str | Path):
     architecture = (config.architectures or ["AlbertModel"])[0]
     model_class = ARCHITECTURES.get(architecture, AlbertModel)
     try:
-        model = model_class.from_pretrained(folder, attn_implementation="eager", use_safetensors=True)
+        # float32 whatever the file holds: a float16 checkpoint would otherwise load as float16 (dtype
+        # "auto"), and the worked examples check hand arithmetic against these numbers.
+        model = model_class.from_pretrained(folder, attn_implementation="eager", use_safetensors=True,
+                                            dtype=torch.float32)
         tokenizer = AutoTokenizer.from_pretrained(folder)
     except (OSError, ValueError) as error:
         raise ModelLoadError(f"Could not load the model in {folder}: {error}")

@@ -1,4 +1,4 @@
-"""`python -m albert_viz.pretrain [--budget-minutes N] [--init-from FOLDER] [--peak-lr LR] [--sentence-weight W] [--objectives-only] [--no-extra-text]`: rebuild samples, corpus and the bundled ALBERT-tiny."""
+"""`python -m albert_viz.pretrain [--budget-minutes N] [--init-from FOLDER] [--peak-lr LR] [--sentence-weight W] [--objectives-only] [--widen-ffn N] [--bundle-dtype float16] [--no-extra-text]`: rebuild samples, corpus and the bundled ALBERT-tiny."""
 
 import argparse
 from pathlib import Path
@@ -30,12 +30,18 @@ def parse_config(argv: list[str] | None = None) -> PipelineConfig:
     parser.add_argument("--objectives-only", action="store_true",
                         help="ALBERT's own MLM and SOP only, no teacher in the loop (about 1.8x the steps per minute); "
                              "a finishing phase for a student already distilled (use with --init-from)")
+    parser.add_argument("--widen-ffn", type=int, default=None, metavar="N",
+                        help="grow the shared layer's feed-forward to N units before training, keeping what the model "
+                             "computes (new units start silent); for --init-from")
+    parser.add_argument("--bundle-dtype", choices=("float32", "float16"), default="float32",
+                        help="precision of the saved weights (float16 halves the file; the app computes in float32)")
     parser.add_argument("--no-extra-text", action="store_true",
                         help="train on the four original sources only (no Python docs or WordNet; no apt-get needed)")
     args = parser.parse_args(argv)
     return config_from_args(args.budget_minutes, args.run_dir, args.bundle_dir, args.init_from, args.peak_lr,
                             extra_sources=not args.no_extra_text, sentence_weight=args.sentence_weight,
-                            objectives_only=args.objectives_only)
+                            objectives_only=args.objectives_only, widen_ffn_to=args.widen_ffn,
+                            bundle_dtype=args.bundle_dtype)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from albert_viz.pretrain import data, distill, losses
 from albert_viz.pretrain.corpus import CorpusConfig, build_corpus
 from albert_viz.pretrain.samples import build_samples, held_out_texts
 from albert_viz.pretrain.sources import CACHE_DIR, EXTRA_SOURCES, REPO_ROOT, SOURCES
-from albert_viz.pretrain.student import StudentConfig, build_student, load_teacher
+from albert_viz.pretrain.student import StudentConfig, build_student, load_teacher, widen_feed_forward
 
 BUNDLE_DIR = REPO_ROOT / "assets" / "models" / "albert-tiny"
 
@@ -35,6 +35,10 @@ class PipelineConfig:
     # A saved AlbertForPreTraining folder to keep training (e.g. the bundle itself) instead of
     # building a fresh student from the teacher; the schedule warms up and decays again over the budget.
     init_from: Path | None = None
+    # Grow the shared layer's feed-forward to this many units before training (widen_feed_forward).
+    widen_ffn_to: int | None = None
+    # float16 halves the file: the 25 MB budget then holds a wider layer (the app computes in float32).
+    bundle_dtype: str = "float32"
 
 
 def unigram_logprob(pairs: list[data.Pair], vocab_size: int) -> torch.Tensor:
@@ -94,10 +98,10 @@ def used_sources(cfg: PipelineConfig) -> tuple:
     return SOURCES + (EXTRA_SOURCES if cfg.corpus.extra_sources else ())
 
 
-def save_bundle(student, tokenizer, folder: Path, notes: dict) -> None:
-    """Write config, fp32 safetensors and tokenizer files so plain transformers loads the folder."""
+def save_bundle(student, tokenizer, folder: Path, notes: dict, dtype: str = "float32") -> None:
+    """Write config, safetensors (float32 or float16) and tokenizer files so plain transformers loads the folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    student.float().save_pretrained(folder)
+    student.to(getattr(torch, dtype)).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     (folder / "training_summary.json").write_text(json.dumps(notes, indent=2, default=str) + "\n")
 
@@ -133,16 +137,18 @@ def run(cfg: PipelineConfig = PipelineConfig()) -> Path:
         student, layer, head_loss = fresh_student(cfg, teacher, tokenizer, train_pairs)
     else:
         student, layer, head_loss = continued_student(cfg.init_from, cfg.train.device), None, None
+    if cfg.widen_ffn_to:
+        student = widen_feed_forward(student, cfg.widen_ffn_to).to(cfg.train.device)
     stream = data.batches(train_pairs, tokenizer, cfg.data, cfg.train.batch_size, cfg.train.seed)
     started = time.time()
     state = distill.train(student, teacher, stream, eval_batches, cfg.train, cfg.run_dir)
     final = distill.evaluate(student, eval_batches, cfg.train)
     notes = {"initialised_from": str(cfg.init_from or "teacher"), "corpus": stats, "sources": [asdict(s) for s in used_sources(cfg)],
-             "shared_layer_from_teacher": layer, "mlm_head_fit_loss": head_loss,
+             "shared_layer_from_teacher": layer, "mlm_head_fit_loss": head_loss, "widened_ffn_to": cfg.widen_ffn_to,
              "steps": state.step, "train_tokens_seen": state.tokens, "train_minutes": round(state.elapsed / 60, 1),
              "this_invocation_minutes": round((time.time() - started) / 60, 1), "heldout": final,
              "config": {"data": asdict(cfg.data), "student": asdict(cfg.student), "train": asdict(cfg.train)}}
-    save_bundle(student.cpu(), tokenizer, cfg.bundle_dir, notes)
+    save_bundle(student.cpu(), tokenizer, cfg.bundle_dir, notes, cfg.bundle_dtype)
     print("bundle written to", cfg.bundle_dir, json.dumps(final), flush=True)
     return cfg.bundle_dir
 
@@ -154,7 +160,8 @@ GPU_BUDGET_MINUTES = 15.0
 def config_from_args(budget_minutes: float | None, run_dir: Path | None, bundle_dir: Path | None,
                      init_from: Path | None = None, peak_lr: float | None = None,
                      extra_sources: bool = True, sentence_weight: float | None = None,
-                     objectives_only: bool = False) -> PipelineConfig:
+                     objectives_only: bool = False, widen_ffn_to: int | None = None,
+                     bundle_dtype: str = "float32") -> PipelineConfig:
     """Defaults, with the few knobs the command line exposes; GPU when there is one."""
     cfg = PipelineConfig()
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -166,4 +173,5 @@ def config_from_args(budget_minutes: float | None, run_dir: Path | None, bundle_
     if objectives_only:  # every distillation term off: distill.uses_teacher() is then False
         train = replace(train, w_attention=0.0, w_hidden=0.0, w_sentence=0.0)
     return replace(cfg, train=train, corpus=replace(cfg.corpus, extra_sources=extra_sources),
-                   run_dir=run_dir or cfg.run_dir, bundle_dir=bundle_dir or cfg.bundle_dir, init_from=init_from)
+                   run_dir=run_dir or cfg.run_dir, bundle_dir=bundle_dir or cfg.bundle_dir, init_from=init_from,
+                   widen_ffn_to=widen_ffn_to, bundle_dtype=bundle_dtype)

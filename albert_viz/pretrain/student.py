@@ -133,3 +133,31 @@ def build_student(config: StudentConfig, teacher, tokenizer, layer: int,
     student.tie_weights()
     return student
 
+
+
+@torch.no_grad()
+def widen_feed_forward(model: AlbertForPreTraining, size: int, seed: int = 0) -> AlbertForPreTraining:
+    """The same ALBERT with a wider shared feed-forward layer that computes exactly the same function.
+
+    The new hidden units get small random input weights and zero output weights, so they add
+    nothing until training finds them a use (Net2Net-style growth): a distilled student gains
+    capacity without losing what it learned. Parameters stay shared across depth, as ALBERT's must.
+    """
+    old = model.albert.encoder.albert_layer_groups[0].albert_layers[0]
+    grown_from = old.ffn.out_features
+    if size <= grown_from:
+        raise ValueError(f"the feed-forward layer already has {grown_from} units; ask for more than that")
+    config = model.config.__class__.from_dict({**model.config.to_dict(), "intermediate_size": size})
+    config._attn_implementation = model.config._attn_implementation
+    wider = type(model)(config)
+    wider.load_state_dict({k: v for k, v in model.state_dict().items() if ".ffn" not in k}, strict=False)
+    new = wider.albert.encoder.albert_layer_groups[0].albert_layers[0]
+    generator = torch.Generator().manual_seed(seed)
+    new.ffn.weight[:grown_from] = old.ffn.weight  # [intermediate, hidden]: the old units first
+    new.ffn.weight[grown_from:] = torch.randn(size - grown_from, old.ffn.in_features, generator=generator) * 0.02
+    new.ffn.bias[:grown_from], new.ffn.bias[grown_from:] = old.ffn.bias, 0.0
+    new.ffn_output.weight[:, :grown_from] = old.ffn_output.weight  # [hidden, intermediate]
+    new.ffn_output.weight[:, grown_from:] = 0.0  # silent until trained
+    new.ffn_output.bias.copy_(old.ffn_output.bias)
+    wider.tie_weights()
+    return wider

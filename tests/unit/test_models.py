@@ -82,3 +82,11 @@ def test_bundled_model_reads_the_article_sentence_as_five_tokens():
     result = capture(load_model(ModelSpec(device="cpu")), "I love programming")
     assert result.tokens == ("[CLS]", "i", "love", "programming", "[SEP]")
     assert result.attentions.shape == (6, 12, 5, 5)
+
+
+def test_a_checkpoint_saved_in_half_precision_is_computed_in_float32(tmp_path):
+    folder = save_random_albert(tmp_path)
+    half = load_model(ModelSpec("local", str(folder), "cpu")).model.half()
+    half.save_pretrained(folder)
+    loaded = load_model(ModelSpec("local", str(folder), "cpu"))
+    assert {p.dtype for p in loaded.model.parameters()} == {torch.float32}

@@ -11,6 +11,7 @@ from transformers import AlbertConfig, AlbertForPreTraining
 from albert_viz.pretrain import distill
 from albert_viz.pretrain.__main__ import parse_config
 from albert_viz.pretrain.losses import sentence_cosine
+from albert_viz.pretrain.student import widen_feed_forward
 
 BATCH, SEQ, HIDDEN, HEADS, DEPTH = 2, 5, 8, 2, 6
 
@@ -134,3 +135,38 @@ def test_objectives_only_trains_on_mlm_and_sop_without_running_the_teacher():
     assert (parts.attention, parts.hidden, parts.sentence) == (0.0, 0.0, 0.0)
     assert total.item() == pytest.approx(cfg.w_mlm * parts.mlm + cfg.w_sop * parts.sop, rel=1e-5)
     assert total.requires_grad
+
+
+def test_widening_the_shared_feed_forward_keeps_every_prediction_and_the_sharing():
+    model = tiny_pretraining_model(0).eval()
+    wider = widen_feed_forward(model, 48).eval()
+    ids = torch.tensor([[1, 5, 7, 9, 2]])
+    assert wider.config.intermediate_size == 48 and wider.config.num_hidden_groups == 1
+    assert torch.equal(model(ids).prediction_logits, wider(ids).prediction_logits)
+    assert torch.equal(model(ids).sop_logits, wider(ids).sop_logits)
+
+
+def test_the_widened_units_start_silent_and_can_learn():
+    wider = widen_feed_forward(tiny_pretraining_model(0), 48)
+    out = wider.albert.encoder.albert_layer_groups[0].albert_layers[0].ffn_output.weight  # [hidden, intermediate]
+    assert torch.count_nonzero(out[:, 32:]) == 0
+    wider(torch.tensor([[1, 5, 7, 9, 2]])).prediction_logits.sum().backward()
+    assert out.grad[:, 32:].abs().sum() > 0
+
+
+def test_a_float16_bundle_stores_half_precision_and_loads_with_plain_transformers(tmp_path):
+    from safetensors import safe_open
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    from albert_viz.pretrain.pipeline import BUNDLE_DIR, save_bundle
+
+    save_bundle(tiny_pretraining_model(0), AutoTokenizer.from_pretrained(BUNDLE_DIR), tmp_path, {}, "float16")
+    with safe_open(tmp_path / "model.safetensors", "pt") as weights:
+        assert {weights.get_slice(k).get_dtype() for k in weights.keys()} == {"F16"}
+    assert AutoModelForMaskedLM.from_pretrained(tmp_path).config.model_type == "albert"
+
+
+def test_the_command_line_can_widen_the_layer_and_halve_the_bundle():
+    cfg = parse_config(["--init-from", "x", "--widen-ffn", "3072", "--bundle-dtype", "float16"])
+    assert (cfg.widen_ffn_to, cfg.bundle_dtype) == (3072, "float16")
+    assert (parse_config([]).widen_ffn_to, parse_config([]).bundle_dtype) == (None, "float32")
