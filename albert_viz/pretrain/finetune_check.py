@@ -62,16 +62,24 @@ class _Encoded(torch.utils.data.Dataset):
         return {**{k: v[i] for k, v in self.enc.items()}, "labels": self.labels[i]}
 
 
+def classifier_to_finetune(folder: Path, num_labels: int, random_init: bool = False):
+    """The folder's ALBERT with a fresh classification head (or the same architecture from random weights), in float32.
+
+    float32 even from a float16 file: transformers' dtype "auto" would fine-tune in half precision on the CPU.
+    """
+    config = AutoConfig.from_pretrained(folder, num_labels=num_labels)
+    if random_init:
+        return AutoModelForSequenceClassification.from_config(config)
+    return AutoModelForSequenceClassification.from_pretrained(folder, config=config, dtype=torch.float32)
+
+
 def finetune_accuracy(folder: Path, train: pd.DataFrame, test: pd.DataFrame, cfg: FinetuneCheckConfig,
                       random_init: bool = False) -> float:
     """Fine-tune the model in `folder` (or the same architecture from random weights) and score the test split."""
     torch.manual_seed(cfg.seed)
     labels = sorted(train["label"].unique())
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    if random_init:
-        model = AutoModelForSequenceClassification.from_config(AutoConfig.from_pretrained(folder, num_labels=len(labels)))
-    else:
-        model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=len(labels))
+    model = classifier_to_finetune(folder, len(labels), random_init)
     with tempfile.TemporaryDirectory() as out:
         args = TrainingArguments(output_dir=out, num_train_epochs=cfg.epochs, per_device_train_batch_size=cfg.batch_size,
                                  learning_rate=cfg.learning_rate, warmup_steps=0.1, seed=cfg.seed, report_to="none",

@@ -170,3 +170,12 @@ def test_the_command_line_can_widen_the_layer_and_halve_the_bundle():
     cfg = parse_config(["--init-from", "x", "--widen-ffn", "3072", "--bundle-dtype", "float16"])
     assert (cfg.widen_ffn_to, cfg.bundle_dtype) == (3072, "float16")
     assert (parse_config([]).widen_ffn_to, parse_config([]).bundle_dtype) == (None, "float32")
+
+
+def test_the_finetune_check_trains_a_float16_bundle_in_float32(tmp_path):
+    from albert_viz.pretrain.finetune_check import classifier_to_finetune
+
+    tiny_pretraining_model(0).half().save_pretrained(tmp_path)
+    classifier = classifier_to_finetune(tmp_path, num_labels=2)
+    assert {p.dtype for p in classifier.parameters()} == {torch.float32}
+    assert classifier.config.num_labels == 2
