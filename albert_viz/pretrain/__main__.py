@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from albert_viz.pretrain.pipeline import PipelineConfig, config_from_args, run
+from albert_viz.pretrain.pipeline import PipelineConfig, config_from_args, ffn_width, run
 
 
 def _non_negative(text: str) -> float:
@@ -38,6 +38,8 @@ def parse_config(argv: list[str] | None = None) -> PipelineConfig:
     parser.add_argument("--no-extra-text", action="store_true",
                         help="train on the four original sources only (no Python docs or WordNet; no apt-get needed)")
     args = parser.parse_args(argv)
+    if args.widen_ffn is not None and args.widen_ffn <= (width := ffn_width(args.init_from)):
+        parser.error(f"--widen-ffn must be more than the {width} feed-forward units the model already has")
     return config_from_args(args.budget_minutes, args.run_dir, args.bundle_dir, args.init_from, args.peak_lr,
                             extra_sources=not args.no_extra_text, sentence_weight=args.sentence_weight,
                             objectives_only=args.objectives_only, widen_ffn_to=args.widen_ffn,

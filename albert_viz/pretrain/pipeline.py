@@ -120,6 +120,13 @@ def fresh_student(cfg: PipelineConfig, teacher, tokenizer, train_pairs):
     return student, layer, head_loss
 
 
+def ffn_width(init_from: Path | None) -> int:
+    """Feed-forward units of the model a run starts from: the saved folder's, or a fresh student's."""
+    if init_from is None:
+        return StudentConfig().intermediate_size
+    return json.loads((Path(init_from) / "config.json").read_text())["intermediate_size"]
+
+
 def continued_student(folder: Path, device: str = "cpu"):
     """A saved ALBERT-tiny (MLM and SOP heads included) to train further."""
     student = AlbertForPreTraining.from_pretrained(folder, attn_implementation="eager")

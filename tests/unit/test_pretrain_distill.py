@@ -11,6 +11,7 @@ from transformers import AlbertConfig, AlbertForPreTraining
 from albert_viz.pretrain import distill
 from albert_viz.pretrain.__main__ import parse_config
 from albert_viz.pretrain.losses import sentence_cosine
+from albert_viz.pretrain.pipeline import BUNDLE_DIR
 from albert_viz.pretrain.student import widen_feed_forward
 
 BATCH, SEQ, HIDDEN, HEADS, DEPTH = 2, 5, 8, 2, 6
@@ -158,7 +159,7 @@ def test_a_float16_bundle_stores_half_precision_and_loads_with_plain_transformer
     from safetensors import safe_open
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-    from albert_viz.pretrain.pipeline import BUNDLE_DIR, save_bundle
+    from albert_viz.pretrain.pipeline import save_bundle
 
     save_bundle(tiny_pretraining_model(0), AutoTokenizer.from_pretrained(BUNDLE_DIR), tmp_path, {}, "float16")
     with safe_open(tmp_path / "model.safetensors", "pt") as weights:
@@ -167,7 +168,7 @@ def test_a_float16_bundle_stores_half_precision_and_loads_with_plain_transformer
 
 
 def test_the_command_line_can_widen_the_layer_and_halve_the_bundle():
-    cfg = parse_config(["--init-from", "x", "--widen-ffn", "3072", "--bundle-dtype", "float16"])
+    cfg = parse_config(["--init-from", str(BUNDLE_DIR), "--widen-ffn", "3072", "--bundle-dtype", "float16"])
     assert (cfg.widen_ffn_to, cfg.bundle_dtype) == (3072, "float16")
     assert (parse_config([]).widen_ffn_to, parse_config([]).bundle_dtype) == (None, "float32")
 
@@ -179,3 +180,9 @@ def test_the_finetune_check_trains_a_float16_bundle_in_float32(tmp_path):
     classifier = classifier_to_finetune(tmp_path, num_labels=2)
     assert {p.dtype for p in classifier.parameters()} == {torch.float32}
     assert classifier.config.num_labels == 2
+
+
+def test_widening_to_no_more_units_than_the_model_has_is_refused_before_any_work(capsys):
+    with pytest.raises(SystemExit):
+        parse_config(["--init-from", str(BUNDLE_DIR), "--widen-ffn", "1536"])
+    assert "more than the 1536 feed-forward units" in capsys.readouterr().err
