@@ -38,6 +38,10 @@ def parse_config(argv: list[str] | None = None) -> PipelineConfig:
     parser.add_argument("--no-extra-text", action="store_true",
                         help="train on the four original sources only (no Python docs or WordNet; no apt-get needed)")
     args = parser.parse_args(argv)
+    if args.objectives_only and args.sentence_weight:
+        parser.error("--objectives-only leaves the teacher out, so it has no sentence-level term to weigh")
+    if args.init_from is not None and not (args.init_from / "config.json").is_file():
+        parser.error(f"--init-from {args.init_from}: no config.json there (give a folder saved by a previous run)")
     if args.widen_ffn is not None and args.widen_ffn <= (width := ffn_width(args.init_from)):
         parser.error(f"--widen-ffn must be more than the {width} feed-forward units the model already has")
     return config_from_args(args.budget_minutes, args.run_dir, args.bundle_dir, args.init_from, args.peak_lr,

@@ -186,3 +186,15 @@ def test_widening_to_no_more_units_than_the_model_has_is_refused_before_any_work
     with pytest.raises(SystemExit):
         parse_config(["--init-from", str(BUNDLE_DIR), "--widen-ffn", "1536"])
     assert "more than the 1536 feed-forward units" in capsys.readouterr().err
+
+
+def test_a_missing_init_from_folder_is_named_before_any_work(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        parse_config(["--init-from", str(tmp_path / "missing"), "--widen-ffn", "3072"])
+    assert "no config.json there" in capsys.readouterr().err
+
+
+def test_objectives_only_refuses_a_sentence_weight_it_would_ignore(capsys):
+    with pytest.raises(SystemExit):
+        parse_config(["--objectives-only", "--sentence-weight", "5"])
+    assert "--objectives-only leaves the teacher out" in capsys.readouterr().err
