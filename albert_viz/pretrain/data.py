@@ -147,17 +147,23 @@ class Example:
     sop_label: int  # 0 = in order, 1 = swapped (HF AlbertForPreTraining convention), SOP_UNLABELLED for one sentence
 
 
+def unmasked_example(pair: Pair, tokenizer, swapped: bool) -> Example:
+    """[CLS] A [SEP] B [SEP] with segment ids and SOP label (B's text first when swapped); nothing masked yet."""
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    if not pair.second:  # one sentence: [CLS] A [SEP], nothing to order
+        return Example([cls, *pair.first, sep], [cls, *pair.first, sep], [0] * (len(pair.first) + 2), [], SOP_UNLABELLED)
+    first, second = (pair.second, pair.first) if swapped else (pair.first, pair.second)
+    original = [cls, *first, sep, *second, sep]
+    token_types = [0] * (len(first) + 2) + [1] * (len(second) + 1)
+    return Example(original, list(original), token_types, [], int(swapped))
+
+
 def make_example(pair: Pair, tokenizer, config: DataConfig, rng: random.Random) -> Example:
     """Swap half the pairs (SOP), add special tokens, mask n-grams with ALBERT's 80/10/10 rule."""
     cls, sep, mask = tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.mask_token_id
-    if pair.second:
-        swapped = rng.random() < 0.5
-        first, second = (pair.second, pair.first) if swapped else (pair.first, pair.second)
-        original = [cls, *first, sep, *second, sep]
-        token_types = [0] * (len(first) + 2) + [1] * (len(second) + 1)
-        sop_label = int(swapped)
-    else:  # one sentence: [CLS] A [SEP], nothing to order
-        original, token_types, sop_label = [cls, *pair.first, sep], [0] * (len(pair.first) + 2), SOP_UNLABELLED
+    swapped = bool(pair.second) and rng.random() < 0.5  # no coin is tossed for a single sentence
+    example = unmasked_example(pair, tokenizer, swapped)
+    original, token_types, sop_label = example.original, example.token_types, example.sop_label
     candidates = [i for i, t in enumerate(original) if t not in (cls, sep)]
     positions = ngram_mask(candidates, config, rng)
     masked = list(original)
@@ -179,7 +185,7 @@ def collate(examples: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
 
     labels = torch.full((len(examples), width), -100)
     for row, e in enumerate(examples):
-        labels[row, e.mlm_positions] = torch.tensor([e.original[p] for p in e.mlm_positions])
+        labels[row, e.mlm_positions] = torch.tensor([e.original[p] for p in e.mlm_positions], dtype=torch.long)
     return {
         "input_ids": pad([e.masked for e in examples], pad_id),
         "teacher_input_ids": pad([e.original for e in examples], pad_id),

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from transformers import AlbertForPreTraining
 
-from albert_viz.pretrain import data, distill, losses
+from albert_viz.pretrain import data, distill, heldout_report, losses
 from albert_viz.pretrain.corpus import CorpusConfig, build_corpus
 from albert_viz.pretrain.samples import build_samples, held_out_texts
 from albert_viz.pretrain.sources import CACHE_DIR, EXTRA_SOURCES, REPO_ROOT, SOURCES
@@ -76,13 +76,27 @@ def choose_shared_layer(teacher, tokenizer, cfg: PipelineConfig, probe: list[dic
     return min(fits, key=fits.get)
 
 
+EVAL_SEED_OFFSET = 2  # the running evaluation's mask and swap draw; heldout_report's first draw is the same one
+
+
+def heldout_chunks(corpus, tokenizer, cfg: PipelineConfig) -> list[data.Pair]:
+    """The held-out chunks every figure in the model card is measured on."""
+    return data.document_pairs(corpus.heldout, tokenizer, cfg.data, cfg.train.seed + 1)[: cfg.eval_pairs]
+
+
+def heldout_pairs_of(cfg: PipelineConfig, tokenizer) -> list[data.Pair]:
+    """Held-out chunks without building the training data (the extra sources never reach the held-out set)."""
+    corpus = build_corpus(held_out_texts(), replace(cfg.corpus, extra_sources=False))
+    return heldout_chunks(corpus, tokenizer, cfg)
+
+
 def prepare(cfg: PipelineConfig, tokenizer):
     """Samples, corpus and tokenized SOP pairs; returns (train pairs, held-out eval batches, corpus stats)."""
     build_samples()
     corpus = build_corpus(held_out_texts(), cfg.corpus)
     train_pairs = data.document_pairs(corpus.train, tokenizer, cfg.data, cfg.train.seed)
-    heldout_pairs = data.document_pairs(corpus.heldout, tokenizer, cfg.data, cfg.train.seed + 1)[: cfg.eval_pairs]
-    eval_batches = data.fixed_batches(heldout_pairs, tokenizer, cfg.data, 32, cfg.train.seed + 2)
+    heldout_pairs = heldout_chunks(corpus, tokenizer, cfg)
+    eval_batches = data.fixed_batches(heldout_pairs, tokenizer, cfg.data, 32, EVAL_SEED_OFFSET + cfg.train.seed)
     stats = {"words": corpus.word_counts(), "train_documents": len(corpus.train),
              "heldout_documents": len(corpus.heldout), "heldout_extra_documents": len(corpus.heldout_extra),
              "train_pairs": len(train_pairs),
@@ -90,7 +104,7 @@ def prepare(cfg: PipelineConfig, tokenizer):
              "train_sop_pairs": sum(1 for p in train_pairs if p.second), "eval_pairs": len(heldout_pairs),
              "eval_sop_pairs": sum(1 for p in heldout_pairs if p.second)}
     print("corpus:", json.dumps(stats), flush=True)
-    return train_pairs, eval_batches, stats
+    return train_pairs, eval_batches, stats, heldout_pairs
 
 
 def used_sources(cfg: PipelineConfig) -> tuple:
@@ -139,7 +153,7 @@ def run(cfg: PipelineConfig = PipelineConfig()) -> Path:
     torch.manual_seed(cfg.train.seed)
     teacher, tokenizer = load_teacher()
     teacher.to(cfg.train.device)
-    train_pairs, eval_batches, stats = prepare(cfg, tokenizer)
+    train_pairs, eval_batches, stats, heldout_pairs = prepare(cfg, tokenizer)
     if cfg.init_from is None:
         student, layer, head_loss = fresh_student(cfg, teacher, tokenizer, train_pairs)
     else:
@@ -150,13 +164,16 @@ def run(cfg: PipelineConfig = PipelineConfig()) -> Path:
     started = time.time()
     state = distill.train(student, teacher, stream, eval_batches, cfg.train, cfg.run_dir)
     final = distill.evaluate(student, eval_batches, cfg.train)
+    print("held-out report: three mask draws and both sentence orders (a few minutes on 2 CPU cores)...", flush=True)
+    robust = heldout_report.report(student, str(cfg.bundle_dir), heldout_pairs, tokenizer, cfg.data,
+                                   EVAL_SEED_OFFSET + cfg.train.seed, cfg.train.device).summary()
     notes = {"initialised_from": str(cfg.init_from or "teacher"), "corpus": stats, "sources": [asdict(s) for s in used_sources(cfg)],
              "shared_layer_from_teacher": layer, "mlm_head_fit_loss": head_loss, "widened_ffn_to": cfg.widen_ffn_to,
              "steps": state.step, "train_tokens_seen": state.tokens, "train_minutes": round(state.elapsed / 60, 1),
-             "this_invocation_minutes": round((time.time() - started) / 60, 1), "heldout": final,
+             "this_invocation_minutes": round((time.time() - started) / 60, 1), "heldout": final, "heldout_report": robust,
              "config": {"data": asdict(cfg.data), "student": asdict(cfg.student), "train": asdict(cfg.train)}}
     save_bundle(student.cpu(), tokenizer, cfg.bundle_dir, notes, cfg.bundle_dtype)
-    print("bundle written to", cfg.bundle_dir, json.dumps(final), flush=True)
+    print("bundle written to", cfg.bundle_dir, json.dumps(final), json.dumps(robust), flush=True)
     return cfg.bundle_dir
 
 

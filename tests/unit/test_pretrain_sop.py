@@ -1,4 +1,4 @@
-"""Sentence-order pairs: consecutive runs of whole sentences, swapped half the time with label 1."""
+"""Sentence-order pairs: consecutive runs of whole sentences, swapped half the time with label 1; held-out SOP and MLM figures."""
 from __future__ import annotations
 
 import random
@@ -6,7 +6,7 @@ import random
 import torch
 from transformers import AlbertConfig, AlbertForPreTraining
 
-from albert_viz.pretrain import data, losses
+from albert_viz.pretrain import data, distill, heldout_report, losses
 from albert_viz.pretrain.corpus import Document
 
 
@@ -137,3 +137,32 @@ def test_the_training_stream_sees_a_chunk_cut_differently_across_epochs():
     stream = data.batches(pairs, tok, data.DataConfig(min_segment=2), batch_size=1, seed=0)
     second_segment_lengths = {int(next(stream)["token_type_ids"].sum()) for _ in range(40)}  # one epoch per batch
     assert second_segment_lengths == {6, 11, 16}  # 15, 10 or 5 tokens, plus the final [SEP]
+
+
+def tiny_model(vocab_size: int = 1000) -> AlbertForPreTraining:
+    torch.manual_seed(0)
+    return AlbertForPreTraining(AlbertConfig(vocab_size=vocab_size, embedding_size=8, hidden_size=16, num_attention_heads=2,
+                                             intermediate_size=32, num_hidden_layers=1))
+
+
+def sentence_pairs(tok, n: int = 6) -> list[data.Pair]:
+    text = " ".join(f"a{i} b{i} c{i} d{i} ." for i in range(2 * n))
+    docs = tuple(Document("t", " ".join(text.split()[10 * k : 10 * k + 10])) for k in range(n))  # two sentences each
+    return data.document_pairs(docs, tok, data.DataConfig(min_segment=2), seed=0)
+
+
+def test_a_model_that_ignores_sentence_order_scores_exactly_half_when_every_pair_is_shown_both_ways():
+    tok = TinyTokenizer()
+    model = tiny_model()
+    with torch.no_grad():  # always answers "in order", whatever the input
+        model.sop_classifier.classifier.weight.zero_()
+        model.sop_classifier.classifier.bias.copy_(torch.tensor([1.0, 0.0]))
+    assert heldout_report.sop_both_orders(model, sentence_pairs(tok), tok) == 0.5
+
+
+def test_the_first_mlm_draw_of_the_held_out_report_is_the_running_evaluations_figure():
+    tok = TinyTokenizer()
+    pairs, model, config = sentence_pairs(tok), tiny_model(), data.DataConfig(min_segment=2)
+    running = distill.evaluate(model, data.fixed_batches(pairs, tok, config, 32, 7), distill.TrainConfig(device="cpu"))
+    draws = heldout_report.mlm_draws(model, pairs, tok, config, first_seed=7)
+    assert len(draws) == heldout_report.MASK_DRAWS and draws[0] == running["mlm_top1"]
