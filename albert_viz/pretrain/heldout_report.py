@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +80,7 @@ def report(model, name: str, pairs: list[data.Pair], tokenizer, config: data.Dat
 
 def main() -> None:
     """Print one JSON line per model folder, on the same held-out chunks as `make pretrain` evaluates."""
-    from albert_viz.pretrain.pipeline import PipelineConfig, heldout_pairs_of
+    from albert_viz.pretrain.pipeline import EVAL_SEED_OFFSET, PipelineConfig, heldout_pairs_of
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="+", type=Path)
@@ -93,7 +93,8 @@ def main() -> None:
         # float32 whatever the folder stores (a float16 bundle would otherwise load as float16 on the CPU);
         # eager attention as in training, so the first draw repeats the running evaluation's figure exactly
         model = AlbertForPreTraining.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager")
-        print(json.dumps(report(model, str(folder), pairs, tokenizer, cfg.data, cfg.train.seed + 2).summary()), flush=True)
+        figures = report(model, str(folder), pairs, tokenizer, cfg.data, EVAL_SEED_OFFSET + cfg.train.seed)
+        print(json.dumps(figures.summary()), flush=True)
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def heldout_pairs_of(cfg: PipelineConfig, tokenizer) -> list[data.Pair]:
 
 
 def prepare(cfg: PipelineConfig, tokenizer):
-    """Samples, corpus and tokenized SOP pairs; returns (train pairs, held-out eval batches, corpus stats)."""
+    """Samples, corpus and tokenized SOP pairs; returns (train pairs, held-out eval batches, corpus stats, held-out pairs)."""
     build_samples()
     corpus = build_corpus(held_out_texts(), cfg.corpus)
     train_pairs = data.document_pairs(corpus.train, tokenizer, cfg.data, cfg.train.seed)
