@@ -26,7 +26,8 @@ def parse_config(argv: list[str] | None = None) -> PipelineConfig:
     parser.add_argument("--peak-lr", type=float, default=None,
                         help="peak learning rate (default 5e-4; a continued model keeps more of what it knows at a lower one)")
     parser.add_argument("--sentence-weight", type=_non_negative, default=None,
-                        help="weight of the sentence-level term pointing [CLS] at the teacher's sentence embedding (default 10; 0 leaves it out)")
+                        help="weight of the sentence-level term pointing [CLS] at the teacher's sentence embedding (default 0: off; "
+                             "the bundle's last part, a continuation, used 10 -- from the teacher it slows MLM down)")
     parser.add_argument("--objectives-only", action="store_true",
                         help="ALBERT's own MLM and SOP only, no teacher in the loop (about 1.8x the steps per minute); "
                              "a finishing phase for a student already distilled (use with --init-from)")

@@ -109,9 +109,9 @@ def test_sentence_term_asks_only_the_direction_of_cls_to_follow_the_teachers_sen
     assert sentence_cosine(teacher_last, -sentence, mask).item() == pytest.approx(2.0, abs=1e-6)
 
 
-def test_the_sentence_term_is_on_by_default_and_the_command_line_can_turn_it_off():
-    assert parse_config([]).train.w_sentence > 0
-    assert parse_config(["--sentence-weight", "0"]).train.w_sentence == 0.0
+def test_a_run_from_the_teacher_leaves_the_sentence_term_out_and_the_command_line_can_turn_it_on():
+    assert parse_config([]).train.w_sentence == 0.0
+    assert parse_config(["--sentence-weight", "10"]).train.w_sentence == 10.0
 
 
 def test_a_negative_sentence_weight_is_refused_with_a_message(capsys):
