@@ -56,6 +56,7 @@ def mlm_draws(model, pairs: list[data.Pair], tokenizer, config: data.DataConfig,
 def sop_both_orders(model, pairs: list[data.Pair], tokenizer, batch_size: int = 32, device: str = "cpu") -> float:
     """SOP accuracy over every two-segment pair shown once in order and once swapped: a guess scores exactly 50%."""
     examples = [data.unmasked_example(p, tokenizer, swapped) for p in pairs if p.second for swapped in (False, True)]
+    was_training = model.training
     model.eval()
     hits = 0
     for start in range(0, len(examples), batch_size):
@@ -63,6 +64,7 @@ def sop_both_orders(model, pairs: list[data.Pair], tokenizer, batch_size: int = 
         out = model.albert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
                            attention_mask=batch["attention_mask"])
         hits += int(losses.sentence_order(model, out.pooler_output, batch["sentence_order_label"])[1])
+    model.train(was_training)  # as distill.evaluate does: the pipeline's student is measured, then saved
     return hits / len(examples)
 
 
