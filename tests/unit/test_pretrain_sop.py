@@ -6,7 +6,7 @@ import random
 import torch
 from transformers import AlbertConfig, AlbertForPreTraining
 
-from albert_viz.pretrain import data, distill, heldout_report, losses
+from albert_viz.pretrain import data, distill, heldout_report, losses, sop_probe
 from albert_viz.pretrain.corpus import Document
 
 
@@ -166,3 +166,21 @@ def test_the_first_mlm_draw_of_the_held_out_report_is_the_running_evaluations_fi
     running = distill.evaluate(model, data.fixed_batches(pairs, tok, config, 32, 7), distill.TrainConfig(device="cpu"))
     draws = heldout_report.mlm_draws(model, pairs, tok, config, first_seed=7)
     assert len(draws) == heldout_report.MASK_DRAWS and draws[0] == running["mlm_top1"]
+
+
+def test_the_sop_probe_scores_the_trained_head_exactly_as_the_held_out_report_does():
+    tok = TinyTokenizer()
+    model, pairs = tiny_model(), sentence_pairs(tok)
+    states, labels = sop_probe.cls_states(model, pairs, tok)  # [2 * pairs, hidden]: in order, then swapped
+    assert labels.tolist() == [0, 1] * len(pairs)
+    as_trained = sop_probe.order_accuracy(model.albert.pooler, model.sop_classifier.classifier, states, labels)
+    assert as_trained == heldout_report.sop_both_orders(model, pairs, tok)
+
+
+def test_a_refitted_sop_head_learns_an_order_the_frozen_states_carry():
+    model = tiny_model()
+    generator = torch.Generator().manual_seed(0)
+    states = torch.randn(512, 16, generator=generator)
+    labels = (states[:, 0] > 0).long()  # the order is written plainly in one dimension of [CLS]
+    pooler, classifier = sop_probe.refit_order_head(model, states, labels, epochs=40, lr=1e-2)
+    assert sop_probe.order_accuracy(pooler, classifier, states, labels) >= 0.95
