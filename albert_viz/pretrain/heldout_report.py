@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from transformers import AlbertForPreTraining, AutoTokenizer
 
-from albert_viz.pretrain import data, distill, losses
+from albert_viz.pretrain import data, distill
 
 MASK_DRAWS = 3
 
@@ -53,19 +53,40 @@ def mlm_draws(model, pairs: list[data.Pair], tokenizer, config: data.DataConfig,
 
 
 @torch.no_grad()
-def sop_both_orders(model, pairs: list[data.Pair], tokenizer, batch_size: int = 32, device: str = "cpu") -> float:
-    """SOP accuracy over every two-segment pair shown once in order and once swapped: a guess scores exactly 50%."""
+def cls_states(model, pairs: list[data.Pair], tokenizer, batch_size: int = 32,
+               device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Final [CLS] state and order label of every two-segment pair, shown in order then swapped, unmasked.
+
+    Returns ([2 * n_two_segment_pairs, hidden], [2 * n_two_segment_pairs]); a single sentence has no order.
+    """
     examples = [data.unmasked_example(p, tokenizer, swapped) for p in pairs if p.second for swapped in (False, True)]
     was_training = model.training
     model.eval()
-    hits = 0
-    for start in range(0, len(examples), batch_size):
-        batch = distill.to_device(data.collate(examples[start : start + batch_size], tokenizer.pad_token_id), device)
-        out = model.albert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
-                           attention_mask=batch["attention_mask"])
-        hits += int(losses.sentence_order(model, out.pooler_output, batch["sentence_order_label"])[1])
+    states, labels = [], []
+    with torch.no_grad():
+        for start in range(0, len(examples), batch_size):
+            batch = distill.to_device(data.collate(examples[start : start + batch_size], tokenizer.pad_token_id), device)
+            hidden = model.albert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
+                                  attention_mask=batch["attention_mask"]).last_hidden_state  # [batch, seq, hidden]
+            states.append(hidden[:, 0])
+            labels.append(batch["sentence_order_label"])
     model.train(was_training)  # as distill.evaluate does: the pipeline's student is measured, then saved
-    return hits / len(examples)
+    return torch.cat(states), torch.cat(labels)
+
+
+def order_accuracy(pooler: torch.nn.Linear, classifier: torch.nn.Linear, states: torch.Tensor,
+                   labels: torch.Tensor) -> float:
+    """Share of pairs put in the right order by classifier(tanh(pooler([CLS]))), ALBERT's SOP path."""
+    with torch.no_grad():
+        hits = (classifier(torch.tanh(pooler(states))).argmax(-1) == labels).sum().item()
+    return hits / len(labels)
+
+
+def sop_both_orders(model, pairs: list[data.Pair], tokenizer, batch_size: int = 32, device: str = "cpu") -> float:
+    """SOP accuracy over every two-segment pair shown once in order and once swapped: a guess scores exactly 50%."""
+    states, labels = cls_states(model, pairs, tokenizer, batch_size, device)
+    # the SOP head's dropout does nothing in eval mode, so pooler + linear classifier is the whole head
+    return order_accuracy(model.albert.pooler, model.sop_classifier.classifier, states, labels)
 
 
 def report(model, name: str, pairs: list[data.Pair], tokenizer, config: data.DataConfig, first_seed: int,

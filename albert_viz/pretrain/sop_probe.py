@@ -24,38 +24,15 @@ import torch.nn.functional as F
 from transformers import AlbertForPreTraining, AutoTokenizer
 
 from albert_viz.pretrain import data
-
-
-def cls_states(model, pairs: list[data.Pair], tokenizer, batch_size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
-    """Final [CLS] state and order label of every two-segment pair, in order then swapped, unmasked.
-
-    Returns ([2 * n_pairs, hidden], [2 * n_pairs]); single-sentence chunks have no order and are skipped.
-    """
-    examples = [data.unmasked_example(p, tokenizer, swapped) for p in pairs if p.second for swapped in (False, True)]
-    states, labels = [], []
-    model.eval()
-    with torch.no_grad():
-        for start in range(0, len(examples), batch_size):
-            batch = data.collate(examples[start : start + batch_size], tokenizer.pad_token_id)
-            hidden = model.albert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
-                                  attention_mask=batch["attention_mask"]).last_hidden_state  # [batch, seq, hidden]
-            states.append(hidden[:, 0])
-            labels.append(batch["sentence_order_label"])
-    return torch.cat(states), torch.cat(labels)
-
-
-def order_accuracy(pooler: torch.nn.Linear, classifier: torch.nn.Linear, states: torch.Tensor,
-                   labels: torch.Tensor) -> float:
-    """Share of pairs put in the right order by tanh(pooler) -> classifier, ALBERT's own SOP path."""
-    with torch.no_grad():
-        return (classifier(torch.tanh(pooler(states))).argmax(-1) == labels).float().mean().item()
+from albert_viz.pretrain.heldout_report import cls_states, order_accuracy
 
 
 def refit_order_head(model, states: torch.Tensor, labels: torch.Tensor, epochs: int = 10,
                      lr: float = 1e-3, seed: int = 0) -> tuple[torch.nn.Linear, torch.nn.Linear]:
     """Copies of the model's pooler and SOP classifier, trained further on frozen [CLS] states.
 
-    Starting from the trained head (not random) means the refit can only add to what the head knew.
+    It starts from the trained head, not from random weights: a refit that is no better on held-out
+    pairs then says that the head was not what limited SOP.
     """
     generator = torch.Generator().manual_seed(seed)
     pooler, classifier = copy.deepcopy(model.albert.pooler), copy.deepcopy(model.sop_classifier.classifier)
@@ -76,7 +53,7 @@ def probe(model, name: str, train_pairs: list[data.Pair], heldout_pairs: list[da
     """SOP on training vs held-out pairs as trained, and held-out after refitting the head on the training pairs."""
     train_states, train_labels = cls_states(model, train_pairs, tokenizer)
     heldout_states, heldout_labels = cls_states(model, heldout_pairs, tokenizer)
-    trained = model.albert.pooler, model.sop_classifier.classifier  # the SOP dropout is off in eval mode
+    trained = model.albert.pooler, model.sop_classifier.classifier  # the SOP head's dropout is off in eval mode
     refitted = refit_order_head(model, train_states, train_labels)
     return {
         "model": name,

@@ -168,13 +168,14 @@ def test_the_first_mlm_draw_of_the_held_out_report_is_the_running_evaluations_fi
     assert len(draws) == heldout_report.MASK_DRAWS and draws[0] == running["mlm_top1"]
 
 
-def test_the_sop_probe_scores_the_trained_head_exactly_as_the_held_out_report_does():
+def test_the_sop_measurements_show_every_sentence_pair_in_order_then_swapped_and_skip_single_sentences():
     tok = TinyTokenizer()
-    model, pairs = tiny_model(), sentence_pairs(tok)
-    states, labels = sop_probe.cls_states(model, pairs, tok)  # [2 * pairs, hidden]: in order, then swapped
-    assert labels.tolist() == [0, 1] * len(pairs)
-    as_trained = sop_probe.order_accuracy(model.albert.pooler, model.sop_classifier.classifier, states, labels)
-    assert as_trained == heldout_report.sop_both_orders(model, pairs, tok)
+    pairs = [*sentence_pairs(tok, n=3), data.Pair((5, 6, 7), ())]  # the last chunk is one sentence: no order
+    model = tiny_model()
+    model.train()
+    states, labels = heldout_report.cls_states(model, pairs, tok)  # [2 * 3 pairs, hidden]
+    assert states.shape == (6, 16) and labels.tolist() == [0, 1, 0, 1, 0, 1]
+    assert model.training  # measured, then left in the mode it was in
 
 
 def test_a_refitted_sop_head_learns_an_order_the_frozen_states_carry():
