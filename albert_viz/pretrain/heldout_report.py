@@ -63,22 +63,26 @@ def cls_states(model, pairs: list[data.Pair], tokenizer, batch_size: int = 32,
     was_training = model.training
     model.eval()
     states, labels = [], []
-    with torch.no_grad():
-        for start in range(0, len(examples), batch_size):
-            batch = distill.to_device(data.collate(examples[start : start + batch_size], tokenizer.pad_token_id), device)
-            hidden = model.albert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
-                                  attention_mask=batch["attention_mask"]).last_hidden_state  # [batch, seq, hidden]
-            states.append(hidden[:, 0])
-            labels.append(batch["sentence_order_label"])
+    for start in range(0, len(examples), batch_size):
+        batch = distill.to_device(data.collate(examples[start : start + batch_size], tokenizer.pad_token_id), device)
+        hidden = model.albert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
+                              attention_mask=batch["attention_mask"]).last_hidden_state  # [batch, seq, hidden]
+        states.append(hidden[:, 0])
+        labels.append(batch["sentence_order_label"])
     model.train(was_training)  # as distill.evaluate does: the pipeline's student is measured, then saved
     return torch.cat(states), torch.cat(labels)
 
 
+def order_logits(pooler: torch.nn.Linear, classifier: torch.nn.Linear, states: torch.Tensor) -> torch.Tensor:
+    """ALBERT's SOP path from final [CLS] states: classifier(tanh(pooler(state))). [n, hidden] -> [n, 2]."""
+    return classifier(torch.tanh(pooler(states)))
+
+
+@torch.no_grad()
 def order_accuracy(pooler: torch.nn.Linear, classifier: torch.nn.Linear, states: torch.Tensor,
                    labels: torch.Tensor) -> float:
-    """Share of pairs put in the right order by classifier(tanh(pooler([CLS]))), ALBERT's SOP path."""
-    with torch.no_grad():
-        hits = (classifier(torch.tanh(pooler(states))).argmax(-1) == labels).sum().item()
+    """Share of pairs put in the right order by the SOP path."""
+    hits = (order_logits(pooler, classifier, states).argmax(-1) == labels).sum().item()
     return hits / len(labels)
 
 

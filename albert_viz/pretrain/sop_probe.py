@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from transformers import AlbertForPreTraining, AutoTokenizer
 
 from albert_viz.pretrain import data
-from albert_viz.pretrain.heldout_report import cls_states, order_accuracy
+from albert_viz.pretrain.heldout_report import cls_states, order_accuracy, order_logits
 
 
 def refit_order_head(model, states: torch.Tensor, labels: torch.Tensor, epochs: int = 10,
@@ -42,7 +42,7 @@ def refit_order_head(model, states: torch.Tensor, labels: torch.Tensor, epochs: 
         order = torch.randperm(len(labels), generator=generator)
         for start in range(0, len(labels), 256):
             idx = order[start : start + 256]
-            loss = F.cross_entropy(classifier(torch.tanh(pooler(states[idx]))), labels[idx])
+            loss = F.cross_entropy(order_logits(pooler, classifier, states[idx]), labels[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
