@@ -15,7 +15,7 @@ from transformers import AlbertConfig, AlbertModel, BertConfig, BertModel, Pretr
 
 from albert_viz.capture import Capture
 from albert_viz.models import BUNDLED_MODEL_DIR, LoadedModel
-from albert_viz.walkthrough import sentence_order
+from albert_viz.walkthrough import sentence_order, sop_verdict
 
 COMPONENTS = (
     "token embeddings",
@@ -116,14 +116,15 @@ class ParameterCount:
         """The total if every layer application had weights of its own (what sharing saves)."""
         return self.total + self.per_layer * (self.layers - self.distinct_layers)
 
-    def as_row(self) -> dict:
-        """A table row for the page."""
-        row = {"model": self.name, "total": self.total, "total (M)": round(self.total / 1e6, 1),
-               "paper (M)": self.paper_millions, "without sharing (M)": round(self.unshared_total / 1e6, 1),
-               "V": self.vocab, "E": self.embedding, "H": self.hidden, "layers": self.layers,
-               "layers with own weights": self.distinct_layers, "heads": self.heads}
-        row.update(dict(zip(COMPONENTS, self.by_component)))
-        return row
+    def size_row(self) -> dict:
+        """A row of the sizes table: totals and the sizes that explain them."""
+        return {"model": self.name, "total (M)": round(self.total / 1e6, 1), "paper (M)": self.paper_millions,
+                "without sharing (M)": round(self.unshared_total / 1e6, 1), "V": self.vocab, "E": self.embedding,
+                "H": self.hidden, "layers": self.layers, "own weights": self.distinct_layers, "heads": self.heads}
+
+    def component_row(self) -> dict:
+        """A row of the components table: exact parameter counts per component."""
+        return {"model": self.name, **dict(zip(COMPONENTS, self.by_component)), "total": self.total}
 
 
 def count_parameters(name: str, config: PretrainedConfig) -> ParameterCount:
@@ -225,6 +226,11 @@ class Sharing:
         """How many different weight tensors served all the depths."""
         return len(set(self.weight_addresses))
 
+    @property
+    def same_as_first(self) -> tuple[bool, ...]:
+        """[layer]: does this depth run the very same weight tensor as layer 0 (not a copy)?"""
+        return tuple(address == self.weight_addresses[0] for address in self.weight_addresses)
+
 
 def sharing(loaded: LoadedModel, capture: Capture) -> Sharing:
     """Show cross-layer sharing on the loaded model with the captured sentence."""
@@ -288,12 +294,17 @@ def objective_examples(first: str, second: str) -> dict[str, list[str]]:
     }
 
 
-def bundled_sop_accuracy(folder: Path = BUNDLED_MODEL_DIR) -> float | None:
-    """The bundled model's held-out SOP accuracy from its training_summary.json, if it has one."""
+def bundled_heldout_score(name: str, folder: Path = BUNDLED_MODEL_DIR) -> float | None:
+    """A held-out score ('sop_acc', 'mlm_top1') from the bundled model's training_summary.json, if it has one."""
     try:
-        return float(json.loads((folder / "training_summary.json").read_text())["heldout"]["sop_acc"])
+        return float(json.loads((folder / "training_summary.json").read_text())["heldout"][name])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def bundled_sop_accuracy(folder: Path = BUNDLED_MODEL_DIR) -> float | None:
+    """The bundled model's held-out SOP accuracy from its training_summary.json, if it has one."""
+    return bundled_heldout_score("sop_acc", folder)
 
 
 @dataclass(frozen=True)
@@ -310,6 +321,11 @@ class SopPrediction:
         """The head prefers the true order in both presentations."""
         return self.in_order_given_ab > 0.5 > self.in_order_given_ba
 
+    @property
+    def verdict(self) -> str:
+        """What the two numbers say, in words (A then B is the true order)."""
+        return sop_verdict(self.in_order_given_ab, self.in_order_given_ba)
+
 
 def sop_prediction(loaded: LoadedModel, first: str, second: str) -> SopPrediction:
     """The model's sop_classifier on (first, second) and (second, first), as the worked examples compute it."""
@@ -317,23 +333,3 @@ def sop_prediction(loaded: LoadedModel, first: str, second: str) -> SopPredictio
         raise ValueError("this model has no sentence-order head (sop_classifier)")
     order = sentence_order(loaded, first, second)
     return SopPrediction(first, second, float(order.given_order[0]), float(order.swapped_order[0]))
-
-
-# ---------------------------------------------------------------------------------------------
-# What the article got wrong (../shared/ALBERT_FACTS.md)
-# ---------------------------------------------------------------------------------------------
-
-MISCONCEPTIONS = (
-    ("ALBERT adds cross-attention inside self-attention",
-     "ALBERT is encoder-only self-attention: there is no decoder and no cross-attention."),
-    ('"Linear layer normalization" cuts parameters',
-     "It uses ordinary LayerNorm, as BERT does; the savings come from factorized embeddings and cross-layer sharing."),
-    ("BERT trains in one direction, ALBERT in both",
-     "BERT is already bidirectional (masked LM); ALBERT's change is sentence-order prediction instead of NSP."),
-    ('The title is "A Dynamic BERT Model for Universal Language Representation"',
-     'The title is "ALBERT: A Lite BERT for Self-supervised Learning of Language Representations" (ICLR 2020).'),
-    ("a_ij = softmax(K_i^T Q_j / √d_k)",
-     "a_ij = exp(q_i·k_j/√d_k) / Σ_l exp(q_i·k_l/√d_k): query i, normalised over the keys j."),
-    ("ALBERT trains an encoder and a decoder",
-     "Its pre-training heads are an MLM head tied to the embeddings and an SOP classifier; no decoder."),
-)

@@ -160,24 +160,90 @@ ARTICLE_ASSUMED_WEIGHTS = np.array([  # the article's "assumed" attention rows, 
 ARTICLE_ROW_LABELS = ("a_1j", "a_2j", "a_5j", "a_6j")
 
 
+def _same_rows(matrix: np.ndarray) -> bool:
+    """True when every row of the matrix is the same vector."""
+    return bool(np.allclose(matrix, matrix[0], rtol=0, atol=1e-12))
+
+
+def _vector(row: np.ndarray) -> str:
+    return "[" + ", ".join(f"{value:g}" for value in row) + "]"
+
+
+def is_article_example(result: ToyAttention) -> bool:
+    """True when the matrices on screen are exactly the article's own X, W_Q, W_K, W_V."""
+    preset = article_preset()
+    return all(a.shape == b.shape and np.array_equal(a, b) for a, b in (
+        (result.x, preset.x), (result.w_q, preset.w_q), (result.w_k, preset.w_k), (result.w_v, preset.w_v)))
+
+
 def article_corrections(result: ToyAttention) -> list[str]:
-    """Why the article's assumed rows cannot come out of its own Q and K: the reasons, with this result's numbers."""
-    n, d_k = len(result.tokens), result.d_k
-    return [
-        f"Every q_i and every k_j is [1,1,1,1,1], so every score q_i · k_j = {result.scores[0, 0]:g} and every "
-        f"scaled score is {result.scores[0, 0]:g}/√{d_k} = {result.scaled[0, 0]:.10f}.",
-        f"The softmax of {n} equal numbers is uniform: every weight is exactly 1/{n} = {result.weights[0, 0]:g}. "
-        "A row such as (0.2, 0.3, 0.1, 0.2, 0.2) needs unequal scores, which need unequal keys k_j: "
-        "the article's rows contradict its own Q and K.",
-        f"There are {n} tokens, so the attention matrix is {n}×{n}: a sixth row a_61 … a_65 would need a sixth "
-        "token that does not exist.",
-        "All v_j are equal, so every output o_i = Σ_j a_ij v_j is [1,1,1,1,1] whatever the weights are: "
-        "with identical values, attention cannot move any information. Distinct projections are what make "
-        "attention useful.",
-        "The article also writes a_ij = softmax(K_iᵀ Q_j / √d_k), with the indices swapped, and a_11 = 1 / Σ exp(…) "
-        "without the exponential on top. Correct: a_ij = exp(q_i · k_j / √d_k) / Σ_l exp(q_i · k_l / √d_k), "
-        "query i normalised over keys j.",
-    ]
+    """Why the article's assumed rows cannot come out of its own Q and K, each claim checked on the matrices given."""
+    original = toy_attention(*(getattr(article_preset(), m) for m in ("x", "w_q", "w_k", "w_v")))
+    claims = [] if is_article_example(result) else [
+        f"You have edited the article's matrices, so everything below is about the matrices on screen now. "
+        f"With the article's own matrices every score is {original.scores[0, 0]:g}, every scaled score "
+        f"{original.scaled[0, 0]:.10f} and every weight exactly 1/{len(original.tokens)} = {original.weights[0, 0]:g}."]
+    claims += [_score_claim(result), _weight_claim(result), _sixth_row_claim(result), _value_claim(result),
+               "The article also writes a_ij = softmax(K_iᵀ Q_j / √d_k), with the indices swapped, and "
+               "a_11 = 1 / Σ exp(…) without the exponential on top. Correct: a_ij = exp(q_i · k_j / √d_k) / "
+               "Σ_l exp(q_i · k_l / √d_k), query i normalised over keys j."]
+    return claims
+
+
+def _score_claim(result: ToyAttention) -> str:
+    if _same_rows(result.q) and _same_rows(result.k):
+        score = result.scores[0, 0]
+        return (f"Every q_i is {_vector(result.q[0])} and every k_j is {_vector(result.k[0])}, so every score "
+                f"q_i · k_j = {score:g} and every scaled score is {score:g}/√{result.d_k} = {result.scaled[0, 0]:.10f}.")
+    if _same_rows(result.k):
+        return (f"Every k_j is {_vector(result.k[0])}, so within each row every score is the same: a query meets "
+                "the same key at every position, whatever the queries are.")
+    differing = next(j for j in range(1, len(result.k)) if not np.allclose(result.k[j], result.k[0], atol=1e-12))
+    return (f"The keys are not all equal (k_1 = {_vector(result.k[0])}, k_{differing + 1} = "
+            f"{_vector(result.k[differing])}), so the scores within a row can differ: row 1's scaled scores are "
+            f"({', '.join(f'{s:.4f}' for s in result.scaled[0])}).")
+
+
+def _uniform_rows(result: ToyAttention) -> list[int]:
+    return [i for i, row in enumerate(result.scaled) if np.allclose(row, row[0], rtol=0, atol=1e-12)]
+
+
+def _weight_claim(result: ToyAttention) -> str:
+    n, uniform = len(result.tokens), _uniform_rows(result)
+    needs = ("A row such as (0.2, 0.3, 0.1, 0.2, 0.2) needs unequal scores in that row: a weight of 0.3 next to 0.2 "
+             f"needs a scaled-score gap of ln(0.3/0.2) = {np.log(1.5):.4f}.")
+    if len(uniform) == n:
+        return (f"In every row the {n} scores are equal, and the softmax of {n} equal numbers is uniform: every weight "
+                f"is exactly 1/{n} = {1 / n:g}. {needs} So these Q and K cannot give the article's rows.")
+    matched = [i for i, row in enumerate(result.weights) if n == 5 and any(
+        np.allclose(row, assumed, atol=5e-3) for assumed in ARTICLE_ASSUMED_WEIGHTS)]
+    first = next(i for i in range(n) if i not in uniform)
+    row = ", ".join(f"{w:.4f}" for w in result.weights[first])
+    where = ("no row is uniform" if not uniform else
+             "rows " + ", ".join(str(i + 1) for i in uniform) + " are still uniform (1/" + str(n) + " each)")
+    found = (f" Row {matched[0] + 1} matches one of the article's assumed rows: these matrices can produce it."
+             if matched else " None of them is one of the article's assumed rows.")
+    return f"With these matrices {where}; row {first + 1}'s weights are ({row}).{found} {needs}"
+
+
+def _sixth_row_claim(result: ToyAttention) -> str:
+    n = len(result.tokens)
+    return (f"There are {n} tokens, so the attention matrix is {n}×{n}: a sixth row a_61 … a_65, as the article "
+            + ("prints, would need a sixth token that does not exist." if n < 6 else "prints, exists only because "
+               "you gave X six or more rows; the article's sentence has five tokens."))
+
+
+def _value_claim(result: ToyAttention) -> str:
+    if _same_rows(result.v):
+        return (f"All v_j are equal ({_vector(result.v[0])}), so every output o_i = Σ_j a_ij v_j is "
+                f"{_vector(result.v[0])} whatever the weights are: with identical values, attention cannot move any "
+                "information. Distinct projections are what make attention useful.")
+    if _same_rows(result.output):
+        return ("The v_j differ, but every row of weights is the same, so every output o_i is the same mix "
+                f"{_vector(np.round(result.output[0], 4))}: no token gets anything the others do not.")
+    return ("The v_j differ and the rows of weights differ, so the outputs differ: o_1 = "
+            f"{_vector(np.round(result.output[0], 4))}, o_2 = {_vector(np.round(result.output[1], 4))}. "
+            "Distinct projections are what make attention useful.")
 
 
 def latex_matrix(matrix: np.ndarray, digits: int = 4) -> str:
@@ -524,3 +590,36 @@ def _sop_probabilities(loaded: LoadedModel, first: str, second: str) -> np.ndarr
         pooled = loaded.encoder(**inputs).pooler_output  # [batch, hidden]: tanh(Linear([CLS]))
         logits = loaded.model.sop_classifier(pooled)[0]  # [2]
     return torch.softmax(logits.double(), dim=-1).cpu().numpy()
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdicts in words: did the model get it right, and how sure was it?
+# ---------------------------------------------------------------------------------------------
+
+SAME_ORDER_MARGIN = 0.01  # p(in order) within one percentage point in both orders: no preference worth a word
+
+
+def sop_verdict(in_order_ab: float, in_order_ba: float) -> str:
+    """What the SOP head's p(in order) for A-then-B and B-then-A say, taking A then B as the true order."""
+    numbers = f"p(in order) = {in_order_ab:.1%} for A then B, {in_order_ba:.1%} for B then A"
+    if abs(in_order_ab - in_order_ba) < SAME_ORDER_MARGIN:
+        return f"does not tell the two orders apart ({numbers})."
+    if in_order_ab < in_order_ba:
+        return (f"gets this pair wrong: it finds the swapped order more likely to be the original ({numbers}).")
+    if in_order_ab > 0.5 > in_order_ba:
+        return f"gets both orders right: it calls A then B in order and B then A swapped ({numbers})."
+    side = "in order" if in_order_ba >= 0.5 else "swapped"
+    return (f"prefers the true order, but is unsure: it would call both orders {side} ({numbers}). "
+            "Its preference is right; its confidence is not.")
+
+
+def mask_verdict(prediction: MaskPrediction) -> str | None:
+    """Whether the MLM head's first guess is the hidden token, in words; None where the user typed [MASK]."""
+    if prediction.original is None:
+        return None
+    if prediction.original_rank == 1:
+        return (f"Right: its first guess is the hidden word “{prediction.original}” "
+                f"({prediction.original_probability:.1%}).")
+    return (f"Wrong: its first guess is “{prediction.candidates[0]}” ({prediction.probabilities[0]:.1%}); "
+            f"the hidden word “{prediction.original}” is only its guess number {prediction.original_rank} "
+            f"({prediction.original_probability:.2%}).")

@@ -104,10 +104,19 @@ def test_example_pair_reads_the_bundles_pair_file(tmp_path):
     assert anatomy.example_pair(tmp_path) == ("A b.", "C d.", "corpus")
 
 
-def test_misconceptions_cover_the_articles_five_errors():
-    claims = " ".join(claim for claim, _ in anatomy.MISCONCEPTIONS).lower()
-    for topic in ("cross-attention", "linear layer normalization", "direction", "title", "softmax"):
-        assert topic in claims
+def test_models_outside_the_paper_have_no_paper_total(table):
+    tiny = next(count for name, count in table.items() if name.startswith("ALBERT tiny"))
+    assert tiny.size_row()["paper (M)"] is None and table["ALBERT base"].size_row()["paper (M)"] == 12
+
+
+def test_sharing_says_which_depths_run_the_same_tensor_as_layer_0(grouped_model):
+    sharing = anatomy.sharing(grouped_model, capture(grouped_model, "I love programming"))
+    assert sharing.same_as_first == (True, False, True, False, False, False, False, False)
+
+
+def test_sop_prediction_words_its_verdict_from_both_numbers(tiny_model):
+    prediction = anatomy.sop_prediction(tiny_model, "the cat is tired", "i love programming")
+    assert f"{prediction.in_order_given_ab:.1%} for A then B" in prediction.verdict
 
 
 def test_bundled_sop_accuracy_comes_from_the_training_summary(tmp_path):

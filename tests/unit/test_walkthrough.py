@@ -57,6 +57,64 @@ def test_article_corrections_quote_the_computed_numbers():
     assert "2.2360679775" in text and "1/5 = 0.2" in text and "sixth" in text
 
 
+def edited_article(matrix: str, row: int, column: int, value: float) -> walkthrough.ToyAttention:
+    """The article's matrices with one cell changed, as a student edits the table on the page."""
+    preset = walkthrough.article_preset()
+    matrices = {name: getattr(preset, name).copy() for name in ("x", "w_q", "w_k", "w_v")}
+    matrices[matrix][row, column] = value
+    return walkthrough.toy_attention(matrices["x"], matrices["w_q"], matrices["w_k"], matrices["w_v"])
+
+
+def test_after_editing_w_k_the_corrections_no_longer_claim_uniform_weights():
+    result = edited_article("w_k", 0, 0, 3.0)  # W_K[d1, c1] = 3: k_1 = [3, 1, 1, 1, 1]
+    text = " ".join(walkthrough.article_corrections(result))
+    assert "every weight is exactly" not in text
+    assert "every score q_i · k_j" not in text and "softmax of 5 equal numbers" not in text
+    assert ", ".join(f"{w:.4f}" for w in result.weights[0]) in text  # the row on screen, not the article's
+
+
+def test_after_editing_the_corrections_say_which_matrices_they_are_about():
+    lines = walkthrough.article_corrections(edited_article("w_k", 0, 0, 3.0))
+    assert "edited" in lines[0] and "1/5 = 0.2" in lines[0]
+    assert "edited" not in " ".join(walkthrough.article_corrections(run_preset(walkthrough.article_preset())))
+
+
+def test_with_distinct_values_the_corrections_no_longer_say_the_output_is_all_ones():
+    text = " ".join(walkthrough.article_corrections(edited_article("w_v", 0, 0, 4.0)))
+    assert "All v_j are equal" not in text and "whatever the weights are" not in text
+
+
+@pytest.mark.parametrize("in_order_ab, in_order_ba, expected, absent", [
+    (0.304, 0.063, "prefers the true order, but is unsure", "does not tell"),  # the issue's numbers
+    (0.9, 0.1, "gets both orders right", "wrong"),
+    (0.7994, 0.9985, "gets this pair wrong", "right"),
+    (0.8, 0.6, "call both orders in order", "wrong"),
+    (0.500, 0.505, "does not tell the two orders apart", "prefers"),
+])
+def test_sop_verdict_reads_the_two_numbers_correctly(in_order_ab, in_order_ba, expected, absent):
+    verdict = walkthrough.sop_verdict(in_order_ab, in_order_ba)
+    assert expected in verdict and absent not in verdict
+    assert f"{in_order_ab:.1%}" in verdict and f"{in_order_ba:.1%}" in verdict
+
+
+def mask_prediction(original_rank: int) -> walkthrough.MaskPrediction:
+    """A prediction for the hidden word 'love' that the model ranks at original_rank."""
+    candidates = ("love", "hate", "recommend")
+    order = list(candidates[1:original_rank]) + ["love"] + [c for c in candidates[original_rank:] if c != "love"]
+    probabilities = np.array([0.5, 0.3, 0.2])
+    return walkthrough.MaskPrediction(2, "love", tuple(order), probabilities, float(probabilities[original_rank - 1]),
+                                      original_rank, probabilities)
+
+
+def test_mask_verdict_says_right_when_the_first_guess_is_the_hidden_word():
+    assert walkthrough.mask_verdict(mask_prediction(1)).startswith("Right")
+
+
+def test_mask_verdict_says_wrong_with_the_first_guess_and_the_rank():
+    verdict = walkthrough.mask_verdict(mask_prediction(3))
+    assert verdict.startswith("Wrong") and "“hate”" in verdict and "guess number 3" in verdict
+
+
 @pytest.mark.parametrize("matrices, message", [
     ((np.eye(5), np.ones((4, 5)), np.ones((5, 5)), np.ones((5, 5))), "one row per column of X"),
     ((np.eye(5), np.ones((5, 3)), np.ones((5, 5)), np.ones((5, 5))), "same number of columns"),

@@ -1,0 +1,55 @@
+"""The shared glossary: every term a page explains is defined, and module paths and model shapes read as words."""
+import re
+from pathlib import Path
+
+import pytest
+
+from albert_viz import glossary
+
+ROOT = Path(__file__).resolve().parents[2]
+CALL = re.compile(r"glossary\.(?:explain|caption)\(([^)]*)\)")
+
+
+def glossary_terms_used() -> set[str]:
+    """Every string literal passed to glossary.explain / glossary.caption in the pages and the UI package."""
+    sources = [*ROOT.glob("pages/*.py"), *ROOT.glob("albert_viz/ui/*.py"), ROOT / "app.py"]
+    return {term for path in sources for arguments in CALL.findall(path.read_text())
+            for term in re.findall(r'"([^"]+)"', arguments)}
+
+
+def test_every_glossary_term_a_page_uses_is_defined():
+    used = glossary_terms_used()
+    assert used, "no page uses the glossary"
+    assert used <= set(glossary.GLOSSARY), used - set(glossary.GLOSSARY)
+
+
+def test_an_unknown_term_fails_loudly():
+    with pytest.raises(KeyError):
+        glossary.explain("flux capacitor")
+
+
+def test_model_summary_has_no_unexplained_shorthand():
+    summary = glossary.model_summary(6, 12, 128, 384, 1)
+    for jargon in ("→", "->", "group(s)", "E 128", "H 384"):
+        assert jargon not in summary
+    assert "128 numbers" in summary and "384" in summary and "reused at every depth" in summary
+
+
+def test_model_summary_counts_weight_sets_when_there_are_several_groups():
+    assert "4 sets of layer weights" in glossary.model_summary(8, 4, 16, 32, 2, 2)
+
+
+@pytest.mark.parametrize("module, groups, expected", [
+    ("embeddings.LayerNorm", 1, "embedding LayerNorm"),
+    ("encoder.albert_layer_groups.0.albert_layers.0.attention.LayerNorm", 1, "attention LayerNorm (the shared layer)"),
+    ("encoder.albert_layer_groups.1.albert_layers.0.full_layer_layer_norm", 2,
+     "feed-forward LayerNorm (shared layer 0 of group 1)"),
+])
+def test_layernorm_names_are_short_and_readable(module, groups, expected):
+    assert glossary.layernorm_name(module, groups, 2 if groups > 1 else 1) == expected
+
+
+def test_word_pieces_are_detected_in_wordpiece_and_sentencepiece_tokens():
+    assert glossary.has_word_pieces(["[CLS]", "nan", "##tucket", "[SEP]"])
+    assert glossary.has_word_pieces(["▁nan", "tucket"])
+    assert not glossary.has_word_pieces(["[CLS]", "i", "love", "programming", "[SEP]"])
