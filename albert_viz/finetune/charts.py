@@ -11,6 +11,9 @@ from albert_viz.finetune.job import ProgressSnapshot
 from albert_viz.finetune.metrics import EvaluationReport
 
 
+ACCURACY_TICKS = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+
+
 def class_balance(counts: dict[str, int]) -> go.Figure:
     # label names are the user's data: plotly reads some HTML in text, so escape it
     figure = go.Figure(go.Bar(x=[escape(name) for name in counts], y=list(counts.values()),
@@ -44,7 +47,9 @@ def training_curves(snapshot: ProgressSnapshot) -> go.Figure:
     figure.update_layout(
         title="Learning", xaxis=dict(title="step", range=[0, max(snapshot.total_steps, 1)]),
         yaxis=dict(title="loss", rangemode="tozero"),
-        yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1]),
+        # round ticks of its own: left to plotly, the overlaid axis lines up with the loss grid (0.168, 0.335, …)
+        yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1], tickmode="array",
+                    tickvals=ACCURACY_TICKS, ticktext=[f"{tick:.0%}" for tick in ACCURACY_TICKS], showgrid=False),
         height=340, margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2),
     )
     return figure
@@ -56,11 +61,12 @@ def confusion_matrix(report: EvaluationReport) -> go.Figure:
         z=report.confusion, x=names, y=names, colorscale="Blues", text=report.confusion, texttemplate="%{text}",
         hovertemplate="true %{y}, predicted %{x}: %{z} rows<extra></extra>",
     ))
-    figure.update_xaxes(title="predicted label", side="top", type="category")
-    figure.update_yaxes(title="true label", autorange="reversed", type="category")
+    # predicted labels along the bottom, so however long or tilted they get they never reach the title
+    figure.update_xaxes(title="predicted label", side="bottom", type="category", automargin=True)
+    figure.update_yaxes(title="true label", autorange="reversed", type="category", automargin=True)
     side = max(320, 60 * len(names) + 160)
-    figure.update_layout(title=dict(text="Confusion matrix (validation rows)", y=0.98, yanchor="top"), height=side,
-                         margin=dict(l=10, r=10, t=110, b=10))
+    figure.update_layout(title="Confusion matrix (validation rows)", height=side,
+                         margin=dict(l=10, r=10, t=50, b=10))
     return figure
 
 
@@ -90,9 +96,9 @@ def head_change(change: np.ndarray) -> go.Figure:
     layers, heads = change.shape
     figure = go.Figure(go.Heatmap(z=change, x=list(range(heads)), y=list(range(layers)), colorscale="Reds", zmin=0,
                                   hovertemplate="layer %{y}, head %{x}: moved %{z:.3f}<extra></extra>",
-                                  colorbar=dict(title="change")))
+                                  colorbar=dict(title="moved<br>(0–1)")))
     figure.update_xaxes(title="head", dtick=1)
     figure.update_yaxes(title="layer", dtick=1, autorange="reversed")
-    figure.update_layout(title="Which heads changed most (mean total-variation distance per query)",
+    figure.update_layout(title="Which heads changed most",
                          height=max(300, 34 * layers + 140), margin=dict(l=10, r=10, t=60, b=10))
     return figure

@@ -278,17 +278,21 @@ def _before_after(job: FinetuneJob, tuned: LoadedModel) -> None:
         st.info(plain(str(error)))
         return
     layer, head = widgets.layer_head_selectors(after, key="_ft_compare")
-    columns = st.columns(3)
-    columns[0].plotly_chart(plots.attention_heatmap(before.attentions[layer, head], before.tokens,
-                                                    f"Before ({job.base.spec.label})"), key="ft_before")
-    columns[1].plotly_chart(plots.attention_heatmap(after.attentions[layer, head], after.tokens,
-                                                    "After fine-tuning"), key="ft_after")
-    columns[2].plotly_chart(charts.attention_difference(change.difference[layer, head], change.tokens,
-                                                        "After − before"), key="ft_difference")
-    st.plotly_chart(charts.head_change(change.change), key="ft_head_change")
+    # two maps to a row: three side by side leave each about 400 px, too narrow for the token labels
+    before_column, after_column = st.columns(2)
+    before_column.plotly_chart(plots.attention_heatmap(before.attentions[layer, head], before.tokens,
+                                                       f"Before ({job.base.spec.label})"), key="ft_before")
+    after_column.plotly_chart(plots.attention_heatmap(after.attentions[layer, head], after.tokens,
+                                                      "After fine-tuning"), key="ft_after")
+    difference_column, heads_column = st.columns(2)
+    difference_column.plotly_chart(charts.attention_difference(change.difference[layer, head], change.tokens,
+                                                               "After − before"), key="ft_difference")
+    heads_column.plotly_chart(charts.head_change(change.change), key="ft_head_change")
     top = ", ".join(f"layer {layer} head {head} ({moved:.4f})" for layer, head, moved in change.top_heads(5))
     st.caption(f"Heads that moved most on this sentence: {top}. Fine-tuning updates the one shared layer, "
-               "so every depth can change.")
+               "so every depth can change. How far a head moved: half the summed absolute difference of each "
+               "attention row before and after, averaged over the rows (0 = the same weights, 1 = weight on "
+               "completely different tokens).")
 
 
 def _download(job: FinetuneJob) -> None:
