@@ -95,7 +95,7 @@ def layer_change(sharing: Sharing) -> go.Figure:
                             hovertemplate="layer %{x}: %{y:.3f}<extra></extra>"), row=1, col=2)
     figure.update_xaxes(title="layer", dtick=1)
     figure.update_yaxes(title="mean over tokens", col=1)
-    figure.update_yaxes(title="total-variation distance (0..1)", col=2)
+    figure.update_yaxes(title="0 = same weights on the same tokens, 1 = none shared", col=2)
     figure.update_layout(title="Same weights, different work at every depth", height=380, showlegend=False,
                          margin=dict(l=10, r=10, t=70, b=10))
     return figure

@@ -72,27 +72,27 @@ def residual_norm_lines(norms: np.ndarray, tokens: Sequence[str], positions: Seq
                                     hovertemplate=f"{name}<br>after layer %{{x}}: ‖h‖ = %{{y:.4g}}<extra></extra>"))
     figure.update_xaxes(title="depth (0 = embeddings lifted to H, l = after layer l−1)", dtick=1)
     figure.update_yaxes(title="‖h‖ (L2 norm)")
-    figure.update_layout(title="Residual stream norm per token", height=420, margin=dict(l=10, r=10, t=60, b=10))
+    figure.update_layout(title="Length of each token's vector between layers", height=420, margin=dict(l=10, r=10, t=60, b=10))
     return figure
 
 
-def gamma_beta_histograms(params: LayerNormParams) -> go.Figure:
-    """Distributions of γ and β of one LayerNorm module."""
+def gamma_beta_histograms(params: LayerNormParams, name: str) -> go.Figure:
+    """Distributions of γ and β of one LayerNorm module; name is its readable name for the title."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=["γ (scale)", "β (shift)"])
     figure.add_trace(go.Histogram(x=params.gamma, nbinsx=60, name="γ", marker_color="#1f77b4"), row=1, col=1)
     figure.add_trace(go.Histogram(x=params.beta, nbinsx=60, name="β", marker_color="#ff7f0e"), row=1, col=2)
     figure.update_yaxes(title="dimensions", col=1)
-    figure.update_layout(title=f"{params.module}: {params.gamma.shape[0]} dimensions", showlegend=False,
+    figure.update_layout(title=f"{name}: {params.gamma.shape[0]} dimensions", showlegend=False,
                          height=340, margin=dict(l=10, r=10, t=70, b=10))
     return figure
 
 
-def top_gamma_bars(params: LayerNormParams, k: int = 12) -> go.Figure:
-    """The k dimensions with the largest |γ|, with their β."""
+def top_gamma_bars(params: LayerNormParams, name: str, k: int = 12) -> go.Figure:
+    """The k dimensions with the largest |γ|, with their β; name is the module's readable name for the title."""
     dims = params.top_gamma(k)
     names = [f"dim {d}" for d in dims]
     figure = go.Figure([go.Bar(x=names, y=params.gamma[dims], name="γ"), go.Bar(x=names, y=params.beta[dims], name="β")])
-    figure.update_layout(title=f"Largest |γ| in {params.module}", barmode="group", height=340,
+    figure.update_layout(title=f"Largest |γ|: {name}", barmode="group", height=340,
                          margin=dict(l=10, r=10, t=60, b=10))
     return figure
 

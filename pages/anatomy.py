@@ -1,7 +1,7 @@
 """Anatomy: where ALBERT's parameters are, factorized embeddings, one layer shared across depth, SOP vs NSP."""
 import streamlit as st
 
-from albert_viz import anatomy, plots_anatomy
+from albert_viz import anatomy, article, glossary, plots_anatomy
 from albert_viz.ui import model_facts, token_picker, widgets
 
 st.title("Anatomy of ALBERT")
@@ -21,8 +21,25 @@ parameters, factorized, sharing_tab, sop, misconceptions = st.tabs(
     ["Parameters", "Factorized embeddings", "Cross-layer sharing", "SOP vs NSP", "Misconceptions"])
 
 with parameters:
-    st.dataframe([count.as_row() for count in counts], hide_index=True, column_config={
-        name: st.column_config.NumberColumn(format="localized") for name in (*anatomy.COMPONENTS, "total")})
+    st.markdown("**Sizes**")
+    st.dataframe([count.size_row() for count in counts], hide_index=True, placeholder="—", column_config={
+        "model": st.column_config.TextColumn(pinned=True),
+        "paper (M)": st.column_config.NumberColumn(help="Lan et al. 2020, Table 1; — where the paper has no row "
+                                                   "(ALBERT-tiny is this app's own model)."),
+        "without sharing (M)": st.column_config.NumberColumn(help="The total if every depth had its own layer weights."),
+        "V": st.column_config.NumberColumn(help="Vocabulary: how many different word pieces the model knows."),
+        "E": st.column_config.NumberColumn(help=glossary.explain("E")),
+        "H": st.column_config.NumberColumn(help=glossary.explain("H")),
+        "own weights": st.column_config.NumberColumn(help="How many layers have weights of their own; "
+                                                     "the other depths reuse them."),
+    })
+    st.markdown("**Parameters by component**")
+    st.dataframe([count.component_row() for count in counts], hide_index=True, column_config={
+        "model": st.column_config.TextColumn(pinned=True),
+        **{name: st.column_config.NumberColumn(format="localized") for name in (*anatomy.COMPONENTS, "total")},
+        "E→H projection": st.column_config.NumberColumn(format="localized",
+                                                        help=glossary.explain("embedding_hidden_mapping_in")),
+    })
     st.caption("Each model is built from its configuration on PyTorch's `meta` device (shapes, no weights) and its "
                "parameters counted, pooler included. The paper's Table 1 rounds, and for xxlarge it says 235M where "
                "the released configuration comes to 222.6M (the hub's model cards say 223M; for xlarge 58M).")
@@ -39,7 +56,7 @@ with factorized:
     st.plotly_chart(plots_anatomy.factorization_bars(factors), key="anatomy_factor")
     st.markdown(f"With E = {factors.embedding}, every one of the {factors.vocab:,} vocabulary entries stores "
                 f"{factors.embedding} numbers instead of {factors.hidden}; one {factors.embedding}×{factors.hidden} "
-                f"matrix (`embedding_hidden_mapping_in`) lifts them to H: **{factors.factorized:,}** weights instead "
+                f"matrix (the E→H projection) lifts them to H: **{factors.factorized:,}** weights instead "
                 f"of **{factors.unfactorized:,}**.")
     st.subheader(f"One token of your sentence through the projection of {loaded.spec.label}")
     if capture is not None:
@@ -58,13 +75,18 @@ with sharing_tab:
         columns[0].metric("Layer applications", len(shared.layer_modules))
         columns[1].metric("Distinct weight tensors", shared.distinct_weights)
         columns[2].metric("Parameters per layer", f"{shared.parameters_per_layer:,}")
-        st.dataframe({"layer": list(range(len(shared.layer_modules))), "module that ran": list(shared.layer_modules),
-                      "query weight address": [hex(address) for address in shared.weight_addresses],
-                      "same tensor as layer 0": [address == shared.weight_addresses[0]
-                                                 for address in shared.weight_addresses]}, hide_index=True)
-        st.caption("The module names come from hooks on the forward pass; the addresses are the query weight's "
-                   "`data_ptr()` in memory. The same address means the very same numbers, not a copy.")
+        config = loaded.config
+        st.dataframe({"layer": list(range(len(shared.layer_modules))),
+                      "weights that ran": [glossary.shared_layer_name(module, config.num_hidden_groups,
+                                                                      config.inner_group_num)
+                                           for module in shared.layer_modules],
+                      "same tensor as layer 0": ["yes" if same else "no" for same in shared.same_as_first]},
+                     hide_index=True)
+        st.caption("Which weights ran at each depth is read from hooks on the real forward pass. “Same tensor” "
+                   "means the very same numbers in memory, not a copy: " + glossary.explain("same tensor"))
         st.plotly_chart(plots_anatomy.layer_change(shared), key="anatomy_change")
+        st.caption("Attention change is the total-variation distance: "
+                   + glossary.explain("total-variation distance"))
 
 with sop:
     first_default, second_default, source = anatomy.example_pair()
@@ -77,9 +99,7 @@ with sop:
     elif loaded.has_sop_head:
         prediction = model_facts.get_sop_prediction(spec, first, second)
         st.plotly_chart(plots_anatomy.sop_bars(prediction), key="anatomy_sop")
-        verdict = "prefers the true order" if prediction.correct else "does not tell the two orders apart here"
-        st.caption(f"{loaded.spec.label}'s SOP head {verdict}: p(in order) = {prediction.in_order_given_ab:.1%} "
-                   f"for A then B, {prediction.in_order_given_ba:.1%} for B then A.")
+        st.write(f"{loaded.spec.label}'s SOP head {prediction.verdict}")
         if spec.source == "bundled" and (accuracy := anatomy.bundled_sop_accuracy()) is not None:
             st.caption(f"After its short CPU pretraining the bundled model gets {accuracy:.0%} of held-out SOP "
                        "pairs right (50% is chance); the paper's ALBERT trained for 125k steps at batch 4096.")
@@ -88,6 +108,13 @@ with sop:
                 "the bundled ALBERT-tiny has one.")
 
 with misconceptions:
-    st.caption("What a widely shared article says about ALBERT, and what the paper and the code say.")
-    st.dataframe({"the article says": [claim for claim, _ in anatomy.MISCONCEPTIONS],
-                  "the truth": [truth for _, truth in anatomy.MISCONCEPTIONS]}, hide_index=True)
+    st.caption(f"What {article.SOURCE} says about ALBERT, quoted and translated, and what the paper "
+               "(Lan et al., ICLR 2020) and the code say.")
+    for claim in article.CLAIMS:
+        with st.container(border=True):
+            said, truth = st.columns(2)
+            said.markdown(f"**The article says** ({claim.section})")
+            said.text(claim.quote)
+            said.caption(f"Original: {claim.original}")
+            truth.markdown("**What is true**")
+            truth.text(claim.truth)

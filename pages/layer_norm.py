@@ -1,7 +1,7 @@
 """Layer norm: statistics at every LayerNorm application, shared γ/β, outlier dimensions, one LayerNorm by hand."""
 import streamlit as st
 
-from albert_viz import layernorm, plots_layernorm
+from albert_viz import glossary, layernorm, plots_layernorm
 from albert_viz.ui import model_facts, token_picker, widgets
 
 st.title("Layer norm")
@@ -18,7 +18,7 @@ with st.expander("Tokens drawn as lines"):
     lines_for = token_picker.tokens_multiselect(capture, "ln_tokens", "Tokens drawn as lines")
 
 across_depth, heatmaps, residual, shared, outliers, worked_tab = st.tabs(
-    ["Across depth", "Token × depth", "Residual stream", "Shared γ and β", "Outlier dimensions", "Worked LayerNorm"])
+    ["Across depth", "Token × depth", "Vector length", "Shared γ and β", "Outlier dimensions", "Worked LayerNorm"])
 
 with across_depth:
     sites = st.multiselect("LayerNorms to show", ["embeddings", "attention", "full_layer"],
@@ -45,19 +45,27 @@ with heatmaps:
 with residual:
     st.plotly_chart(plots_layernorm.residual_norm_lines(layernorm.residual_norms(capture), capture.tokens, lines_for),
                     key="ln_residual")
-    st.caption("ALBERT normalises after adding each block's output to the residual stream (post-LN, as in BERT), "
-               "so what leaves every layer is a LayerNorm output: x̂ always has norm √H (up to ε), and γ and β "
-               "set the rest. Depth 0 is the embedding lifted from E to H, which no LayerNorm follows.")
+    st.caption("Each block adds its result to the token's running vector (the residual stream) and only then "
+               "normalises (post-LN, as in BERT), so what leaves every layer is a LayerNorm output: x̂ always has "
+               "length √H (up to ε), and γ and β set the rest. Depth 0 is the embedding lifted from E to H, which "
+               "no LayerNorm follows.")
+    st.caption(glossary.caption("residual stream", "post-LN"))
 
 with shared:
     modules = list(dict.fromkeys(stats.modules))  # distinct modules, in the order they first ran
-    module = st.selectbox("LayerNorm module", modules, index=min(1, len(modules) - 1), key="ln_module")
+    config = widgets.current_model().config
+    readable = {module: glossary.layernorm_name(module, config.num_hidden_groups, config.inner_group_num)
+                for module in modules}
+    module = st.selectbox("LayerNorm module", modules, index=min(1, len(modules) - 1), key="ln_module",
+                          format_func=readable.get, help="Its name inside the model: "
+                          "encoder.albert_layer_groups.G.albert_layers.L.… for layer L of shared group G.")
     ran_at = [label for label, name in zip(labels, stats.modules) if name == module]
-    st.markdown(f"`{module}` ran **{len(ran_at)}** time(s) on this sentence, with the very same γ and β: "
+    st.markdown(f"The {readable[module]} ran **{len(ran_at)}** time(s) on this sentence, with the very same γ and β: "
                 + ", ".join(ran_at) + ".")
+    st.caption(f"In the model's code: `{module}`.")
     left, right = st.columns(2)
-    left.plotly_chart(plots_layernorm.gamma_beta_histograms(params[module]), key="ln_hist")
-    right.plotly_chart(plots_layernorm.top_gamma_bars(params[module]), key="ln_top_gamma")
+    left.plotly_chart(plots_layernorm.gamma_beta_histograms(params[module], readable[module]), key="ln_hist")
+    right.plotly_chart(plots_layernorm.top_gamma_bars(params[module], readable[module]), key="ln_top_gamma")
     runs = [i for i, name in enumerate(stats.modules) if name == module]
     st.dataframe({"application": [labels[i] for i in runs],
                   "mean input std (over tokens)": [float(stats.input_std[i].mean()) for i in runs],

@@ -1,11 +1,13 @@
 """Streamlit pieces of the worked-examples page: classroom presets, the toy on the board, the real model, MLM and SOP."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from albert_viz import plots, walkthrough
+from albert_viz import anatomy, article, glossary, plots, walkthrough
 from albert_viz.capture import Capture
 from albert_viz.models import LoadedModel
 from albert_viz.ui import state
@@ -23,7 +25,7 @@ MASK_WORD, SOP_FIRST, SOP_SECOND = "wk_mask_word", "wk_sop_first", "wk_sop_secon
 
 CLASSROOM_PRESETS = {
     "I love programming": dict(sentence="I love programming", pair="", toy="article", mask="love",
-                               sop=("I love programming.", "I write code every day.")),
+                               sop=("I love programming.", "That is why I write code every day.")),
     "The animal didn't cross the street…": dict(
         sentence="The animal didn't cross the street because it was too tired", pair="", toy="previous",
         mask="it", sop=("The animal didn't cross the street.", "It was too tired.")),
@@ -174,7 +176,10 @@ def _one_row_in_full(result: walkthrough.ToyAttention) -> None:
 
 def _article_corrections(result: walkthrough.ToyAttention) -> None:
     st.markdown("#### What the article assumed, and why it cannot happen")
-    st.caption("The weights the article printed (it skips rows 3 and 4):")
+    example = article.claim("worked example")
+    st.caption(f"The article is {article.SOURCE}. Its section {example.section} works this example and then "
+               f"writes “suppose the attention scores are” ({example.original}) and prints these weights, "
+               "skipping rows 3 and 4:")
     assumed = pd.DataFrame(walkthrough.ARTICLE_ASSUMED_WEIGHTS, index=list(walkthrough.ARTICLE_ROW_LABELS),
                            columns=[f"j={j + 1}" for j in range(5)])
     st.dataframe(assumed, width="content")
@@ -233,11 +238,13 @@ def _layer_input(loaded, capture, walk: walkthrough.HeadWalkthrough, shown: int,
         st.write(f"Layer 0 reads the embeddings (word + position + token type, LayerNorm at E = "
                  f"{embedding.embedding_output.shape[1]}) lifted to H = {embedding.projected.shape[1]} by "
                  "`embedding_hidden_mapping_in`: x = e W_map + b_map.")
+        st.caption(glossary.caption("embedding_hidden_mapping_in"))
         _table(embedding.embedding_output, rows, shown, "e")
         _check("Projected embeddings vs hidden_states[0]", embedding.max_abs_diff)
     else:
         st.write(f"Layer {walk.layer} reads the output of layer {walk.layer - 1}.")
-    st.write(f"**x**, the layer's input (hidden_states[{walk.layer}]), first {shown} of {walk.layer_input.shape[1]} dims:")
+    st.write(f"**x**, the layer's input (hidden_states[{walk.layer}]), first {shown} of {walk.layer_input.shape[1]} dims:",
+             help=glossary.explain("hidden_states"))
     _table(walk.layer_input, rows, shown, "x")
 
 
@@ -331,16 +338,19 @@ def masked_word(loaded: LoadedModel, text: str) -> None:
         st.info(str(error))
         return
     st.write("The model reads: `" + " ".join(result.tokens) + "`")
+    if glossary.has_word_pieces(result.tokens):
+        st.caption(glossary.explain("word pieces"))
     if len(result.predictions) > 1:
         st.caption("Each [MASK] is predicted on its own, from the same input: the guesses do not see each other.")
+    how_often = _how_often(loaded, "mlm_top1", "of held-out masked words right on its first guess")
     for prediction in result.predictions:
-        _prediction_table(prediction)
+        _prediction_table(prediction, how_often)
 
 
-def _prediction_table(prediction: walkthrough.MaskPrediction) -> None:
-    if prediction.original is not None:
-        st.write(f"Position {prediction.position}, hidden word **{prediction.original}**: the model gives it "
-                 f"{prediction.original_probability:.2%} (rank {prediction.original_rank}).")
+def _prediction_table(prediction: walkthrough.MaskPrediction, how_often: str) -> None:
+    if (verdict := walkthrough.mask_verdict(prediction)) is not None:
+        shown = st.success if prediction.original_rank == 1 else st.warning
+        shown(_inert(f"Position {prediction.position}. {verdict}") + how_often)
     table = pd.DataFrame({"guess": prediction.candidates, "probability": prediction.probabilities})
     st.dataframe(table, hide_index=True, column_config={"probability": st.column_config.ProgressColumn(
         "probability", format="%.4f", min_value=0.0, max_value=1.0)}, key=f"wk_mlm_{prediction.position}")
@@ -366,7 +376,22 @@ def sentence_order(loaded: LoadedModel) -> None:
     table = pd.DataFrame([result.given_order, result.swapped_order], index=["A then B", "B then A"],
                          columns=["P(in order)", "P(swapped)"])
     st.dataframe(table.style.format("{:.4f}"))
-    better, worse = ("A then B", "B then A") if result.prefers_given_order else ("B then A", "A then B")
-    st.write(f"The model finds **{better}** more likely to be in the original order "
-             f"(P(in order) {max(result.given_order[0], result.swapped_order[0]):.4f} against "
-             f"{min(result.given_order[0], result.swapped_order[0]):.4f} for {worse}).")
+    verdict = walkthrough.sop_verdict(float(result.given_order[0]), float(result.swapped_order[0]))
+    right = result.given_order[0] > 0.5 > result.swapped_order[0]
+    (st.success if right else st.warning)(f"Taking A then B as the true order, the model {verdict}"
+                                          + _how_often(loaded, "sop_acc", "of held-out pairs in the right order"))
+
+
+def _inert(text: str) -> str:
+    """Backslash-escape Markdown: the verdict quotes the user's word and the model's guesses, shown as plain text."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~$])", r"\\\1", text)
+
+
+def _how_often(loaded: LoadedModel, score: str, what: str) -> str:
+    """' The bundled model gets 29% of …' from its training summary, with what full-size ALBERTs had; '' otherwise."""
+    value = anatomy.bundled_heldout_score(score) if loaded.spec.source == "bundled" else None
+    if value is None:
+        return ""
+    return (f" This small model gets {value:.0%} {what}; full-size ALBERTs were trained for 125,000 steps on "
+            "batches of 4,096 sequences: load albert/albert-base-v2 in the sidebar, where there is internet, "
+            "to compare.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from albert_viz import glossary
 from albert_viz.capture import Capture, CaptureError
 from albert_viz.models import (
     FINETUNED_HUB_MODELS, OFFICIAL_HUB_MODELS, LoadedModel, ModelLoadError, ModelSpec, available_devices,
@@ -70,10 +71,11 @@ def _describe_loaded_model() -> None:
     if loaded is None:
         return
     config = loaded.config
-    st.caption(f"**{loaded.spec.label}** on `{loaded.device}`  \n"
-               f"{config.num_hidden_layers} layers × {config.num_attention_heads} heads, "
-               f"E {config.embedding_size} → H {config.hidden_size}, "
-               f"{config.num_hidden_groups} shared group(s)")
+    depth = config.num_hidden_layers * config.inner_group_num
+    st.text(f"{loaded.spec.label} on {loaded.device}")  # a hub id or folder the user typed: shown inert
+    st.caption(glossary.model_summary(depth, config.num_attention_heads, config.embedding_size,
+                                      config.hidden_size, config.num_hidden_groups, config.inner_group_num),
+               help=glossary.caption("E", "H", "shared group"))
     for note in loaded.notes:
         st.warning(note)
 

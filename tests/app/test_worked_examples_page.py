@@ -75,3 +75,31 @@ def test_a_model_without_pretraining_heads_says_so(open_page, tmp_path, tiny_spe
     at = choose_mode(open_page(PAGE, ModelSpec("local", str(tmp_path), "cpu")), "pretraining")
     messages = " ".join(info.value for info in at.info)
     assert "no MLM head" in messages and "no SOP head" in messages
+
+
+def test_pretraining_mode_says_plainly_whether_the_bundled_model_got_the_masked_word(open_page):
+    from albert_viz import anatomy, walkthrough
+    from albert_viz.models import ModelSpec, load_model
+    at = choose_mode(open_page(PAGE), "pretraining")
+    sentence, word = at.text_input(key="_widget_sentence").value, at.text_input(key="_widget_wk_mask_word").value
+    prediction = walkthrough.masked_word_predictions(load_model(ModelSpec()), sentence, word).predictions[0]
+    messages = [m.value for m in (*at.success, *at.warning)]
+    said = next(m for m in messages if m.startswith(f"Position {prediction.position}"))
+    assert ("Right" if prediction.original_rank == 1 else f"guess number {prediction.original_rank}") in said
+    assert f"{anatomy.bundled_heldout_score('mlm_top1'):.0%} of held-out masked words" in said
+
+
+def test_pretraining_mode_words_the_sop_verdict_from_the_two_numbers(open_page):
+    from albert_viz import walkthrough
+    from albert_viz.models import ModelSpec, load_model
+    at = choose_mode(open_page(PAGE), "pretraining")
+    first, second = at.text_input(key="_widget_wk_sop_first").value, at.text_input(key="_widget_wk_sop_second").value
+    order = walkthrough.sentence_order(load_model(ModelSpec()), first, second)
+    verdict = walkthrough.sop_verdict(float(order.given_order[0]), float(order.swapped_order[0]))
+    assert any(verdict in m.value for m in (*at.success, *at.warning))
+
+
+def test_toy_mode_names_the_article_it_corrects(open_page, tiny_spec):
+    from albert_viz import article
+    at = open_page(PAGE, tiny_spec)
+    assert any(article.SOURCE in caption.value and "假设注意力分数为" in caption.value for caption in at.caption)
