@@ -243,8 +243,8 @@ def _layer_input(loaded, capture, walk: walkthrough.HeadWalkthrough, shown: int,
         _check("Projected embeddings vs hidden_states[0]", embedding.max_abs_diff)
     else:
         st.write(f"Layer {walk.layer} reads the output of layer {walk.layer - 1}.")
-    st.write(f"**x**, the layer's input (hidden_states[{walk.layer}]), first {shown} of {walk.layer_input.shape[1]} dims:",
-             help=glossary.explain("hidden_states"))
+    st.markdown(f"**x**, the layer's input (hidden_states[{walk.layer}]), first {shown} of "
+                f"{walk.layer_input.shape[1]} dims:", help=glossary.explain("hidden_states"))
     _table(walk.layer_input, rows, shown, "x")
 
 
