@@ -31,7 +31,7 @@ CLAIMS = (
           "attends to the text sequence and the attention sequence at the same time.",
           "在自注意力机制中，引入交叉注意力（Cross-Attention）",
           "ALBERT is encoder-only self-attention: there is no decoder and no cross-attention anywhere in it."),
-    Claim("causal attention", "§2.5 (its diagram)",
+    Claim("causal attention", "§2.5, its diagram",
           "Its flow chart draws ALBERT as “Causal Self-Attention”, a layer that only looks backwards.",
           "A4[ALBERT Model]……A4 --> B12[Causal Self-Attention]",
           "ALBERT's self-attention is bidirectional, as BERT's is: every token attends to every token, before and "

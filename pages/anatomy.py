@@ -34,10 +34,15 @@ with parameters:
                                                      "the other depths reuse them."),
     })
     st.markdown("**Parameters by component**")
+    widths = {"token embeddings": 125, "position + type embeddings": 105, "embedding LayerNorm": 145,
+              "E→H projection": 115, "transformer layers": 125, "pooler": 80, "total": 105}  # px: all fit in 980
     st.dataframe([count.component_row() for count in counts], hide_index=True, column_config={
         "model": st.column_config.TextColumn(pinned=True),
-        **{name: st.column_config.NumberColumn(format="localized") for name in (*anatomy.COMPONENTS, "total")},
-        "E→H projection": st.column_config.NumberColumn(format="localized",
+        **{name: st.column_config.NumberColumn(format="localized", width=width) for name, width in widths.items()},
+        "position + type embeddings": st.column_config.NumberColumn(
+            "position + type", format="localized", width=widths["position + type embeddings"],
+            help="Position embeddings (where a token is) plus token-type embeddings (which segment it is in)."),
+        "E→H projection": st.column_config.NumberColumn(format="localized", width=widths["E→H projection"],
                                                         help=glossary.explain("embedding_hidden_mapping_in")),
     })
     st.caption("Each model is built from its configuration on PyTorch's `meta` device (shapes, no weights) and its "
@@ -82,8 +87,8 @@ with sharing_tab:
                                            for module in shared.layer_modules],
                       "same tensor as layer 0": ["yes" if same else "no" for same in shared.same_as_first]},
                      hide_index=True)
-        st.caption("Which weights ran at each depth is read from hooks on the real forward pass. “Same tensor” "
-                   "means the very same numbers in memory, not a copy: " + glossary.explain("same tensor"))
+        st.caption("Which weights ran at each depth is read from hooks on the real forward pass. Same tensor: "
+                   + glossary.explain("same tensor"))
         st.plotly_chart(plots_anatomy.layer_change(shared), key="anatomy_change")
         st.caption("Attention change is the total-variation distance: "
                    + glossary.explain("total-variation distance"))
@@ -93,7 +98,11 @@ with sop:
     first = st.text_input("Segment A", first_default, key="anatomy_sop_first")
     second = st.text_input("Segment B (follows A in the text)", second_default, key="anatomy_sop_second")
     st.caption(f"Default pair: {source}.")
-    st.dataframe(anatomy.objective_examples(first, second), hide_index=True)
+    st.dataframe(anatomy.objective_examples(first, second), hide_index=True, row_height=120, column_config={
+        "task": st.column_config.TextColumn(width=100), "label": st.column_config.TextColumn(width=80),
+        "what gives a negative away": st.column_config.TextColumn(width=190),
+        "segment A": st.column_config.TextColumn(width=290), "segment B": st.column_config.TextColumn(width=290),
+    })  # taller rows let the long segments wrap instead of running off the page
     if not (first.strip() and second.strip()):
         st.info("Type both segments to ask the model.")
     elif loaded.has_sop_head:

@@ -1,11 +1,14 @@
 """Worked examples: self-attention on the board, the same arithmetic in the real model, the pretraining tasks."""
 import streamlit as st
 
+from albert_viz import article
+
 from albert_viz.ui import walkthrough_panel as panel, widgets
 
 st.title("Worked examples")
-st.caption("“I love programming”, step by step: first with numbers small enough for a whiteboard, then inside "
-           "the loaded ALBERT, where the hand computation is checked against the model's own numbers.")
+st.caption(f"“I love programming”, step by step, the example from {article.SHORT_NAME} (its §4.6), done right: "
+           "first with numbers small enough for a whiteboard, then inside the loaded ALBERT, where the hand "
+           "computation is checked against the model's own numbers.")
 
 panel.classroom_presets()
 mode = panel.mode_selector()
