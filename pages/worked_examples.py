@@ -2,7 +2,6 @@
 import streamlit as st
 
 from albert_viz import article
-
 from albert_viz.ui import walkthrough_panel as panel, widgets
 
 st.title("Worked examples")
