@@ -103,3 +103,15 @@ def test_toy_mode_names_the_article_it_corrects(open_page, tiny_spec):
     from albert_viz import article
     at = open_page(PAGE, tiny_spec)
     assert any(article.SOURCE in caption.value and "假设注意力分数为" in caption.value for caption in at.caption)
+
+
+def test_after_editing_w_k_the_article_section_makes_no_claim_the_screen_contradicts(open_page, tiny_spec):
+    from albert_viz import walkthrough
+    at = open_page(PAGE, tiny_spec)
+    editor = f"wk_wk_{walkthrough.article_preset().name}-0"  # the W_K table of the untouched article preset
+    at.session_state[editor] = {"edited_rows": {0: {"c1": 3}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    claims = " ".join(markdown.value for markdown in at.markdown if markdown.value.startswith("- "))
+    assert "edited" in claims and "k_1 = [3, 1, 1, 1, 1]" in claims
+    assert "every weight is exactly" not in claims and "every score q_i · k_j" not in claims
