@@ -70,9 +70,13 @@ def caption(*terms: str) -> str:
     return "  \n".join(f"{term}: {explain(term)}" for term in terms)
 
 
-def has_word_pieces(tokens) -> bool:
-    """True when the tokenizer split some word: a WordPiece continuation (##) or a SentencePiece word start (▁)."""
-    return any(token.startswith("##") for token in tokens) or any(token.startswith("▁") for token in tokens)
+SPECIAL_TOKENS = {"[CLS]", "[SEP]", "[PAD]", "<s>", "</s>", "<pad>"}
+
+
+def splits_words(tokens, text: str) -> bool:
+    """True when the tokenizer cut some word of the text into pieces (e.g. 'nan ##tucket', 'didn ' t')."""
+    pieces = [token for token in tokens if token not in SPECIAL_TOKENS]
+    return len(pieces) > len(text.split())
 
 
 # ---------------------------------------------------------------------------------------------

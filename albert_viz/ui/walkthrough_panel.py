@@ -338,7 +338,7 @@ def masked_word(loaded: LoadedModel, text: str) -> None:
         st.info(str(error))
         return
     st.write("The model reads: `" + " ".join(result.tokens) + "`")
-    if glossary.has_word_pieces(result.tokens):
+    if glossary.splits_words(result.tokens, text):
         st.caption(glossary.explain("word pieces"))
     if len(result.predictions) > 1:
         st.caption("Each [MASK] is predicted on its own, from the same input: the guesses do not see each other.")

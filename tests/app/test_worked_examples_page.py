@@ -115,3 +115,12 @@ def test_after_editing_w_k_the_article_section_makes_no_claim_the_screen_contrad
     claims = " ".join(markdown.value for markdown in at.markdown if markdown.value.startswith("- "))
     assert "edited" in claims and "k_1 = [3, 1, 1, 1, 1]" in claims
     assert "every weight is exactly" not in claims and "every score q_i · k_j" not in claims
+
+
+def test_a_word_cut_into_pieces_gets_the_word_pieces_explained(open_page):
+    from albert_viz import glossary
+    at = choose_mode(open_page(PAGE), "pretraining")
+    at.text_input(key="_widget_sentence").input("The animal didn't cross the street").run()
+    at.text_input(key="_widget_wk_mask_word").input("animal").run()
+    assert not at.exception
+    assert any(glossary.explain("word pieces") in caption.value for caption in at.caption)

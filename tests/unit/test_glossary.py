@@ -49,7 +49,11 @@ def test_layernorm_names_are_short_and_readable(module, groups, expected):
     assert glossary.layernorm_name(module, groups, 2 if groups > 1 else 1) == expected
 
 
-def test_word_pieces_are_detected_in_wordpiece_and_sentencepiece_tokens():
-    assert glossary.has_word_pieces(["[CLS]", "nan", "##tucket", "[SEP]"])
-    assert glossary.has_word_pieces(["▁nan", "tucket"])
-    assert not glossary.has_word_pieces(["[CLS]", "i", "love", "programming", "[SEP]"])
+@pytest.mark.parametrize("tokens, text, split", [
+    (["[CLS]", "nan", "##tucket", "[SEP]"], "Nantucket", True),
+    (["[CLS]", "didn", "'", "t", "[SEP]"], "didn't", True),
+    (["[CLS]", "i", "[MASK]", "programming", "[SEP]"], "I love programming", False),
+    (["[CLS]", "i", "love", "programming", "[SEP]"], "I love programming", False),
+])
+def test_split_words_are_noticed_so_the_page_can_explain_word_pieces(tokens, text, split):
+    assert glossary.splits_words(tokens, text) is split
