@@ -222,7 +222,7 @@ def _weight_claim(result: ToyAttention) -> str:
     where = ("no row is uniform" if not uniform else
              "rows " + ", ".join(str(i + 1) for i in uniform) + " are still uniform (1/" + str(n) + " each)")
     found = (f" Row {matched[0] + 1} matches one of the article's assumed rows: these matrices can produce it."
-             if matched else " None of them is one of the article's assumed rows.")
+             if matched else " None of these rows is one the article assumed.")
     return f"With these matrices {where}; row {first + 1}'s weights are ({row}).{found} {needs}"
 
 
@@ -239,7 +239,7 @@ def _value_claim(result: ToyAttention) -> str:
                 f"{_vector(result.v[0])} whatever the weights are: with identical values, attention cannot move any "
                 "information. Distinct projections are what make attention useful.")
     if _same_rows(result.output):
-        return ("The v_j differ, but every row of weights is the same, so every output o_i is the same mix "
+        return ("The v_j differ, but every output o_i comes out as the same mix "
                 f"{_vector(np.round(result.output[0], 4))}: no token gets anything the others do not.")
     return ("The v_j differ and the rows of weights differ, so the outputs differ: o_1 = "
             f"{_vector(np.round(result.output[0], 4))}, o_2 = {_vector(np.round(result.output[1], 4))}. "
