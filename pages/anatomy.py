@@ -78,7 +78,9 @@ with sharing_tab:
         shared = anatomy.sharing(loaded, capture)
         columns = st.columns(3)
         columns[0].metric("Layer applications", len(shared.layer_modules))
-        columns[1].metric("Distinct weight tensors", shared.distinct_weights)
+        columns[1].metric("Distinct weight tensors", shared.distinct_weights,
+                          help="How many different sets of layer weights served all the depths. "
+                               + glossary.explain("shared group"))
         columns[2].metric("Parameters per layer", f"{shared.parameters_per_layer:,}")
         config = loaded.config
         st.dataframe({"layer": list(range(len(shared.layer_modules))),
