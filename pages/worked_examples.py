@@ -1,7 +1,7 @@
 """Worked examples: self-attention on the board, the same arithmetic in the real model, the pretraining tasks."""
 import streamlit as st
 
-from albert_viz.ui import walkthrough_panel as panel, widgets
+from albert_viz.ui import quiz, walkthrough_panel as panel, widgets
 
 st.title("Worked examples")
 st.caption("“I love programming”, step by step: first with numbers small enough for a whiteboard, then inside "
@@ -22,5 +22,8 @@ else:
     if loaded is None:
         st.stop()
     text, _ = widgets.sentence_inputs(with_pair=False)
-    panel.masked_word(loaded, text)
-    panel.sentence_order(loaded)
+    if st.toggle("Quiz me first: answer, then see the model's numbers", key="wk_quiz"):
+        quiz.pretraining_quiz(loaded, text)
+    else:
+        panel.masked_word(loaded, text)
+        panel.sentence_order(loaded)
