@@ -2,7 +2,7 @@
 import streamlit as st
 
 from albert_viz import attention, plots
-from albert_viz.ui import bertviz_panel, widgets
+from albert_viz.ui import bertviz_panel, quiz, widgets
 
 st.title("Attention")
 st.caption("Row i of a map is query token i; it spreads a total weight of 1 over the key tokens j: "
@@ -12,8 +12,8 @@ text, text_pair = widgets.sentence_inputs(with_pair=True)
 capture = widgets.capture_or_stop(text, text_pair)
 layer, head = widgets.layer_head_selectors(capture)
 
-one_head, one_layer, overview, averages, bertviz = st.tabs(
-    ["One head", "All heads of a layer", "Layers × heads", "Head average & rollout", "bertviz"])
+one_head, one_layer, overview, averages, bertviz, predict = st.tabs(
+    ["One head", "All heads of a layer", "Layers × heads", "Head average & rollout", "bertviz", "Predict, then reveal"])
 
 with one_head:
     st.plotly_chart(plots.attention_heatmap(capture.attentions[layer, head], capture.tokens,
@@ -34,3 +34,5 @@ with averages:
                                             f"Rollout up to layer {layer}"), key="rollout")
 with bertviz:
     bertviz_panel.render(capture)
+with predict:
+    quiz.attention_quiz(capture, layer, head)

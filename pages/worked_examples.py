@@ -2,7 +2,7 @@
 import streamlit as st
 
 from albert_viz import article
-from albert_viz.ui import walkthrough_panel as panel, widgets
+from albert_viz.ui import quiz, walkthrough_panel as panel, widgets
 
 st.title("Worked examples")
 st.caption(f"“I love programming”, step by step, the example from {article.SHORT_NAME} (its §4.6), done right: "
@@ -24,5 +24,8 @@ else:
     if loaded is None:
         st.stop()
     text, _ = widgets.sentence_inputs(with_pair=False)
-    panel.masked_word(loaded, text)
-    panel.sentence_order(loaded)
+    if st.toggle("Quiz me first: answer, then see the model's numbers", key="wk_quiz"):
+        quiz.pretraining_quiz(loaded, text)
+    else:
+        panel.masked_word(loaded, text)
+        panel.sentence_order(loaded)

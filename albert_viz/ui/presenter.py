@@ -1,0 +1,161 @@
+"""Presenter mode: a lesson one step per screen, large type, one figure, the step number in the URL.
+
+The URL carries `?lesson=<file name>&step=<n>` (n from 1), so a teacher can bookmark a step, reload
+without losing the place, and send every student the very same screen.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from albert_viz import attention, lessons, plots, plots_anatomy, plots_layernorm, walkthrough
+from albert_viz.layernorm import layer_norm_stats
+from albert_viz.lessons import Lesson, LessonStep
+from albert_viz.ui import model_facts, widgets
+from albert_viz.ui.text import plain
+
+# Large type for the back of the room; applies to this page's narration and step title only.
+PRESENTER_CSS = """
+<style>
+.st-key-present_narration p { font-size: 1.55rem; line-height: 1.5; }
+.st-key-present_title h2 { font-size: 2.4rem; }
+</style>
+"""
+
+
+def lesson_from_url() -> Lesson | None:
+    """The lesson the URL names, or None (with a note when the name is unknown)."""
+    requested = st.query_params.get("lesson")
+    if not requested:
+        return None
+    available, _ = lessons.available_lessons()
+    found = next((lesson for lesson in available if lesson.name == requested), None)
+    if found is None:
+        st.warning(plain(f"There is no lesson called “{requested[:80]}” here; choose one below."))
+    return found
+
+
+def lesson_list() -> None:
+    """Every lesson with a Present button, and a message naming the line of every broken lesson file."""
+    available, problems = lessons.available_lessons()
+    for problem in problems:
+        st.error(plain(f"A lesson file has a problem and is not listed: {problem}"))
+    for lesson in available:
+        with st.container(border=True):
+            st.subheader(plain(lesson.title))
+            st.write(plain(lesson.description))
+            st.button(f"Present ({len(lesson.steps)} steps)", key=f"present_{lesson.name}", type="primary",
+                      on_click=_go_to, args=(lesson.name, 1))
+    st.caption("Lessons are YAML files in `assets/lessons/`: copy one, edit it in a text editor, reload this page.")
+
+
+def _go_to(lesson_name: str | None, step: int) -> None:
+    """Move to a step (1-based); None leaves the lesson."""
+    if lesson_name is None:
+        st.query_params.clear()
+        return
+    st.query_params["lesson"] = lesson_name
+    st.query_params["step"] = str(step)
+
+
+def present(lesson: Lesson) -> None:
+    """One step: title, narration, the one figure, and the buttons (arrow keys work too)."""
+    index = lessons.step_index(st.query_params.get("step"), lesson)
+    st.query_params["step"] = str(index + 1)  # a clamped or missing step shows in the URL as it really is
+    step = lesson.steps[index]
+    st.markdown(PRESENTER_CSS, unsafe_allow_html=True)  # a constant: no user text goes through here
+    _navigation(lesson, index)  # on top, so the buttons stay put whatever the step's figure measures
+    st.caption(plain(lesson.title))
+    with st.container(key="present_title"):
+        st.header(plain(step.title))
+    if step.narration:
+        with st.container(key="present_narration"):
+            st.markdown(plain(step.narration))
+    show_view(step)
+
+
+def _navigation(lesson: Lesson, index: int) -> None:
+    back, where, forward, leave = st.columns([2, 3, 2, 2])
+    back.button("◀ Previous", disabled=index == 0, on_click=_go_to, args=(lesson.name, index), shortcut="Left",
+                key="present_previous", width="stretch")
+    where.progress((index + 1) / len(lesson.steps), text=f"Step {index + 1} of {len(lesson.steps)} · ← → keys")
+    forward.button("Next ▶", disabled=index + 1 == len(lesson.steps), on_click=_go_to,
+                   args=(lesson.name, index + 2), shortcut="Right", key="present_next", type="primary",
+                   width="stretch")
+    leave.button("All lessons", on_click=_go_to, args=(None, 0), key="present_exit", width="stretch")
+
+
+def show_view(step: LessonStep) -> None:
+    """Draw the one figure a step asks for."""
+    if step.view == "text":
+        return
+    if step.view == "toy":
+        _toy(step)
+    elif step.view == "parameters":
+        counts = model_facts.get_parameter_table(widgets.current_spec())
+        st.plotly_chart(plots_anatomy.parameter_stack(counts, log=True), key="present_parameters")
+    elif step.view == "page":
+        st.page_link(step.get("page"), label=step.get("label") or "Open the page", icon=":material/open_in_new:")
+    else:
+        _model_view(step)
+
+
+def _toy(step: LessonStep) -> None:
+    preset = walkthrough.TOY_PRESETS[step.get("preset", "article")]()
+    result = walkthrough.toy_attention(preset.x, preset.w_q, preset.w_k, preset.w_v, tokens=walkthrough.TOY_TOKENS)
+    show = step.get("show", "weights")
+    if show == "weights":
+        st.plotly_chart(plots.attention_heatmap(result.weights, result.tokens, "A = softmax(QKᵀ / √d_k), row by row"),
+                        key="present_toy")
+        return
+    formulas = {
+        "scores": rf"QK^\top = {walkthrough.latex_matrix(result.scores)}",
+        "scaled": rf"\frac{{QK^\top}}{{\sqrt{{{result.d_k}}}}} = {walkthrough.latex_matrix(result.scaled)}",
+        "output": rf"O = AV = {walkthrough.latex_matrix(result.output)}",
+    }
+    st.latex(formulas[show])
+
+
+def _model_view(step: LessonStep) -> None:
+    """Views that need the loaded model: tokens, one attention map, the heads of a layer, the overview, LayerNorm."""
+    if widgets.current_model() is None:
+        return
+    capture = model_facts.capture_or_message(step.get("sentence", ""), step.get("pair") or None)
+    if capture is None:
+        return
+    layer = _clamped(step.get("layer", 0), capture.num_layers, "layer")
+    if step.view == "tokens":
+        st.dataframe({"position": list(range(capture.num_tokens)), "token": list(capture.tokens),
+                      "id": capture.token_ids.tolist()}, hide_index=True)
+    elif step.view == "attention":
+        head = _clamped(step.get("head", 0), capture.num_heads, "head")
+        matrix, title = _attention_map(capture, layer, head, step.get("map", "head"))
+        st.plotly_chart(plots.attention_heatmap(matrix, capture.tokens, title), key="present_attention")
+    elif step.view == "heads":
+        st.plotly_chart(plots.heads_grid(capture.attentions[layer], capture.tokens,
+                                         f"Layer {layer}: all {capture.num_heads} heads"), key="present_heads")
+    elif step.view == "overview":
+        st.plotly_chart(plots.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
+                        key="present_overview")
+    elif step.view == "layernorm":
+        stats = layer_norm_stats(capture)
+        hidden = [i for i, site in enumerate(stats.sites) if site != "embeddings"]
+        st.plotly_chart(plots_layernorm.stats_lines(stats, capture.tokens, hidden,
+                                                    "Mean and spread going into and out of each LayerNorm"),
+                        key="present_layernorm")
+
+
+def _attention_map(capture, layer: int, head: int, kind: str):
+    if kind == "mean":
+        return attention.head_mean(capture.attentions)[layer], f"Layer {layer}: mean over heads"
+    if kind == "rollout":
+        return attention.rollout(capture.attentions)[layer], f"Rollout up to layer {layer}"
+    return capture.attentions[layer, head], f"Layer {layer}, head {head}"
+
+
+def _clamped(value: int, count: int, what: str) -> int:
+    """A lesson written for a bigger model still shows something: the last layer/head, with a note."""
+    if value < count:
+        return value
+    st.info(f"This lesson asks for {what} {value}, but the loaded model has {count} {what}s (0 to {count - 1}); "
+            f"showing {what} {count - 1}.")
+    return count - 1

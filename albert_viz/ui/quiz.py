@@ -1,0 +1,97 @@
+"""Quiz cards: the student commits to an answer first, then the model's answer (and its numbers) appear."""
+from __future__ import annotations
+
+from typing import Callable
+
+import streamlit as st
+
+from albert_viz import plots, quiz, walkthrough
+from albert_viz.capture import Capture
+from albert_viz.models import LoadedModel
+from albert_viz.quiz import Question
+from albert_viz.ui import walkthrough_panel
+from albert_viz.ui.text import plain
+from albert_viz.walkthrough import WalkthroughError
+
+SCORE = "quiz_score"  # {"asked": n, "right": m} for this session
+ANSWERED = "quiz_answered"  # question key -> the choice the student committed to
+
+
+def score_line() -> str:
+    score = st.session_state.setdefault(SCORE, {"asked": 0, "right": 0})
+    return f"Your score this session: {score['right']} of {score['asked']}."
+
+
+def _commit(question: Question, widget_key: str) -> None:
+    chosen = st.session_state.get(widget_key)
+    answered = st.session_state.setdefault(ANSWERED, {})
+    if chosen is None or question.key in answered:
+        return
+    answered[question.key] = chosen
+    score = st.session_state.setdefault(SCORE, {"asked": 0, "right": 0})
+    score["asked"] += 1
+    score["right"] += int(question.is_right(chosen))
+
+
+def card(question: Question, key: str, reveal: Callable[[], None] | None = None, unit: str = "weight") -> None:
+    """Ask; after the student commits, say whether the model agrees, show every choice's number, then `reveal`."""
+    widget_key = f"quiz_choice_{key}_{abs(hash(question.key))}"
+    committed = st.session_state.get(ANSWERED, {}).get(question.key)
+    with st.container(border=True):
+        st.markdown("**Predict, then reveal.** " + plain(question.prompt))
+        st.radio("Your answer", range(len(question.choices)), format_func=lambda i: question.choices[i],
+                 index=None, key=widget_key, disabled=committed is not None)
+        if committed is None:
+            st.button("Lock in my answer", key=f"{widget_key}_commit", on_click=_commit, args=(question, widget_key),
+                      disabled=st.session_state.get(widget_key) is None, type="primary")
+            st.caption(score_line())
+            return
+        _verdict(question, committed, unit)
+        st.caption(score_line())
+        if reveal is not None:
+            reveal()
+
+
+def _verdict(question: Question, committed: int, unit: str) -> None:
+    model_choice = question.choices[question.answer]
+    if question.is_right(committed):
+        st.success(plain(f"Right: the model's answer is “{model_choice}” too."))
+    else:
+        st.error(plain(f"The model's answer is “{model_choice}” ({unit} {question.scores[question.answer]:.3f}); "
+                       f"you chose “{question.choices[committed]}” ({unit} {question.scores[committed]:.3f})."))
+    st.dataframe({"choice": list(question.choices), unit: [round(float(s), 4) for s in question.scores]},
+                 hide_index=True)
+
+
+ROUND = "quiz_round"  # bumps when the student asks for another word
+
+
+def _next_round() -> None:
+    st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1
+
+
+def attention_quiz(capture: Capture, layer: int, head: int) -> None:
+    """Which token will this word attend to most? The heatmap appears only after the answer is locked in."""
+    question = quiz.attention_question(capture, layer, head, st.session_state.get(ROUND, 0))
+
+    def reveal() -> None:
+        st.plotly_chart(plots.attention_heatmap(capture.attentions[layer, head], capture.tokens,
+                                                f"Layer {layer}, head {head}"), key="quiz_heatmap")
+
+    card(question, "attention", reveal=reveal)
+    st.button("Ask about another word", on_click=_next_round, key="quiz_another")
+
+
+def pretraining_quiz(loaded: LoadedModel, text: str) -> None:
+    """The masked word and the sentence order as questions; the full tables appear after each answer."""
+    word = st.session_state.get(walkthrough_panel.MASK_WORD, walkthrough_panel.DEFAULT_PRESET["mask"])
+    first, second = (st.session_state.get(key, default) for key, default in
+                     zip((walkthrough_panel.SOP_FIRST, walkthrough_panel.SOP_SECOND), walkthrough_panel.DEFAULT_PRESET["sop"]))
+    try:
+        masked = walkthrough.masked_word_predictions(loaded, text, word, top_k=10)
+        card(quiz.mask_question(masked.predictions[0]), "mask", unit="probability",
+             reveal=lambda: walkthrough_panel.masked_word(loaded, text))
+        card(quiz.order_question(walkthrough.sentence_order(loaded, first, second)), "order", unit="P(in order)",
+             reveal=lambda: walkthrough_panel.sentence_order(loaded))
+    except WalkthroughError as error:
+        st.info(plain(str(error)))

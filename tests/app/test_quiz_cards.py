@@ -1,0 +1,37 @@
+"""Quiz cards in AppTest: nothing is revealed before the answer is locked in, and the score counts."""
+from __future__ import annotations
+
+import numpy as np
+
+from albert_viz import quiz
+from albert_viz.capture import capture
+from albert_viz.models import load_model
+
+PAGE = "pages/attention.py"
+
+
+def _radio(at):
+    return next(radio for radio in at.radio if radio.key and radio.key.startswith("quiz_choice_attention"))
+
+
+def test_the_heatmap_appears_only_after_the_answer_is_locked_in(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    charts_before = len(at.get("plotly_chart"))
+    question = quiz.attention_question(capture(load_model(tiny_spec), "I love programming"), 0, 0)
+    _radio(at).set_value(question.answer).run()
+    at.button(key=next(b.key for b in at.button if b.key and b.key.endswith("_commit"))).click().run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == charts_before + 1
+    assert at.success and "Right" in at.success[0].value
+    assert any("1 of 1" in caption.value for caption in at.caption)
+
+
+def test_a_wrong_answer_says_what_the_model_chose(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    question = quiz.attention_question(capture(load_model(tiny_spec), "I love programming"), 0, 0)
+    wrong = (question.answer + 1) % len(question.choices)
+    _radio(at).set_value(wrong).run()
+    at.button(key=next(b.key for b in at.button if b.key and b.key.endswith("_commit"))).click().run()
+    assert question.choices[question.answer] in at.error[0].value.replace("\\", "")
+    assert any("0 of 1" in caption.value for caption in at.caption)
+    np.testing.assert_equal(_radio(at).disabled, True)
