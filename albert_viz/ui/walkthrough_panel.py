@@ -8,7 +8,8 @@ import streamlit as st
 from albert_viz import plots, walkthrough
 from albert_viz.capture import Capture
 from albert_viz.models import LoadedModel
-from albert_viz.ui import state
+from albert_viz.text_limits import SEGMENT_CHARS, WORD_CHARS
+from albert_viz.ui import state, widgets
 from albert_viz.ui.token_picker import labelled_selectbox
 from albert_viz.walkthrough import WalkthroughError
 
@@ -322,8 +323,9 @@ def masked_word(loaded: LoadedModel, text: str) -> None:
                 "The bundled ALBERT-tiny and the official albert/albert-*-v2 checkpoints have one.")
         return
     left, right = st.columns([3, 1])
-    word = left.text_input("Word to mask", help=f"Or leave empty and write {loaded.tokenizer.mask_token} "
-                           "in the sentence.", **_kept(MASK_WORD, DEFAULT_PRESET["mask"]))
+    word = widgets.limited_text_input(left, "Word to mask", WORD_CHARS, help=f"Or leave empty and write "
+                                      f"{loaded.tokenizer.mask_token} in the sentence.",
+                                      **_kept(MASK_WORD, DEFAULT_PRESET["mask"]))
     top_k = right.slider("Guesses", 3, 20, 10, key="wk_top_k")
     try:
         result = walkthrough.masked_word_predictions(loaded, text, word, top_k)
@@ -356,8 +358,10 @@ def sentence_order(loaded: LoadedModel) -> None:
     st.caption("ALBERT's second pretraining task: were these two segments given in their original order? "
                "Positive examples are consecutive segments in order; negatives are the same two swapped.")
     left, right = st.columns(2)
-    first = left.text_input("Segment A", **_kept(SOP_FIRST, DEFAULT_PRESET["sop"][0]))
-    second = right.text_input("Segment B", **_kept(SOP_SECOND, DEFAULT_PRESET["sop"][1]))
+    first = widgets.limited_text_input(left, "Segment A", SEGMENT_CHARS,
+                                       **_kept(SOP_FIRST, DEFAULT_PRESET["sop"][0]))
+    second = widgets.limited_text_input(right, "Segment B", SEGMENT_CHARS,
+                                        **_kept(SOP_SECOND, DEFAULT_PRESET["sop"][1]))
     try:
         result = walkthrough.sentence_order(loaded, first, second)
     except WalkthroughError as error:
