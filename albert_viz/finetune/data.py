@@ -332,7 +332,7 @@ def guess_columns(table: RawTable) -> tuple[str, str]:
 def label_variants(labels) -> tuple[tuple[str, ...], ...]:
     """Groups of labels that differ only in case or spacing ('positive', 'Positive', 'POSITIVE '), most used first."""
     values = pd.Series([str(label) for label in labels]).str.strip()
-    values = values[values != ""]
+    values = values[(values != "") & ~values.str.casefold().isin(MISSING_LABELS)]  # missing, not a spelling
     counts = values.value_counts()
     keys = pd.Series(counts.index, index=counts.index).map(_label_key)
     groups = [tuple(group.index) for _, group in keys.groupby(keys, sort=True) if len(group) > 1]
