@@ -403,7 +403,7 @@ def _merge_variants(labels: pd.Series) -> tuple[pd.Series, tuple[str, ...]]:
     merged = labels.map(lambda label: spelling.get(label, label))
     described = "; ".join(f"{', '.join(repr(excerpt(v, 20)) for v in group[1:])} → {excerpt(group[0], 20)!r}"
                           for group in groups[:5])
-    return merged, (f"Labels that differ only in case or spacing were merged: {described}.",)
+    return merged, (f"Labels that differ only in capitals or spaces were merged: {described}.",)
 
 
 def _normalise_numeric_labels(labels: pd.Series) -> tuple[pd.Series, tuple[str, ...]]:

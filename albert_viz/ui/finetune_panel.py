@@ -88,7 +88,7 @@ def choose_data() -> DataChoice | None:
         merge = _label_merge_choice(table, label_column, digest)
         dataset = build_dataset(table, text_column, label_column, merge_label_variants=merge)
     except CsvError as error:
-        st.error(plain(f"The file “{excerpt(name)}” cannot be used: {error}"))
+        st.error(plain(f"“{excerpt(name)}” cannot be used. {error}"))
         return None
     for note in dataset.notes:
         st.info(plain(note))
@@ -150,8 +150,8 @@ def _offer_longer_texts(advice: TruncationAdvice) -> None:
         return
     st.warning(f"{cut} are longer than the maximum length of {advice.max_length} tokens and are cut: the model "
                f"learns from their beginnings only. A maximum of {advice.suggested} tokens leaves "
-               f"{advice.cut_at_suggested:,} cut, and training takes about {advice.time_ratio:.1f}× as long "
-               "(it processes that many more tokens).")
+               f"{advice.cut_at_suggested:,} cut, and training takes roughly {advice.time_ratio:.1f}× as long: "
+               f"the model reads {advice.time_ratio:.1f}× as many tokens.")
     st.button(f"Use a maximum length of {advice.suggested} tokens", on_click=_set_max_length,
               args=(advice.suggested,), key="ft_longer")
 

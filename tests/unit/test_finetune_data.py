@@ -166,7 +166,7 @@ def test_labels_differing_only_in_case_or_spacing_are_found_and_merged_on_reques
     assert "'Positive', 'POSITIVE', 'Very Good' have only one row each" in rejected(payload)  # unmerged
     merged = load_csv(payload, merge_label_variants=True)
     assert merged.class_counts == {"negative": 2, "positive": 4, "very good": 3}
-    assert any("differ only in case or spacing were merged" in note for note in merged.notes)
+    assert any("differ only in capitals or spaces were merged" in note for note in merged.notes)
 
 
 def test_ragged_rows():
