@@ -83,8 +83,10 @@ def choose_data() -> DataChoice | None:
     try:
         check_size(data)  # before hashing or caching megabytes we will not use
         digest = hashlib.sha256(data).hexdigest()[:16]
-        table = _read(data, _first_row_choice(data, digest))
-        text_column, label_column = _column_pickers(table, digest)
+        first_row_is_data = _first_row_choice(data, digest)
+        table = _read(data, first_row_is_data)
+        # the pickers' keys carry the file's digest and header choice so a new reading starts from its own guesses
+        text_column, label_column = _column_pickers(table, f"{digest}_{first_row_is_data}")
         merge = _label_merge_choice(table, label_column, digest)
         dataset = build_dataset(table, text_column, label_column, merge_label_variants=merge)
     except CsvError as error:
@@ -106,19 +108,17 @@ def _first_row_choice(data: bytes, digest: str) -> bool:
     return st.checkbox("The first row is data (the file has no header row)", key=f"ft_no_header_{digest}")
 
 
-def _column_pickers(table: RawTable, digest: str) -> tuple[str, str]:
+def _column_pickers(table: RawTable, reading: str) -> tuple[str, str]:
     text_guess, label_guess = guess_columns(table)
     columns = list(table.columns)
     left, right = st.columns(2)
-    # the keys carry the file's digest (and its header choice) so a new file starts from its own guesses
-    suffix = f"{digest}_{columns[0] == 'column 1'}"
-    text = left.selectbox("Text column", columns, index=columns.index(text_guess), key=f"ft_text_{suffix}")
-    label = right.selectbox("Label column", columns, index=columns.index(label_guess), key=f"ft_label_{suffix}")
+    text = left.selectbox("Text column", columns, index=columns.index(text_guess), key=f"ft_text_{reading}")
+    label = right.selectbox("Label column", columns, index=columns.index(label_guess), key=f"ft_label_{reading}")
     return text, label
 
 
 def _label_merge_choice(table: RawTable, label_column: str, digest: str) -> bool:
-    """Whether to merge labels that differ only in case or spacing: offered when there are any."""
+    """Whether to merge labels that differ only in capitals or spaces: offered when there are any."""
     groups = label_variants(table.frame[label_column])
     if not groups:
         return False
@@ -334,6 +334,7 @@ def _attention_of(job: FinetuneJob, tuned: LoadedModel, text: str, key: str) -> 
 
 
 def _try_it(tuned: LoadedModel) -> None:
+    """Classify a sentence; the box starts from a held-out row of the job's own data (the job is the session's)."""
     st.subheader("Try it")
     job: FinetuneJob = st.session_state[JOB]
     text = widgets.limited_text_input(st, "A sentence for the fine-tuned model", SENTENCE_CHARS,
