@@ -2,6 +2,7 @@
 import streamlit as st
 
 from albert_viz import anatomy, article, glossary, plots_anatomy
+from albert_viz.text_limits import SEGMENT_CHARS
 from albert_viz.ui import model_facts, token_picker, widgets
 
 st.title("Anatomy of ALBERT")
@@ -97,8 +98,9 @@ with sharing_tab:
 
 with sop:
     first_default, second_default, source = anatomy.example_pair()
-    first = st.text_input("Segment A", first_default, key="anatomy_sop_first")
-    second = st.text_input("Segment B (follows A in the text)", second_default, key="anatomy_sop_second")
+    first = widgets.limited_text_input(st, "Segment A", SEGMENT_CHARS, value=first_default, key="anatomy_sop_first")
+    second = widgets.limited_text_input(st, "Segment B (follows A in the text)", SEGMENT_CHARS, value=second_default,
+                                        key="anatomy_sop_second")
     st.caption(f"Default pair: {source}.")
     st.dataframe(anatomy.objective_examples(first, second), hide_index=True, row_height=120, column_config={
         "task": st.column_config.TextColumn(width=100), "label": st.column_config.TextColumn(width=80),

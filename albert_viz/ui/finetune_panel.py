@@ -6,7 +6,6 @@ everything here reads its snapshot and draws it.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +16,8 @@ from albert_viz import plots
 from albert_viz.capture import Capture, CaptureError, capture
 from albert_viz.finetune import charts
 from albert_viz.finetune.data import (
-    SAMPLES, SAMPLES_DIR, CsvError, LabelledDataset, RawTable, build_dataset, guess_columns, read_table,
+    LIMIT_TEXT, MAX_CLASSES, MAX_ROWS, SAMPLES, SAMPLES_DIR, CsvError, LabelledDataset, RawTable, TruncationAdvice,
+    build_dataset, check_size, guess_columns, label_variants, read_table, truncation_advice,
 )
 from albert_viz.finetune.export import ZIP_FOLDER, zip_model
 from albert_viz.finetune.job import (
@@ -25,6 +25,8 @@ from albert_viz.finetune.job import (
 )
 from albert_viz.finetune.predict import attention_change, classify
 from albert_viz.models import LoadedModel, ModelLoadError, ModelSpec, load_model
+from albert_viz.text_limits import SENTENCE_CHARS, excerpt
+from albert_viz.ui.text import plain
 from albert_viz.ui import state, widgets
 from albert_viz.ui.resources import get_capture, get_model
 
@@ -35,22 +37,20 @@ UPLOAD = "Upload a CSV"
 DEFAULTS = FinetuneConfig()
 
 
-def plain(message: str) -> str:
-    """Backslash-escape Markdown so a message that quotes the user's data shows as text, never as markup."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~$])", r"\\\1", message)
 
 
 @dataclass(frozen=True)
 class DataChoice:
-    """The validated dataset and a digest of the bytes it came from (a cache key)."""
+    """The validated dataset, where it came from (file or sample name) and a digest of its bytes (a cache key)."""
 
     dataset: LabelledDataset
     digest: str
+    name: str = ""
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _read(data: bytes) -> RawTable:
-    return read_table(data)
+def _read(data: bytes, first_row_is_data: bool = False) -> RawTable:
+    return read_table(data, first_row_is_data)
 
 
 @st.cache_data(show_spinner="Counting tokens…", max_entries=16)
@@ -58,71 +58,150 @@ def _lengths(spec: ModelSpec, digest: str, text_column: str, _dataset: LabelledD
     return token_lengths(get_model(spec), _dataset.texts)
 
 
+# The uploader prints the browser's limit (server.maxUploadSize, 50 MB, so that a larger file reaches our check
+# and its message); the label says the app's limit instead, so the page gives one number.
+_HIDE_UPLOADER_LIMIT = ("<style>.st-key-ft_upload [data-testid='stFileUploaderDropzoneInstructions']"
+                        "{display: none}</style>")
+
+
 def choose_data() -> DataChoice | None:
     """Upload or sample -> columns -> validated dataset; a clear message (and None) for any problem."""
     source = st.radio("Data", [UPLOAD, *SAMPLES], key="ft_source", horizontal=True)
     if source == UPLOAD:
-        upload = st.file_uploader("CSV file with a text column and a label column", key="ft_upload",
-                                  help="A header row, then one example per row, e.g. `text,label`.")
+        st.html(_HIDE_UPLOADER_LIMIT)
+        upload = st.file_uploader(f"CSV file with a text column and a label column (at most {LIMIT_TEXT})",
+                                  key="ft_upload", help=f"A header row, then one example per row, e.g. `text,label`. "
+                                  f"At most {LIMIT_TEXT}, {MAX_ROWS:,} rows and {MAX_CLASSES} labels.")
         if upload is None:
             st.info("Upload a CSV, or pick one of the samples above.")
             return None
-        data = upload.getvalue()
+        name, data = upload.name, upload.getvalue()
     else:
-        data = (SAMPLES_DIR / SAMPLES[source]).read_bytes()
-    digest = hashlib.sha256(data).hexdigest()[:16]
+        name, data = source, (SAMPLES_DIR / SAMPLES[source]).read_bytes()
     try:
-        table = _read(data)
-        text_column, label_column = _column_pickers(table, digest)
-        dataset = build_dataset(table, text_column, label_column)
+        check_size(data)  # before hashing or caching megabytes we will not use
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        first_row_is_data = _first_row_choice(data, digest)
+        table = _read(data, first_row_is_data)
+        # the pickers' keys carry the file's digest and header choice so a new reading starts from its own guesses
+        text_column, label_column = _column_pickers(table, f"{digest}_{first_row_is_data}")
+        merge = _label_merge_choice(table, label_column, digest)
+        dataset = build_dataset(table, text_column, label_column, merge_label_variants=merge)
     except CsvError as error:
-        st.error(plain(f"This CSV cannot be used: {error}"))
+        st.error(plain(f"“{excerpt(name)}” cannot be used. {error}"))
         return None
     for note in dataset.notes:
         st.info(plain(note))
-    return DataChoice(dataset, digest)
+    return DataChoice(dataset, digest, name)
 
 
-def _column_pickers(table: RawTable, digest: str) -> tuple[str, str]:
+def _first_row_choice(data: bytes, digest: str) -> bool:
+    """Whether to read the first row as an example: offered when it looks like one rather than column names."""
+    table = _read(data)
+    if not table.header_looks_like_data:
+        return False
+    cells = ", ".join(f"“{excerpt(cell, 30)}”" for cell in table.first_row[:4])
+    st.warning(plain(f"The first row ({cells}) looks like an example, not column names: this file may have no "
+                     "header row. If so, tick the box below so that row is used as an example too."))
+    return st.checkbox("The first row is data (the file has no header row)", key=f"ft_no_header_{digest}")
+
+
+def _column_pickers(table: RawTable, reading: str) -> tuple[str, str]:
     text_guess, label_guess = guess_columns(table)
     columns = list(table.columns)
     left, right = st.columns(2)
-    # the keys carry the file's digest so a new file starts from its own guesses
-    text = left.selectbox("Text column", columns, index=columns.index(text_guess), key=f"ft_text_{digest}")
-    label = right.selectbox("Label column", columns, index=columns.index(label_guess), key=f"ft_label_{digest}")
+    text = left.selectbox("Text column", columns, index=columns.index(text_guess), key=f"ft_text_{reading}")
+    label = right.selectbox("Label column", columns, index=columns.index(label_guess), key=f"ft_label_{reading}")
     return text, label
 
 
+def _label_merge_choice(table: RawTable, label_column: str, digest: str) -> bool:
+    """Whether to merge labels that differ only in capitals or spaces: offered when there are any."""
+    groups = label_variants(table.frame[label_column])
+    if not groups:
+        return False
+    shown = "; ".join(" / ".join(f"“{excerpt(label, 20)}”" for label in group) for group in groups[:5])
+    st.warning(plain(f"Some labels differ only in capitals or spaces, so each spelling would be a class of its "
+                     f"own: {shown}. Tick the box below to merge them."))
+    return st.checkbox("Merge labels that differ only in capitals or spaces", key=f"ft_merge_{digest}_{label_column}")
+
+
 def describe_data(choice: DataChoice, loaded: LoadedModel, max_length: int) -> None:
-    """Preview, class balance, token lengths."""
+    """Preview, class balance, token lengths, and a warning when most texts are cut."""
     dataset = choice.dataset
-    st.caption(f"{len(dataset):,} rows, {len(dataset.label_names)} labels. Texts are shown as plain text.")
+    st.caption(plain(f"Using “{excerpt(choice.name)}”: {len(dataset):,} rows, {len(dataset.label_names)} labels. "
+                     "Texts are shown as plain text."))
     st.dataframe(dataset.frame().head(200), hide_index=True, height=250, key="ft_preview")
     balance, lengths = st.columns(2)
     balance.plotly_chart(charts.class_balance(dataset.class_counts), key="ft_balance")
     counts = _lengths(loaded.spec, choice.digest, dataset.text_column, dataset)
     lengths.plotly_chart(charts.length_histogram(counts, max_length), key="ft_lengths")
+    if advice := truncation_advice(counts, max_length, _length_limit(loaded)):
+        _offer_longer_texts(advice)
+
+
+def _offer_longer_texts(advice: TruncationAdvice) -> None:
+    cut = f"{advice.cut:,} of {advice.total:,} texts ({advice.cut / advice.total:.0%})"
+    if advice.suggested == advice.max_length:
+        st.warning(f"{cut} are longer than {advice.max_length} tokens, the most this model can train on here: "
+                   "it learns from their beginnings only.")
+        return
+    st.warning(f"{cut} are longer than the maximum length of {advice.max_length} tokens and are cut: the model "
+               f"learns from their beginnings only. A maximum of {advice.suggested} tokens leaves "
+               f"{advice.cut_at_suggested:,} cut, and training takes roughly {advice.time_ratio:.1f}× as long: "
+               f"the model reads {advice.time_ratio:.1f}× as many tokens.")
+    st.button(f"Use a maximum length of {advice.suggested} tokens", on_click=_set_max_length,
+              args=(advice.suggested,), key="ft_longer")
+
+
+def _set_max_length(tokens: int) -> None:
+    st.session_state["ft_max_length"] = tokens
+
+
+def _length_limit(loaded: LoadedModel) -> int:
+    return min(MAX_LENGTH_LIMIT, loaded.max_tokens)
+
+
+# Settings a student may turn, with their defaults. Streamlit forgets a widget's value in any run that does not
+# draw it (no file chosen yet, a refused file), so each value is also kept under KEPT and put back from there.
+SETTINGS = {"ft_epochs": DEFAULTS.epochs, "ft_lr": DEFAULTS.learning_rate, "ft_batch": DEFAULTS.batch_size,
+            "ft_max_length": DEFAULTS.max_length, "ft_val_fraction": DEFAULTS.validation_fraction,
+            "ft_seed": DEFAULTS.seed, "ft_max_steps": DEFAULTS.max_steps}
+KEPT = "_kept"
 
 
 def settings(loaded: LoadedModel) -> FinetuneConfig:
-    """The knobs a student may turn; defaults suit the bundled model on a 2-core CPU."""
-    limit = min(MAX_LENGTH_LIMIT, loaded.max_tokens)
+    """The knobs a student may turn; defaults suit the bundled model on a 2-core CPU; they survive data changes."""
+    limit = _length_limit(loaded)
+    _restore_settings(limit)
     columns = st.columns(4)
-    epochs = columns[0].number_input("Epochs", 0.5, 20.0, DEFAULTS.epochs, 0.5, key="ft_epochs")
+    epochs = columns[0].number_input("Epochs", 0.5, 20.0, step=0.5, key="ft_epochs")
     rate = columns[1].select_slider("Learning rate", [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3],
-                                    DEFAULTS.learning_rate, format_func="{:.0e}".format, key="ft_lr")
-    batch = columns[2].select_slider("Batch size", [4, 8, 16, 32, 64], DEFAULTS.batch_size, key="ft_batch")
-    length = columns[3].number_input("Max length (tokens)", 8, limit, min(DEFAULTS.max_length, limit), 8,
-                                     key="ft_max_length")
+                                    format_func="{:.0e}".format, key="ft_lr")
+    batch = columns[2].select_slider("Batch size", [4, 8, 16, 32, 64], key="ft_batch")
+    length = columns[3].number_input("Max length (tokens)", 8, limit, step=8, key="ft_max_length")
     with st.expander("More settings"):
         more = st.columns(3)
-        fraction = more[0].slider("Validation fraction", 0.05, 0.5, DEFAULTS.validation_fraction, 0.05,
-                                  key="ft_val_fraction", help="Held out (stratified by label) to measure accuracy.")
-        seed = more[1].number_input("Seed", 0, 2**31 - 1, DEFAULTS.seed, key="ft_seed")
-        steps = more[2].number_input("Stop after steps (0 = all epochs)", 0, 100_000, 0, key="ft_max_steps")
+        fraction = more[0].slider("Validation fraction", 0.05, 0.5, step=0.05, key="ft_val_fraction",
+                                  help="Held out (stratified by label) to measure accuracy.")
+        seed = more[1].number_input("Seed", 0, 2**31 - 1, key="ft_seed")
+        steps = more[2].number_input("Stop after steps (0 = all epochs)", 0, 100_000, key="ft_max_steps")
+    for key in SETTINGS:
+        st.session_state[key + KEPT] = st.session_state[key]
     return FinetuneConfig(epochs=float(epochs), learning_rate=float(rate), batch_size=int(batch),
                           max_length=int(length), validation_fraction=float(fraction), seed=int(seed),
                           max_steps=int(steps), device=loaded.spec.device)
+
+
+def _restore_settings(limit: int) -> None:
+    """Put back every setting Streamlit forgot; a max length over this model's limit comes down to it, saying so."""
+    for key, default in SETTINGS.items():
+        if key not in st.session_state:
+            st.session_state[key] = st.session_state.get(key + KEPT, default)
+    if st.session_state["ft_max_length"] > limit:
+        st.info(f"Max length was {st.session_state['ft_max_length']} tokens; this model takes at most {limit}, "
+                f"so it is now {limit}.")
+        st.session_state["ft_max_length"] = limit
 
 
 def start_button(loaded: LoadedModel, choice: DataChoice, config: FinetuneConfig) -> None:
@@ -253,9 +332,13 @@ def _attention_of(job: FinetuneJob, tuned: LoadedModel, text: str, key: str) -> 
 
 
 def _try_it(tuned: LoadedModel) -> None:
+    """Classify a sentence; the box starts from a held-out row of the job's own data (the job is the session's)."""
     st.subheader("Try it")
-    text = st.text_input("A sentence for the fine-tuned model", "I loved every minute of this film.",
-                         key="ft_try", max_chars=2000)
+    job: FinetuneJob = st.session_state[JOB]
+    text = widgets.limited_text_input(st, "A sentence for the fine-tuned model", SENTENCE_CHARS,
+                                      value=_held_out_example(job.result.validation_texts), key=f"ft_try_{job.id}")
+    st.caption("It starts from a validation row of your data: the model was checked on it, never trained on it. "
+               "Type your own to try it.")
     try:
         prediction = classify(tuned, text)
     except CaptureError as error:
@@ -264,6 +347,11 @@ def _try_it(tuned: LoadedModel) -> None:
     left, right = st.columns([1, 2])
     left.metric("Predicted label", prediction.label)
     right.plotly_chart(charts.probabilities(prediction.probabilities), key="ft_probabilities")
+
+
+def _held_out_example(texts: tuple[str, ...]) -> str:
+    """The first validation text that fits the box (else the start of the first)."""
+    return next((text for text in texts if len(text) <= SENTENCE_CHARS), texts[0][:SENTENCE_CHARS] if texts else "")
 
 
 def _before_after(job: FinetuneJob, tuned: LoadedModel) -> None:

@@ -1,7 +1,6 @@
 """Streamlit pieces of the worked-examples page: classroom presets, the toy on the board, the real model, MLM and SOP."""
 from __future__ import annotations
 
-import re
 
 import numpy as np
 import pandas as pd
@@ -10,7 +9,9 @@ import streamlit as st
 from albert_viz import anatomy, article, glossary, plots, walkthrough
 from albert_viz.capture import Capture
 from albert_viz.models import LoadedModel
-from albert_viz.ui import state
+from albert_viz.text_limits import SEGMENT_CHARS, WORD_CHARS
+from albert_viz.ui import state, widgets
+from albert_viz.ui.text import plain
 from albert_viz.ui.token_picker import labelled_selectbox
 from albert_viz.walkthrough import WalkthroughError
 
@@ -329,8 +330,9 @@ def masked_word(loaded: LoadedModel, text: str) -> None:
                 "The bundled ALBERT-tiny and the official albert/albert-*-v2 checkpoints have one.")
         return
     left, right = st.columns([3, 1])
-    word = left.text_input("Word to mask", help=f"Or leave empty and write {loaded.tokenizer.mask_token} "
-                           "in the sentence.", **_kept(MASK_WORD, DEFAULT_PRESET["mask"]))
+    word = widgets.limited_text_input(left, "Word to mask", WORD_CHARS, help=f"Or leave empty and write "
+                                      f"{loaded.tokenizer.mask_token} in the sentence.",
+                                      **_kept(MASK_WORD, DEFAULT_PRESET["mask"]))
     top_k = right.slider("Guesses", 3, 20, 10, key="wk_top_k")
     try:
         result = walkthrough.masked_word_predictions(loaded, text, word, top_k)
@@ -350,7 +352,7 @@ def masked_word(loaded: LoadedModel, text: str) -> None:
 def _prediction_table(prediction: walkthrough.MaskPrediction, how_often: str) -> None:
     if (verdict := walkthrough.mask_verdict(prediction)) is not None:
         shown = st.success if prediction.original_rank == 1 else st.warning
-        shown(_inert(f"Position {prediction.position}. {verdict}") + how_often)
+        shown(plain(f"Position {prediction.position}. {verdict}") + how_often)
     table = pd.DataFrame({"guess": prediction.candidates, "probability": prediction.probabilities})
     st.dataframe(table, hide_index=True, column_config={"probability": st.column_config.ProgressColumn(
         "probability", format="%.4f", min_value=0.0, max_value=1.0)}, key=f"wk_mlm_{prediction.position}")
@@ -366,8 +368,10 @@ def sentence_order(loaded: LoadedModel) -> None:
     st.caption("ALBERT's second pretraining task: were these two segments given in their original order? "
                "Positive examples are consecutive segments in order; negatives are the same two swapped.")
     left, right = st.columns(2)
-    first = left.text_input("Segment A", **_kept(SOP_FIRST, DEFAULT_PRESET["sop"][0]))
-    second = right.text_input("Segment B", **_kept(SOP_SECOND, DEFAULT_PRESET["sop"][1]))
+    first = widgets.limited_text_input(left, "Segment A", SEGMENT_CHARS,
+                                       **_kept(SOP_FIRST, DEFAULT_PRESET["sop"][0]))
+    second = widgets.limited_text_input(right, "Segment B", SEGMENT_CHARS,
+                                        **_kept(SOP_SECOND, DEFAULT_PRESET["sop"][1]))
     try:
         result = walkthrough.sentence_order(loaded, first, second)
     except WalkthroughError as error:
@@ -382,9 +386,6 @@ def sentence_order(loaded: LoadedModel) -> None:
                                           + _how_often(loaded, "sop_acc", "of held-out pairs in the right order"))
 
 
-def _inert(text: str) -> str:
-    """Backslash-escape Markdown: the verdict quotes the user's word and the model's guesses, shown as plain text."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~$])", r"\\\1", text)
 
 
 def _how_often(loaded: LoadedModel, score: str, what: str) -> str:

@@ -5,11 +5,13 @@ import streamlit as st
 
 from albert_viz import glossary
 from albert_viz.capture import Capture, CaptureError
+from albert_viz.text_limits import NAME_CHARS, PASTE_CHARS, SENTENCE_CHARS, over_limit
 from albert_viz.models import (
     FINETUNED_HUB_MODELS, OFFICIAL_HUB_MODELS, LoadedModel, ModelLoadError, ModelSpec, available_devices,
 )
 from albert_viz.ui import state
 from albert_viz.ui.resources import get_capture, get_model
+from albert_viz.ui.text import plain
 
 SOURCES = {
     "bundled": "Bundled ALBERT-tiny (offline)",
@@ -45,12 +47,12 @@ def _location_input(source: str, spec: ModelSpec) -> str:
         choices = list(OFFICIAL_HUB_MODELS) + list(FINETUNED_HUB_MODELS) + [OTHER_HUB_ID]
         chosen = st.selectbox("Hub model", choices, help="Needs internet the first time; cached afterwards.")
         if chosen == OTHER_HUB_ID:
-            return st.text_input("Hub model id", placeholder="owner/model-name")
+            return limited_text_input(st, "Hub model id", NAME_CHARS, placeholder="owner/model-name")
         return chosen
     if source == "local":
-        return st.text_input("Folder", value=spec.location if spec.source == "local" else "",
-                             placeholder="/path/to/albert-checkpoint",
-                             help="A folder with config.json, model.safetensors and tokenizer files.")
+        return limited_text_input(st, "Folder", NAME_CHARS, value=spec.location if spec.source == "local" else "",
+                                  placeholder="/path/to/albert-checkpoint",
+                                  help="A folder with config.json, model.safetensors and tokenizer files.")
     return ""
 
 
@@ -93,22 +95,34 @@ def _remember(widget_key: str, store_key: str) -> None:
     st.session_state[store_key] = st.session_state[widget_key]
 
 
-def _persistent_text_input(label: str, store_key: str, default: str, **kwargs) -> str:
+def limited_text_input(container, label: str, limit: int, **kwargs) -> str:
+    """st.text_input that says when its text is over `limit` and returns at most `limit` characters.
+
+    The box itself takes PASTE_CHARS: with max_chars at the limit, the browser would drop a longer paste
+    without a word and keep the old text.
+    """
+    text = container.text_input(label, max_chars=PASTE_CHARS, **kwargs)
+    if message := over_limit(text, limit, f"The box “{label}”"):
+        container.warning(plain(message))
+    return text[:limit]
+
+
+def _persistent_text_input(label: str, store_key: str, default: str, limit: int = SENTENCE_CHARS) -> str:
     """A text input whose value survives moving between pages (widget state alone does not)."""
     widget_key = f"_widget_{store_key}"
     st.session_state[widget_key] = st.session_state.setdefault(store_key, default)
-    return st.text_input(label, key=widget_key, on_change=_remember, args=(widget_key, store_key), **kwargs)
+    return limited_text_input(st, label, limit, key=widget_key, on_change=_remember, args=(widget_key, store_key))
 
 
 def sentence_inputs(with_pair: bool = True) -> tuple[str, str | None]:
     """The sentence (and optional second sentence) every page analyses."""
     columns = st.columns(2) if with_pair else [st.container()]
     with columns[0]:
-        text = _persistent_text_input("Sentence", state.SENTENCE, state.DEFAULT_SENTENCE, max_chars=2000)
+        text = _persistent_text_input("Sentence", state.SENTENCE, state.DEFAULT_SENTENCE)
     pair = None
     if with_pair:
         with columns[1]:
-            pair = _persistent_text_input("Second sentence (optional)", state.SENTENCE_PAIR, "", max_chars=2000)
+            pair = _persistent_text_input("Second sentence (optional)", state.SENTENCE_PAIR, "")
     return text, (pair or None)
 
 

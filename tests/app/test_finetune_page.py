@@ -12,6 +12,11 @@ def upload(at, payload: bytes, name: str = "reviews.csv"):
     return at.run()
 
 
+def shown(elements) -> list[str]:
+    """What a student reads: the Markdown with its escaping backslashes removed."""
+    return [element.value.replace("\\", "") for element in elements]
+
+
 def wait_for_results(at, timeout_s: float = 90):
     """Rerun the page (as the live fragment would) until the job has finished."""
     deadline = time.monotonic() + timeout_s
@@ -38,6 +43,8 @@ def test_uploaded_csv_trains_and_shows_results(open_page, tiny_spec):
     chart_titles = [chart.proto.spec for chart in at.get("plotly_chart")]
     assert any("Confusion matrix" in spec for spec in chart_titles)
     assert any(metric.label == "Predicted label" and metric.value in ("pos", "neg") for metric in at.metric)
+    try_box = next(box for box in at.text_input if box.key.startswith("ft_try_"))
+    assert try_box.value in {line.split(",")[0] for line in CSV.decode().splitlines()[1:]}  # a row of this data
     assert at.get("download_button")
     at.button(key="ft_use").click().run()
     assert at.session_state["model_spec"].location.endswith("model") and not at.exception
@@ -76,3 +83,66 @@ def test_html_in_the_data_is_shown_as_text(open_page, tiny_spec):
     assert all("<script" not in element.value and "<img" not in element.value for element in at.markdown)
     preview = at.dataframe[0].value
     assert preview["text"][0] == "<script>alert(1)</script> x"
+
+
+def test_settings_survive_a_change_of_data_source(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    classroom = next(option for option in at.radio(key="ft_source").options if option.startswith("Classroom"))
+    at.radio(key="ft_source").set_value(classroom).run()
+    at.number_input(key="ft_max_steps").set_value(30)
+    at.number_input(key="ft_epochs").set_value(2.0).run()
+    at.radio(key="ft_source").set_value("Upload a CSV").run()  # no file yet: the settings are not drawn
+    at = upload(at, CSV)
+    assert at.number_input(key="ft_max_steps").value == 30 and at.number_input(key="ft_epochs").value == 2.0
+
+
+def test_most_texts_cut_warns_and_offers_a_larger_maximum_with_its_cost(open_page, tiny_spec):
+    long_texts = ("text,label\n" + "".join(f"{'a long and winding review of a film ' * 3}{i},{'ab'[i % 2]}\n"
+                                           for i in range(20))).encode()
+    at = upload(open_page(PAGE, tiny_spec), long_texts)
+    at.number_input(key="ft_max_length").set_value(16).run()
+    warning = next(w.value for w in at.warning if "longer than the maximum length of 16 tokens" in w.value)
+    assert "20 of 20 texts (100%)" in warning and "as long" in warning
+    at.button(key="ft_longer").click().run()
+    assert at.number_input(key="ft_max_length").value > 16
+    assert not any("longer than the maximum length" in w.value for w in at.warning)
+
+
+def test_an_oversized_upload_is_named_refused_and_the_old_file_is_gone(open_page, tiny_spec):
+    at = upload(open_page(PAGE, tiny_spec), CSV, "small.csv")
+    assert any("small.csv" in caption for caption in shown(at.caption)) and at.dataframe
+    big = b"text,label\n" + b"a review that goes on and on,pos\nanother one that does too,neg\n" * 87_000  # 5.5 MB
+    at = upload(at, big, "big.csv")
+    assert any("big.csv" in error and "5.5 MB" in error and "limit is 5 MB" in error for error in shown(at.error))
+    assert not at.dataframe and not any("small.csv" in caption for caption in shown(at.caption))
+
+
+def test_the_upload_limit_is_said_once_in_the_label(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    assert "(at most 5 MB)" in at.get("file_uploader")[0].proto.label
+
+
+def test_a_file_without_a_header_row_is_detected_and_can_be_read_as_data(open_page, tiny_spec):
+    headerless = b"".join(f"good great movie {i},pos\nbad boring movie {i},neg\n".encode() for i in range(10))
+    at = upload(open_page(PAGE, tiny_spec), headerless)
+    assert any("looks like an example, not column names" in warning for warning in shown(at.warning))
+    next(box for box in at.checkbox if box.key.startswith("ft_no_header_")).check().run()
+    assert not at.exception and not at.error
+    assert next(box for box in at.selectbox if box.label == "Text column").value == "column 1"
+    assert "20 rows" in " ".join(shown(at.caption))
+
+
+def test_labels_differing_in_case_or_spacing_can_be_merged(open_page, tiny_spec):
+    payload = (CSV.decode() + "fine film,Pos\nawful film,NEG \n").encode()
+    at = upload(open_page(PAGE, tiny_spec), payload)
+    assert any("differ only in capitals or spaces" in warning for warning in shown(at.warning))
+    assert any("only one row each" in error for error in shown(at.error))  # 'Pos' and 'NEG' alone
+    next(box for box in at.checkbox if box.key.startswith("ft_merge_")).check().run()
+    assert not at.error
+    assert set(at.dataframe[0].value["label"]) == {"pos", "neg"}
+
+
+def test_missing_labels_are_left_out_and_counted(open_page, tiny_spec):
+    at = upload(open_page(PAGE, tiny_spec), CSV + b"no idea,NaN\nwho knows,n/a\n")
+    assert not at.error
+    assert any("2 rows have no label" in info and "left out" in info for info in shown(at.info))
