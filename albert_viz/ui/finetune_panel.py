@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from albert_viz import plots
+from albert_viz import glossary, plots
 from albert_viz.capture import Capture, CaptureError, capture
 from albert_viz.finetune import charts
 from albert_viz.finetune.data import (
@@ -293,7 +293,7 @@ def _scores(job: FinetuneJob) -> None:
     result, report = job.result, job.result.report
     columns = st.columns(4)
     columns[0].metric("Accuracy", f"{report.accuracy:.1%}")
-    columns[1].metric("Macro-F1", f"{report.macro_f1:.3f}")
+    columns[1].metric("Macro-F1", f"{report.macro_f1:.3f}", help=glossary.explain("Macro-F1"))
     columns[2].metric("Rows (train / validation)", f"{result.train_size} / {report.size}")
     columns[3].metric("Training time", f"{result.seconds:.0f} s", help=f"{result.steps} steps, "
                       f"{result.samples_per_second:.1f} samples/s")
@@ -356,8 +356,8 @@ def _held_out_example(texts: tuple[str, ...]) -> str:
 
 def _before_after(job: FinetuneJob, tuned: LoadedModel) -> None:
     st.subheader("Before and after: what changed inside")
-    text = st.text_input("Sentence to compare", st.session_state.get(state.SENTENCE, state.DEFAULT_SENTENCE),
-                         key="ft_compare_text", max_chars=2000)
+    text = widgets.limited_text_input(st, "Sentence to compare", SENTENCE_CHARS, key="ft_compare_text",
+                                      value=st.session_state.get(state.SENTENCE, state.DEFAULT_SENTENCE))
     try:
         before = get_capture(job.base.spec, text)
         after = _tuned_capture(job.id, text, tuned)
