@@ -72,15 +72,16 @@ _STARTED = threading.Lock()
 _started = False
 
 
-def start_up() -> ThreadBudget:
-    """Once per process: apply the thread budget, sweep stale temporary folders, sweep ours at exit."""
+def start_up(role: str = "web") -> ThreadBudget:
+    """Once per process: apply the thread budget (a 'web' server's forwards or one training 'job'), sweep stale
+    temporary folders, and sweep this process's own at exit."""
     global _started
     budget = thread_budget()
     with _STARTED:
         if _started:
             return budget
         _started = True
-        apply_threads(budget.forward_threads)
+        apply_threads(budget.forward_threads if role == "web" else budget.job_threads)
         removed = sweep_temp_folders()
         atexit.register(sweep_own_temp_folders)
     LOG.info("albert_viz: %d usable cores, %d training slot(s): %d thread(s) per forward, %d per job; "
