@@ -16,6 +16,12 @@ from torch import nn
 
 from albert_viz.models import LoadedModel
 
+# What one request may cost: the pages analyse and draw at most this many tokens. A capture grows with the
+# square of the tokens (attention) and the figures with it: at 512 tokens one capture of the bundled model
+# pickled to ~100 MB and drew for minutes; at 128 it is ~11 MB and a forward takes well under a second.
+MAX_TOKENS_PER_REQUEST = 128
+
+
 class CaptureError(ValueError):
     """The input cannot be captured; the message is for the user."""
 
@@ -45,6 +51,8 @@ class Capture:
     hidden_states: np.ndarray  # [layer + 1, token, hidden]; entry 0 is the projected embedding output
     layernorms: tuple[LayerNormApplication, ...]
     original_length: int  # tokens before truncation
+    token_limit: int | None = None  # the most tokens this capture was allowed (None: the model's limit)
+    model_limit: int | None = None  # the most tokens the model itself reads (max_position_embeddings)
 
     @property
     def num_layers(self) -> int:
@@ -62,12 +70,25 @@ class Capture:
     def truncated(self) -> bool:
         return self.original_length > self.num_tokens
 
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays (what a cache of captures must budget for)."""
+        arrays = [self.token_ids, self.token_type_ids, self.attentions, self.hidden_states]
+        arrays += [array for application in self.layernorms for array in (application.inputs, application.outputs)]
+        return sum(array.nbytes for array in arrays)
+
     def truncation_note(self) -> str | None:
-        """What the page says when the text did not fit, else None."""
+        """What the page says when the text did not fit (what was cut, and why), else None."""
         if not self.truncated:
             return None
-        return (f"The text has {self.original_length} tokens; the model reads at most {self.num_tokens}, "
-                "so it was cut to fit.")
+        left_out = self.original_length - self.num_tokens
+        where = "from the end of the longer sentence" if self.text_pair else "from the end"
+        if self.token_limit is not None and self.model_limit is not None and self.token_limit < self.model_limit:
+            return (f"Your text has {self.original_length:,} tokens. So that one long text cannot slow the app "
+                    f"down for everyone sharing this server, each request is cut to fit {self.token_limit} tokens "
+                    f"(the model itself could read {self.model_limit}): {left_out:,} tokens were left out {where}.")
+        return (f"Your text has {self.original_length:,} tokens; the model reads at most {self.num_tokens}, so it "
+                f"was cut to fit: {left_out:,} tokens were left out {where}.")
 
     def layernorm(self, site: str, depth: int = 0) -> LayerNormApplication:
         """The LayerNorm application at a site and depth."""
@@ -159,4 +180,6 @@ def capture(loaded: LoadedModel, text: str, text_pair: str | None = None, max_to
         hidden_states=_to_numpy(torch.stack(output.hidden_states)[:, 0]),  # [layer + 1, token, hidden]
         layernorms=layernorms,
         original_length=full_length,
+        token_limit=min(max_tokens or loaded.max_tokens, loaded.max_tokens),
+        model_limit=loaded.max_tokens,
     )

@@ -3,6 +3,7 @@ import streamlit as st
 
 from albert_viz import anatomy, plots_anatomy
 from albert_viz.ui import model_facts, token_picker, widgets
+from albert_viz.ui.text import plain
 
 st.title("Anatomy of ALBERT")
 st.caption("ALBERT (Lan et al., ICLR 2020) is BERT with three changes: a small token embedding (E) lifted to the "
@@ -41,7 +42,7 @@ with factorized:
                 f"{factors.embedding} numbers instead of {factors.hidden}; one {factors.embedding}×{factors.hidden} "
                 f"matrix (`embedding_hidden_mapping_in`) lifts them to H: **{factors.factorized:,}** weights instead "
                 f"of **{factors.unfactorized:,}**.")
-    st.subheader(f"One token of your sentence through the projection of {loaded.spec.label}")
+    st.subheader(f"One token of your sentence through the projection of {plain(loaded.spec.label)}")
     if capture is not None:
         position = token_picker.token_selectbox(capture, "anatomy_token")
         projected = anatomy.projection(loaded, capture, position)
@@ -78,13 +79,13 @@ with sop:
         prediction = model_facts.get_sop_prediction(spec, first, second)
         st.plotly_chart(plots_anatomy.sop_bars(prediction), key="anatomy_sop")
         verdict = "prefers the true order" if prediction.correct else "does not tell the two orders apart here"
-        st.caption(f"{loaded.spec.label}'s SOP head {verdict}: p(in order) = {prediction.in_order_given_ab:.1%} "
+        st.caption(f"{plain(loaded.spec.label)}'s SOP head {verdict}: p(in order) = {prediction.in_order_given_ab:.1%} "
                    f"for A then B, {prediction.in_order_given_ba:.1%} for B then A.")
         if spec.source == "bundled" and (accuracy := anatomy.bundled_sop_accuracy()) is not None:
             st.caption(f"After its short CPU pretraining the bundled model gets {accuracy:.0%} of held-out SOP "
                        "pairs right (50% is chance); the paper's ALBERT trained for 125k steps at batch 4096.")
     else:
-        st.info(f"{loaded.spec.label} has no sentence-order head (it was saved without `sop_classifier`); "
+        st.info(f"{plain(loaded.spec.label)} has no sentence-order head (it was saved without `sop_classifier`); "
                 "the bundled ALBERT-tiny has one.")
 
 with misconceptions:

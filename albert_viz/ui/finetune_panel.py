@@ -6,7 +6,6 @@ everything here reads its snapshot and draws it.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from albert_viz import plots
-from albert_viz.capture import Capture, CaptureError, capture
+from albert_viz.capture import MAX_TOKENS_PER_REQUEST, Capture, CaptureError, capture
 from albert_viz.finetune import charts
 from albert_viz.finetune.data import (
     SAMPLES, SAMPLES_DIR, CsvError, LabelledDataset, RawTable, build_dataset, guess_columns, read_table,
@@ -27,17 +26,13 @@ from albert_viz.finetune.predict import attention_change, classify
 from albert_viz.models import LoadedModel, ModelLoadError, ModelSpec, load_model
 from albert_viz.ui import state, widgets
 from albert_viz.ui.resources import get_capture, get_model
+from albert_viz.ui.text import plain
 
 JOB = "finetune_job"  # the session's FinetuneJob (latest one)
 TUNED = "finetune_tuned"  # (job id, LoadedModel) of the finished job's model, loaded once
 SHOWN = "finetune_shown"  # id of the job whose finish already triggered a full rerun
 UPLOAD = "Upload a CSV"
 DEFAULTS = FinetuneConfig()
-
-
-def plain(message: str) -> str:
-    """Backslash-escape Markdown so a message that quotes the user's data shows as text, never as markup."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~$])", r"\\\1", message)
 
 
 @dataclass(frozen=True)
@@ -186,7 +181,7 @@ def _tuned_model(job: FinetuneJob) -> LoadedModel | None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _tuned_capture(job_id: str, text: str, _tuned: LoadedModel) -> Capture:
-    return capture(_tuned, text)
+    return capture(_tuned, text, max_tokens=MAX_TOKENS_PER_REQUEST)  # the same cap as get_capture: before ~ after
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -262,7 +257,7 @@ def _try_it(tuned: LoadedModel) -> None:
         st.info(plain(str(error)))
         return
     left, right = st.columns([1, 2])
-    left.metric("Predicted label", prediction.label)
+    left.metric("Predicted label", plain(prediction.label))
     right.plotly_chart(charts.probabilities(prediction.probabilities), key="ft_probabilities")
 
 

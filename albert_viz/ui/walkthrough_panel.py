@@ -9,6 +9,7 @@ from albert_viz import plots, walkthrough
 from albert_viz.capture import Capture
 from albert_viz.models import LoadedModel
 from albert_viz.ui import state
+from albert_viz.ui.text import plain
 from albert_viz.ui.token_picker import labelled_selectbox
 from albert_viz.walkthrough import WalkthroughError
 
@@ -328,9 +329,9 @@ def masked_word(loaded: LoadedModel, text: str) -> None:
     try:
         result = walkthrough.masked_word_predictions(loaded, text, word, top_k)
     except WalkthroughError as error:
-        st.info(str(error))
+        st.info(plain(str(error)))  # may quote the word the user typed
         return
-    st.write("The model reads: `" + " ".join(result.tokens) + "`")
+    st.write("The model reads: " + plain(" ".join(result.tokens)))
     if len(result.predictions) > 1:
         st.caption("Each [MASK] is predicted on its own, from the same input: the guesses do not see each other.")
     for prediction in result.predictions:
@@ -339,7 +340,7 @@ def masked_word(loaded: LoadedModel, text: str) -> None:
 
 def _prediction_table(prediction: walkthrough.MaskPrediction) -> None:
     if prediction.original is not None:
-        st.write(f"Position {prediction.position}, hidden word **{prediction.original}**: the model gives it "
+        st.write(f"Position {prediction.position}, hidden word **{plain(prediction.original)}**: the model gives it "
                  f"{prediction.original_probability:.2%} (rank {prediction.original_rank}).")
     table = pd.DataFrame({"guess": prediction.candidates, "probability": prediction.probabilities})
     st.dataframe(table, hide_index=True, column_config={"probability": st.column_config.ProgressColumn(
@@ -361,7 +362,7 @@ def sentence_order(loaded: LoadedModel) -> None:
     try:
         result = walkthrough.sentence_order(loaded, first, second)
     except WalkthroughError as error:
-        st.info(str(error))
+        st.info(plain(str(error)))  # may quote the word the user typed
         return
     table = pd.DataFrame([result.given_order, result.swapped_order], index=["A then B", "B then A"],
                          columns=["P(in order)", "P(swapped)"])

@@ -9,6 +9,7 @@ from albert_viz.models import (
 )
 from albert_viz.ui import state
 from albert_viz.ui.resources import get_capture, get_model
+from albert_viz.ui.text import plain
 
 SOURCES = {
     "bundled": "Bundled ALBERT-tiny (offline)",
@@ -65,17 +66,17 @@ def _try_switch(spec: ModelSpec) -> None:
 
 def _describe_loaded_model() -> None:
     if error := st.session_state.get("model_error"):
-        st.error(f"Could not load that model. {error} Still using {current_spec().label}.")
+        st.error(plain(f"Could not load that model. {error} Still using {current_spec().label}."))
     loaded = current_model()
     if loaded is None:
         return
     config = loaded.config
-    st.caption(f"**{loaded.spec.label}** on `{loaded.device}`  \n"
+    st.caption(f"**{plain(loaded.spec.label)}** on `{loaded.device}`  \n"
                f"{config.num_hidden_layers} layers × {config.num_attention_heads} heads, "
                f"E {config.embedding_size} → H {config.hidden_size}, "
                f"{config.num_hidden_groups} shared group(s)")
     for note in loaded.notes:
-        st.warning(note)
+        st.warning(plain(note))
 
 
 def current_model() -> LoadedModel | None:
@@ -83,7 +84,7 @@ def current_model() -> LoadedModel | None:
     try:
         return get_model(current_spec())
     except ModelLoadError as error:
-        st.error(f"Could not load {current_spec().label}: {error}")
+        st.error(plain(f"Could not load {current_spec().label}: {error}"))
         return None
 
 
@@ -117,10 +118,10 @@ def capture_or_stop(text: str, text_pair: str | None = None) -> Capture:
     try:
         result = get_capture(current_spec(), text, text_pair)
     except CaptureError as error:
-        st.info(str(error))
+        st.info(plain(str(error)))
         st.stop()
     if note := result.truncation_note():
-        st.warning(note)
+        st.warning(plain(note))
     return result
 
 
