@@ -7,6 +7,7 @@ with the depth it happened at. Works for any num_hidden_groups / inner_group_num
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -15,6 +16,8 @@ import torch
 from torch import nn
 
 from albert_viz.models import LoadedModel
+
+LOG = logging.getLogger(__name__)
 
 # What one request may cost: the pages analyse and draw at most this many tokens. A capture grows with the
 # square of the tokens (attention) and the figures with it: at 512 tokens one capture of the bundled model
@@ -163,9 +166,14 @@ def capture(loaded: LoadedModel, text: str, text_pair: str | None = None, max_to
     """Run one forward pass and return everything it shows; safe to call from many sessions at once."""
     encoded, full_length = tokenize(loaded, text, text_pair, max_tokens)
     inputs = {key: value.to(loaded.device) for key, value in encoded.items()}
-    with loaded.lock, record_layernorm_calls(loaded.encoder) as calls:
-        output = loaded.encoder(**inputs, output_attentions=True, output_hidden_states=True)
-        layernorms = _label_calls(calls, _to_numpy)
+    try:
+        with loaded.lock, record_layernorm_calls(loaded.encoder) as calls:
+            output = loaded.encoder(**inputs, output_attentions=True, output_hidden_states=True)
+            layernorms = _label_calls(calls, _to_numpy)
+    except Exception as error:  # noqa: BLE001 - e.g. out of memory: a message for the page, details in the log
+        LOG.exception("the forward pass of %s failed", loaded.spec.label)
+        raise CaptureError(f"The model could not read this text ({type(error).__name__}); the details are in "
+                           "the server's log.") from None
     if not output.attentions:
         raise RuntimeError("the model returned no attentions: it must be loaded with attn_implementation='eager'")
     ids = encoded["input_ids"][0]

@@ -156,6 +156,17 @@ def available_devices() -> list[str]:
 
 def load_model(spec: ModelSpec) -> LoadedModel:
     """Load the model a spec names, in eval mode on its device; raise ModelLoadError with advice."""
+    try:
+        return _load(spec)
+    except ModelLoadError:
+        raise
+    except Exception as error:  # noqa: BLE001 - what we did not foresee still ends in words, details in the log
+        LOG.exception("loading %s failed", spec)
+        raise ModelLoadError(f"{spec.label} could not be loaded ({type(error).__name__}); the details are in "
+                             "the server's log.") from None
+
+
+def _load(spec: ModelSpec) -> LoadedModel:
     device = pick_device(spec.device)
     if spec.source == "random":
         folder, notes = _random_model_folder(), ("Random weights: the patterns you see are noise, not language.",)

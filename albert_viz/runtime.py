@@ -81,6 +81,7 @@ def start_up(role: str = "web") -> ThreadBudget:
         if _started:
             return budget
         _started = True
+        _log_to_stderr()
         apply_threads(budget.forward_threads if role == "web" else budget.job_threads)
         removed = sweep_temp_folders()
         atexit.register(sweep_own_temp_folders)
@@ -88,6 +89,16 @@ def start_up(role: str = "web") -> ThreadBudget:
              "%d stale temporary folder(s) removed", budget.cores, budget.training_slots, budget.forward_threads,
              budget.job_threads, len(removed))
     return budget
+
+
+def _log_to_stderr() -> None:
+    """The app's own log lines (failed loads and captures, with their tracebacks) on the server's console."""
+    logger = logging.getLogger("albert_viz")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 def apply_threads(threads: int) -> None:
