@@ -5,7 +5,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from albert_viz.ui.text import plain, safe_file_name
+from albert_viz.ui.text import WORD_JOINER, plain, safe_file_name
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -13,7 +13,7 @@ HOSTILE = [
     "**bold** $x^2$ [link](http://example.com)",
     "![img](http://example.com/x.png) `code` ~~gone~~ _it_ | a | b |",
     "- a list\n1. numbered\n# heading\ntext\n---\n> quote",
-    "C:\\path\\to\\file & &lt; www.example.com",
+    "C:\\path\\to\\file & &lt; www.example.com http://example.com teacher@example.com",
 ]
 
 
@@ -26,7 +26,12 @@ def rendered_text(markdown: str) -> str:
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_escaped_text_renders_as_the_same_characters_and_no_markup(text):
-    assert rendered_text(plain(text)) == text
+    assert rendered_text(plain(text)).replace(WORD_JOINER, "") == text
+
+
+def test_bare_addresses_are_broken_up_invisibly_so_they_do_not_become_links():
+    # Streamlit links bare URLs and e-mail addresses after parsing: the word joiner must sit inside each
+    assert not re.search(r"https?:|www\.|\w@\w", rendered_text(plain("http://a.org www.a.org me@a.org")))
 
 
 def test_without_escaping_the_same_text_would_be_markup():
