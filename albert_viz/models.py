@@ -64,6 +64,7 @@ SIZE_LIMITS = {
 }
 MAX_PARAMETERS = 300_000_000  # 1.2 GB in float32
 MAX_CONFIG_BYTES = 1_000_000
+MAX_DOWNLOAD_BYTES = 4 * MAX_PARAMETERS + 200 * 2**20  # float32 weights at the parameter cap, plus tokenizer files
 REMOTE_CODE_KEYS = ("auto_map", "custom_pipelines")  # configs that ask transformers to import code shipped with them
 TOKENIZER_FILES = ("tokenizer.json", "spiece.model", "vocab.txt")
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
@@ -371,11 +372,31 @@ def _hub_snapshot(model_id: str) -> Path:
         pass
     if not _hub_reachable():
         raise _not_cached(model_id)
+    _check_download_size(model_id)
     try:
         return Path(snapshot_download(model_id, allow_patterns=list(HUB_FILES)))
     except Exception as error:  # noqa: BLE001
         LOG.warning("downloading %s failed", model_id, exc_info=True)
         raise ModelLoadError(f"The hub model {model_id!r} could not be downloaded ({type(error).__name__}).") from None
+
+
+def _check_download_size(model_id: str) -> None:
+    """Refuse a repository whose files we would fetch add up to more than a model within the limits can need
+    (a small config does not prove the weights beside it are small)."""
+    from fnmatch import fnmatch
+
+    from huggingface_hub import HfApi
+
+    try:
+        files = HfApi().model_info(model_id, files_metadata=True).siblings or []
+    except Exception as error:  # noqa: BLE001
+        LOG.warning("listing the files of %s failed", model_id, exc_info=True)
+        raise ModelLoadError(f"The hub model {model_id!r} could not be listed ({type(error).__name__}).") from None
+    wanted = [file for file in files if any(fnmatch(file.rfilename, pattern) for pattern in HUB_FILES)]
+    total = sum(file.size or 0 for file in wanted)
+    if total > MAX_DOWNLOAD_BYTES:
+        raise ModelLoadError(f"{model_id}: its model files come to {total / 2**30:.1f} GB; this app downloads at "
+                             f"most {MAX_DOWNLOAD_BYTES / 2**30:.1f} GB for one model.")
 
 
 def _hub_config(model_id: str) -> Path:

@@ -231,3 +231,29 @@ def test_a_hub_model_with_a_good_config_but_no_cached_weights_says_how_to_get_th
                                                                     "num_attention_heads": 4, "intermediate_size": 64})
     with pytest.raises(ModelLoadError, match="hf download someone/small-albert"):
         load_model(ModelSpec("hub", "someone/small-albert", "cpu"))
+
+
+def test_a_hub_repository_whose_files_are_too_big_is_refused_before_they_are_downloaded(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import huggingface_hub
+    import albert_viz.models as models
+    from albert_viz.models import MAX_DOWNLOAD_BYTES
+
+    cache_hub_config(tmp_path, monkeypatch, "someone/huge-albert", {"model_type": "albert", "hidden_size": 64,
+                                                                   "num_attention_heads": 4, "intermediate_size": 64})
+    listing = [SimpleNamespace(rfilename="config.json", size=500),
+               SimpleNamespace(rfilename="model-00001-of-00002.safetensors", size=MAX_DOWNLOAD_BYTES),
+               SimpleNamespace(rfilename="model-00002-of-00002.safetensors", size=MAX_DOWNLOAD_BYTES)]
+    monkeypatch.setattr(models, "_hub_reachable", lambda: True)  # as on a networked server
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", lambda self, *a, **k: SimpleNamespace(siblings=listing))
+    downloads = []
+
+    def snapshot_download(*args, **kwargs):
+        downloads.append(kwargs)
+        raise OSError("not in the cache")  # nothing is: whatever asked for it would have to download
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    with pytest.raises(ModelLoadError, match="this app downloads at most"):
+        load_model(ModelSpec("hub", "someone/huge-albert", "cpu"))
+    assert all(k.get("local_files_only") for k in downloads)  # only the cache was looked at, nothing fetched
