@@ -3,6 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from albert_viz import runtime
 from albert_viz.ui.widgets import model_sidebar
 
 st.set_page_config(page_title="albert_viz · inside ALBERT", page_icon=str(Path(__file__).parent / "assets" / "icon.png"), layout="wide")
@@ -17,6 +18,7 @@ PAGES = [
     st.Page("pages/present.py", title="Lessons", icon=":material/co_present:"),
 ]
 
+runtime.start_up()  # once per process: torch thread budget, stale temporary folders swept
 navigation = st.navigation(PAGES)
 model_sidebar()
 navigation.run()

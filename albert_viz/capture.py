@@ -7,6 +7,7 @@ with the depth it happened at. Works for any num_hidden_groups / inner_group_num
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -15,6 +16,14 @@ import torch
 from torch import nn
 
 from albert_viz.models import LoadedModel
+
+LOG = logging.getLogger(__name__)
+
+# What one request may cost: the pages analyse and draw at most this many tokens. A capture grows with the
+# square of the tokens (attention) and the figures with it: at 512 tokens one capture of the bundled model
+# pickled to ~100 MB and drew for minutes; at 128 it is ~11 MB and a forward takes well under a second.
+MAX_TOKENS_PER_REQUEST = 128
+
 
 class CaptureError(ValueError):
     """The input cannot be captured; the message is for the user."""
@@ -45,6 +54,8 @@ class Capture:
     hidden_states: np.ndarray  # [layer + 1, token, hidden]; entry 0 is the projected embedding output
     layernorms: tuple[LayerNormApplication, ...]
     original_length: int  # tokens before truncation
+    token_limit: int | None = None  # the most tokens this capture was allowed (None: the model's limit)
+    model_limit: int | None = None  # the most tokens the model itself reads (max_position_embeddings)
 
     @property
     def num_layers(self) -> int:
@@ -62,12 +73,25 @@ class Capture:
     def truncated(self) -> bool:
         return self.original_length > self.num_tokens
 
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays (what a cache of captures must budget for)."""
+        arrays = [self.token_ids, self.token_type_ids, self.attentions, self.hidden_states]
+        arrays += [array for application in self.layernorms for array in (application.inputs, application.outputs)]
+        return sum(array.nbytes for array in arrays)
+
     def truncation_note(self) -> str | None:
-        """What the page says when the text did not fit, else None."""
+        """What the page says when the text did not fit (what was cut, and why), else None."""
         if not self.truncated:
             return None
-        return (f"The text has {self.original_length} tokens; the model reads at most {self.num_tokens}, "
-                "so it was cut to fit.")
+        left_out = self.original_length - self.num_tokens
+        where = "from the end of the longer sentence" if self.text_pair else "from the end"
+        if self.token_limit is not None and self.model_limit is not None and self.token_limit < self.model_limit:
+            return (f"Your text has {self.original_length:,} tokens. So that one long text cannot slow the app "
+                    f"down for everyone sharing this server, each request is cut to fit {self.token_limit} tokens "
+                    f"(the model itself could read {self.model_limit}): {left_out:,} tokens were left out {where}.")
+        return (f"Your text has {self.original_length:,} tokens; the model reads at most {self.num_tokens}, so it "
+                f"was cut to fit: {left_out:,} tokens were left out {where}.")
 
     def layernorm(self, site: str, depth: int = 0) -> LayerNormApplication:
         """The LayerNorm application at a site and depth."""
@@ -142,9 +166,14 @@ def capture(loaded: LoadedModel, text: str, text_pair: str | None = None, max_to
     """Run one forward pass and return everything it shows; safe to call from many sessions at once."""
     encoded, full_length = tokenize(loaded, text, text_pair, max_tokens)
     inputs = {key: value.to(loaded.device) for key, value in encoded.items()}
-    with loaded.lock, record_layernorm_calls(loaded.encoder) as calls:
-        output = loaded.encoder(**inputs, output_attentions=True, output_hidden_states=True)
-        layernorms = _label_calls(calls, _to_numpy)
+    try:
+        with loaded.lock, record_layernorm_calls(loaded.encoder) as calls:
+            output = loaded.encoder(**inputs, output_attentions=True, output_hidden_states=True)
+            layernorms = _label_calls(calls, _to_numpy)
+    except Exception as error:  # noqa: BLE001 - e.g. out of memory: a message for the page, details in the log
+        LOG.exception("the forward pass of %s failed", loaded.spec.label)
+        raise CaptureError(f"The model could not read this text ({type(error).__name__}); the details are in "
+                           "the server's log.") from None
     if not output.attentions:
         raise RuntimeError("the model returned no attentions: it must be loaded with attn_implementation='eager'")
     ids = encoded["input_ids"][0]
@@ -159,4 +188,6 @@ def capture(loaded: LoadedModel, text: str, text_pair: str | None = None, max_to
         hidden_states=_to_numpy(torch.stack(output.hidden_states)[:, 0]),  # [layer + 1, token, hidden]
         layernorms=layernorms,
         original_length=full_length,
+        token_limit=min(max_tokens or loaded.max_tokens, loaded.max_tokens),
+        model_limit=loaded.max_tokens,
     )

@@ -4,6 +4,7 @@ import streamlit as st
 from albert_viz import anatomy, article, glossary, plots_anatomy
 from albert_viz.text_limits import SEGMENT_CHARS
 from albert_viz.ui import model_facts, token_picker, widgets
+from albert_viz.ui.text import plain
 
 st.title("Anatomy of ALBERT")
 st.caption("ALBERT (Lan et al., ICLR 2020) is BERT with three changes: a small token embedding (E) lifted to the "
@@ -64,7 +65,7 @@ with factorized:
                 f"{factors.embedding} numbers instead of {factors.hidden}; one {factors.embedding}×{factors.hidden} "
                 f"matrix (the E→H projection) lifts them to H: **{factors.factorized:,}** weights instead "
                 f"of **{factors.unfactorized:,}**.")
-    st.subheader(f"One token of your sentence through the projection of {loaded.spec.label}")
+    st.subheader(f"One token of your sentence through the projection of {plain(loaded.spec.label)}")
     if capture is not None:
         position = token_picker.token_selectbox(capture, "anatomy_token")
         projected = anatomy.projection(loaded, capture, position)
@@ -112,12 +113,12 @@ with sop:
     elif loaded.has_sop_head:
         prediction = model_facts.get_sop_prediction(spec, first, second)
         st.plotly_chart(plots_anatomy.sop_bars(prediction), key="anatomy_sop")
-        st.write(f"{loaded.spec.label}'s SOP head {prediction.verdict}")
+        st.write(plain(loaded.spec.label) + f"'s SOP head {prediction.verdict}")  # the label may be a typed path
         if spec.source == "bundled" and (accuracy := anatomy.bundled_sop_accuracy()) is not None:
             st.caption(f"After its short CPU pretraining the bundled model gets {accuracy:.0%} of held-out SOP "
                        "pairs right (50% is chance); the paper's ALBERT trained for 125k steps at batch 4096.")
     else:
-        st.info(f"{loaded.spec.label} has no sentence-order head (it was saved without `sop_classifier`); "
+        st.info(f"{plain(loaded.spec.label)} has no sentence-order head (it was saved without `sop_classifier`); "
                 "the bundled ALBERT-tiny has one.")
 
 with misconceptions:

@@ -3,6 +3,7 @@ import streamlit as st
 
 from albert_viz import glossary, layernorm, plots_layernorm
 from albert_viz.ui import model_facts, token_picker, widgets
+from albert_viz.ui.text import safe_file_name
 
 st.title("Layer norm")
 st.caption("LayerNorm rescales every token's vector on its own: y = γ · (x − μ) / √(σ² + ε) + β, with μ and σ² "
@@ -106,5 +107,5 @@ with worked_tab:
                "float32 rounding step(s) at the largest output value.")
     st.dataframe(worked.head(8), hide_index=True)
     st.download_button("Download every dimension (CSV)", worked.to_csv(), mime="text/csv", key="ln_csv",
-                       file_name=f"layernorm_{labels[index].replace(' ', '_').replace('·', '')}_token{position}.csv")
+                       file_name=safe_file_name(f"layernorm_{labels[index]}_token{position}.csv"))
     st.plotly_chart(plots_layernorm.worked_vectors(worked), key="ln_worked")

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from albert_viz import glossary, plots
-from albert_viz.capture import Capture, CaptureError, capture
+from albert_viz.capture import MAX_TOKENS_PER_REQUEST, Capture, CaptureError, capture
 from albert_viz.finetune import charts
 from albert_viz.finetune.data import (
     LIMIT_TEXT, MAX_CLASSES, MAX_ROWS, SAMPLES, SAMPLES_DIR, CsvError, LabelledDataset, RawTable, TruncationAdvice,
@@ -265,7 +265,7 @@ def _tuned_model(job: FinetuneJob) -> LoadedModel | None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _tuned_capture(job_id: str, text: str, _tuned: LoadedModel) -> Capture:
-    return capture(_tuned, text)
+    return capture(_tuned, text, max_tokens=MAX_TOKENS_PER_REQUEST)  # the same cap as get_capture: before ~ after
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -345,7 +345,7 @@ def _try_it(tuned: LoadedModel) -> None:
         st.info(plain(str(error)))
         return
     left, right = st.columns([1, 2])
-    left.metric("Predicted label", prediction.label)
+    left.metric("Predicted label", plain(prediction.label))
     right.plotly_chart(charts.probabilities(prediction.probabilities), key="ft_probabilities")
 
 

@@ -8,6 +8,7 @@ from albert_viz.capture import Capture, CaptureError
 from albert_viz.layernorm import LayerNormParams, layer_norm_params
 from albert_viz.models import ModelSpec
 from albert_viz.ui.resources import get_capture, get_model
+from albert_viz.ui.text import plain
 from albert_viz.ui.widgets import current_spec
 
 
@@ -35,8 +36,8 @@ def capture_or_message(text: str, text_pair: str | None = None) -> Capture | Non
     try:
         result = get_capture(current_spec(), text, text_pair)
     except CaptureError as error:
-        st.info(str(error))
+        st.info(plain(str(error)))
         return None
     if note := result.truncation_note():
-        st.warning(note)
+        st.warning(plain(note))
     return result

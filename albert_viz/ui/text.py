@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import re
 
-# Escaped everywhere: emphasis, code, links and images, HTML, tables, strikethrough, LaTeX ($), and ':' and '.'
-# so that a bare http://… or www.… is not turned into a link (GitHub-flavoured Markdown autolinks them).
+# Escaped everywhere: emphasis, code, links and images, HTML, tables, strikethrough, LaTeX ($), entities.
 _ANYWHERE = re.compile(r"([\\`*_{}\[\]()#<>|~$:.!&])")
 # Only at the start of a line do these make lists, rules and headings; elsewhere they stay readable (e.g. hub ids).
 _LINE_START = re.compile(r"^(\s*)([-+=])", re.MULTILINE)
+# Streamlit turns bare http://…, www.… and name@host text into links *after* parsing, so escapes cannot stop it;
+# an invisible word joiner (U+2060) after the scheme and after '@' breaks the pattern and shows nothing.
+_LINK_START = re.compile(r"(?i)((?:https?|ftp|mailto|www)(?=[:.])|@)")
+WORD_JOINER = "\u2060"
 
 
 def plain(message: str) -> str:
     """Backslash-escape Markdown and LaTeX so a message that quotes the user's text shows as that text."""
-    return _LINE_START.sub(r"\1\\\2", _ANYWHERE.sub(r"\\\1", str(message)))
+    unlinked = _LINK_START.sub(lambda match: match.group(1) + WORD_JOINER, str(message))
+    return _LINE_START.sub(r"\1\\\2", _ANYWHERE.sub(r"\\\1", unlinked))
 
 
 def safe_file_name(name: str, default: str = "download") -> str:

@@ -337,9 +337,9 @@ def masked_word(loaded: LoadedModel, text: str) -> None:
     try:
         result = walkthrough.masked_word_predictions(loaded, text, word, top_k)
     except WalkthroughError as error:
-        st.info(str(error))
+        st.info(plain(str(error)))  # may quote the word the user typed
         return
-    st.write("The model reads: `" + " ".join(result.tokens) + "`")
+    st.write("The model reads: " + plain(" ".join(result.tokens)))
     if glossary.splits_words(result.tokens, text):
         st.caption(glossary.explain("word pieces"))
     if len(result.predictions) > 1:
@@ -375,7 +375,7 @@ def sentence_order(loaded: LoadedModel) -> None:
     try:
         result = walkthrough.sentence_order(loaded, first, second)
     except WalkthroughError as error:
-        st.info(str(error))
+        st.info(plain(str(error)))  # may quote the word the user typed
         return
     table = pd.DataFrame([result.given_order, result.swapped_order], index=["A then B", "B then A"],
                          columns=["P(in order)", "P(swapped)"])

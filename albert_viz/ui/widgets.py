@@ -68,7 +68,7 @@ def _try_switch(spec: ModelSpec) -> None:
 
 def _describe_loaded_model() -> None:
     if error := st.session_state.get("model_error"):
-        st.error(f"Could not load that model. {error} Still using {current_spec().label}.")
+        st.error(plain(f"Could not load that model. {error} Still using {current_spec().label}."))
     loaded = current_model()
     if loaded is None:
         return
@@ -79,7 +79,7 @@ def _describe_loaded_model() -> None:
                                       config.hidden_size, config.num_hidden_groups, config.inner_group_num),
                help=glossary.caption("E", "H", "shared group"))
     for note in loaded.notes:
-        st.warning(note)
+        st.warning(plain(note))
 
 
 def current_model() -> LoadedModel | None:
@@ -87,7 +87,7 @@ def current_model() -> LoadedModel | None:
     try:
         return get_model(current_spec())
     except ModelLoadError as error:
-        st.error(f"Could not load {current_spec().label}: {error}")
+        st.error(plain(f"Could not load {current_spec().label}: {error}"))
         return None
 
 
@@ -133,10 +133,10 @@ def capture_or_stop(text: str, text_pair: str | None = None) -> Capture:
     try:
         result = get_capture(current_spec(), text, text_pair)
     except CaptureError as error:
-        st.info(str(error))
+        st.info(plain(str(error)))
         st.stop()
     if note := result.truncation_note():
-        st.warning(note)
+        st.warning(plain(note))
     return result
 
 
