@@ -1,0 +1,60 @@
+"""The Explain & compare page in AppTest: what to explain, the attribution drawn, the notes a user needs."""
+import numpy as np
+import pytest
+import torch
+from transformers import AlbertForSequenceClassification
+
+from albert_viz.models import ModelSpec
+from albert_viz.random_model import tiny_config, tiny_tokenizer
+
+PAGE = "pages/explain.py"
+
+
+@pytest.fixture(scope="module")
+def classifier_spec(tmp_path_factory) -> ModelSpec:
+    """A random tiny ALBERT saved as a 2-class sequence classifier with labels a CSV could have given it."""
+    folder = tmp_path_factory.mktemp("app_classifier")
+    torch.manual_seed(0)
+    config = tiny_config(num_labels=2, id2label={0: "*rotten*", 1: "fresh"}, label2id={"*rotten*": 0, "fresh": 1})
+    AlbertForSequenceClassification(config).save_pretrained(folder)
+    tiny_tokenizer().save_pretrained(folder)
+    return ModelSpec("local", str(folder), "cpu")
+
+
+def test_a_model_without_a_classifier_gets_a_note_and_explains_the_masked_word(open_page, plotly_chart, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    assert not at.exception
+    assert any("masked-word (MLM) guesses only" in info.value for info in at.info)
+    assert at.radio(key="explain_target").options == ["the masked-word guess"]
+    at.selectbox(key="explain_mask").set_value(2).run()  # "love" in [CLS] i love programming [SEP]
+    assert not at.exception
+    bars = plotly_chart(at, 0)
+    assert [trace["name"] for trace in bars["data"]] == [
+        "Integrated Gradients", "gradient × input", "attention rollout", "last layer's attention"]
+    assert bars["layout"]["yaxis"]["ticktext"] == ["[CLS]", "i", "[MASK]", "programming", "[SEP]"]
+
+
+def test_a_classifier_explains_its_verdict_and_shows_the_label_as_plain_text(open_page, classifier_spec):
+    at = open_page(PAGE, classifier_spec)
+    assert not at.exception
+    assert at.radio(key="explain_target").value == "classifier"
+    headline = at.text[0].value
+    assert "*rotten*" in headline or "fresh" in headline
+    assert "f(baseline)" in headline
+    assert any("Completeness" in caption.value for caption in at.caption)
+
+
+def test_the_agreement_table_has_a_correlation_for_each_attention_and_gradient_view(open_page, classifier_spec):
+    at = open_page(PAGE, classifier_spec)
+    at.text_input(key="_widget_sentence").input("the movie was really funny and the actor was great").run()
+    table = at.dataframe[0].value
+    assert table.shape == (2, 2)
+    values = table.to_numpy(dtype=float)
+    assert np.all(np.abs(values) <= 1.0)
+
+
+def test_a_sentence_of_special_tokens_only_gets_a_message_not_a_traceback(open_page, classifier_spec):
+    at = open_page(PAGE, classifier_spec)
+    at.text_input(key="_widget_sentence").input("[CLS] [SEP]").run()
+    assert not at.exception
+    assert any("special tokens only" in info.value for info in at.info)
