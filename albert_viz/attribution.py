@@ -50,6 +50,7 @@ class Attribution:
     kind: str  # CLASSIFIER or MASKED_WORD
     position: int  # the output position explained: 0 ([CLS]) for a verdict, the [MASK] for a word
     target: str  # the class or the word whose score is explained
+    masked: str | None  # the token the [MASK] replaced (itself "[MASK]" if the user typed it); None for a verdict
     score: float  # f(x): that class's logit, or that word's logit at the mask
     baseline_score: float  # f(baseline): the same with every ordinary token replaced by [PAD]
     integrated_gradients: np.ndarray  # [token], summed over embedding dimensions
@@ -82,9 +83,10 @@ class Attribution:
 
 
 def _inputs(loaded: LoadedModel, text: str, text_pair: str | None, kind: str, mask_position: int | None):
-    """Token ids (with the mask in place), segment ids, the explained position, and the untruncated length."""
+    """Token ids (mask in place), segment ids, ordinary tokens, explained position, untruncated length, masked token."""
     encoded, full_length = tokenize(loaded, text, text_pair, MAX_TOKENS)
     ids = encoded["input_ids"].to(loaded.device)  # [1, token]
+    masked = None
     if kind == MASKED_WORD:
         mask_id = loaded.tokenizer.mask_token_id
         if mask_position is None:
@@ -94,6 +96,7 @@ def _inputs(loaded: LoadedModel, text: str, text_pair: str | None, kind: str, ma
             mask_position = masks[0]
         if not 0 < mask_position < ids.shape[1] - 1:
             raise ExplainError("Choose a word of the sentence to mask, not [CLS] or [SEP].")
+        masked = loaded.tokenizer.convert_ids_to_tokens(int(ids[0, mask_position]))
         ids = ids.clone()
         ids[0, mask_position] = mask_id
     special = torch.tensor(loaded.tokenizer.all_special_ids, device=ids.device)
@@ -101,7 +104,7 @@ def _inputs(loaded: LoadedModel, text: str, text_pair: str | None, kind: str, ma
     if not ordinary.any():
         raise ExplainError("The sentence is made of special tokens only: there is nothing to credit.")
     segments = encoded["token_type_ids"].to(loaded.device)
-    return ids, segments, ordinary, (0 if kind == CLASSIFIER else mask_position), full_length
+    return ids, segments, ordinary, (0 if kind == CLASSIFIER else mask_position), full_length, masked
 
 
 def _score_function(loaded: LoadedModel, kind: str, position: int, target_index: int):
@@ -136,7 +139,7 @@ def explain_prediction(loaded: LoadedModel, text: str, text_pair: str | None = N
     """Attribute the predicted class (or the masked word's top guess) to the input tokens, beside attention."""
     if kind not in targets(loaded):
         raise ExplainError(no_head_note(loaded, kind))
-    ids, segments, ordinary, position, full_length = _inputs(loaded, text, text_pair, kind, mask_position)
+    ids, segments, ordinary, position, full_length, masked = _inputs(loaded, text, text_pair, kind, mask_position)
     # [PAD] where a word was, special tokens kept: the baseline is "the same frame, no words".
     baseline = torch.where(ordinary, loaded.tokenizer.pad_token_id, ids[0]).unsqueeze(0)  # [1, token]
     embeddings = loaded.encoder.embeddings.word_embeddings
@@ -152,7 +155,7 @@ def explain_prediction(loaded: LoadedModel, text: str, text_pair: str | None = N
     to_numpy = lambda tensor: tensor.detach().sum(dim=-1)[0].double().cpu().numpy()  # [1, token, E] -> [token]
     return Attribution(
         tokens=tuple(loaded.tokenizer.convert_ids_to_tokens(ids[0].tolist())), kind=kind, position=position,
-        target=name, score=float(scores[0]), baseline_score=float(scores[1]),
+        target=name, masked=masked, score=float(scores[0]), baseline_score=float(scores[1]),
         integrated_gradients=to_numpy(integrated), gradient_x_input=to_numpy(gradient_x_input),
         rollout=rollout(attentions)[-1, position], last_layer=attentions[-1].mean(axis=0)[position],
         explained=ordinary.cpu().numpy(), n_steps=n_steps, original_length=full_length)

@@ -13,7 +13,7 @@ from albert_viz.ui.widgets import current_spec
 EXPLANATION = (
     "**Raw weights** α: how much of each key token's vector this head takes (every row sums to 1).  \n"
     "**Norm-weighted** ‖α·f(x)‖ (Kobayashi et al. 2020): α times the length of what the head actually moves "
-    "from that token, f(x) = (x W_V + b_V) W_O for this head. A head can give [SEP] most of its weight "
+    "from that token, f(x) = (x W_V + b_V) W_O for this head; the numbers are lengths, so rows need not sum to 1. A head can give [SEP] most of its weight "
     "while [SEP]'s vector is tiny, so raw weights overstate it.  \n"
     "**Rollout** (Abnar & Zuidema 2020): the heads averaged and multiplied through every layer up to this one, "
     "with the residual path counted: which input tokens a token at this depth is built from.  \n"

@@ -70,9 +70,8 @@ def attribution_or_stop(capture: Capture, asked: Question) -> Attribution:
 
 def render(result: Attribution) -> None:
     """Headline, coloured tokens, the four views side by side, and how far attention and gradients agree."""
-    what = "class" if result.kind == attribution.CLASSIFIER else f"word at position {result.position}"
     st.subheader("Why this prediction")
-    st.text(f"Predicted {what}: {result.target}    score f(x) = {result.score:.4f} (logit), "
+    st.text(f"{_prediction_line(result)}    score f(x) = {result.score:.4f} (logit), "
             f"with every word replaced by [PAD]: f(baseline) = {result.baseline_score:.4f}")
     if result.original_length > len(result.tokens):
         st.warning(f"The text has {result.original_length} tokens; attributions read the first {len(result.tokens)}.")
@@ -81,6 +80,12 @@ def render(result: Attribution) -> None:
     _completeness(result)
     st.plotly_chart(plots_explain.attribution_bars(result), key="attribution_bars")
     _agreement(result)
+
+
+def _prediction_line(result: Attribution) -> str:
+    if result.kind == attribution.CLASSIFIER:
+        return f"Predicted class: {result.target}"
+    return f"Masked “{result.masked}” at position {result.position}; the model guesses: {result.target}"
 
 
 def coloured_tokens(tokens: tuple[str, ...], credit: np.ndarray) -> str:
@@ -106,11 +111,15 @@ def _completeness(result: Attribution) -> None:
 
 def _agreement(result: Attribution) -> None:
     st.subheader("Do attention and gradients agree?")
-    table = pd.DataFrame(
-        [[result.correlations()[(a, g)] for g in GRADIENT_VIEWS] for a in ATTENTION_VIEWS],
+    correlations = result.correlations()
+    shown = lambda value: "undefined" if value is None else f"{value:+.2f}"
+    st.table(pd.DataFrame(
+        [[shown(correlations[(a, g)]) for g in GRADIENT_VIEWS] for a in ATTENTION_VIEWS],
         index=[f"{ATTENTION_VIEWS[a]} from position {result.position}" for a in ATTENTION_VIEWS],
-        columns=[f"|{GRADIENT_VIEWS[g]}|" for g in GRADIENT_VIEWS])
-    st.dataframe(table.style.format(lambda v: "undefined" if v is None or pd.isna(v) else f"{v:+.2f}"))
+        columns=[f"|{GRADIENT_VIEWS[g]}|" for g in GRADIENT_VIEWS]))
+    if int(result.explained.sum()) < 3:
+        st.info("A rank correlation needs at least 3 words to rank (besides [CLS], [SEP] and [MASK]): "
+                "type a longer sentence.")
     st.caption("Spearman rank correlation over the sentence's words ([CLS], [SEP] and [MASK] left out: they are "
                "the same in the baseline, so they get no credit). 1 means the same ranking, 0 none in common. "
                "Abnar & Zuidema (2020) found raw attention agrees with blank-out importance at about 0.29 and "

@@ -32,6 +32,7 @@ def test_a_model_without_a_classifier_gets_a_note_and_explains_the_masked_word(o
     assert [trace["name"] for trace in bars["data"]] == [
         "Integrated Gradients", "gradient × input", "attention rollout", "last layer's attention"]
     assert bars["layout"]["yaxis"]["ticktext"] == ["[CLS]", "i", "[MASK]", "programming", "[SEP]"]
+    assert "Masked “love” at position 2" in at.text[0].value
 
 
 def test_a_classifier_explains_its_verdict_and_shows_the_label_as_plain_text(open_page, classifier_spec):
@@ -47,10 +48,18 @@ def test_a_classifier_explains_its_verdict_and_shows_the_label_as_plain_text(ope
 def test_the_agreement_table_has_a_correlation_for_each_attention_and_gradient_view(open_page, classifier_spec):
     at = open_page(PAGE, classifier_spec)
     at.text_input(key="_widget_sentence").input("the movie was really funny and the actor was great").run()
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert table.shape == (2, 2)
-    values = table.to_numpy(dtype=float)
+    values = table.to_numpy().astype(float)
     assert np.all(np.abs(values) <= 1.0)
+
+
+def test_a_sentence_too_short_to_rank_says_so(open_page, classifier_spec):
+    at = open_page(PAGE, classifier_spec)
+    at.text_input(key="_widget_sentence").input("funny movie").run()
+    assert not at.exception
+    assert set(at.table[0].value.to_numpy().flatten()) == {"undefined"}
+    assert any("at least 3 words" in info.value for info in at.info)
 
 
 def test_a_sentence_of_special_tokens_only_gets_a_message_not_a_traceback(open_page, classifier_spec):
