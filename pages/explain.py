@@ -1,13 +1,24 @@
-"""Explain & compare: which words made the model decide, by gradients, beside where its attention looked."""
+"""Explain & compare: which words made the model decide, and how attention differs between two inputs or models."""
 import streamlit as st
 
-from albert_viz.ui import explain_panel, widgets
+from albert_viz.compare import side_by_side
+from albert_viz.ui import compare_panel, explain_panel, widgets
+
+WHY, SIDE_BY_SIDE = "Why this prediction", "Side by side"
 
 st.title("Explain & compare")
-st.caption("Attention shows where the model looks. Integrated Gradients and gradient × input ask a different "
-           "question: which words, taken away, would change the answer? Here both are computed on your sentence.")
+section = st.radio("Section", [WHY, SIDE_BY_SIDE], horizontal=True, key="explain_section",
+                   label_visibility="collapsed")
 
-text, text_pair = widgets.sentence_inputs(with_pair=True)
-capture = widgets.capture_or_stop(text, text_pair)
-asked = explain_panel.question(capture)
-explain_panel.render(explain_panel.attribution_or_stop(capture, asked))
+if section == WHY:
+    st.caption("Attention shows where the model looks. Integrated Gradients and gradient × input ask a different "
+               "question: which words, taken away, would change the answer? Here both are computed on your sentence.")
+    text, text_pair = widgets.sentence_inputs(with_pair=True)
+    capture = widgets.capture_or_stop(text, text_pair)
+    asked = explain_panel.question(capture)
+    explain_panel.render(explain_panel.attribution_or_stop(capture, asked))
+else:
+    st.caption("The same layer and head for two inputs side by side; where the tokens line up one to one, "
+               "the difference between them and the heads that changed most.")
+    first, second = compare_panel.inputs()
+    compare_panel.render(side_by_side(first, second))

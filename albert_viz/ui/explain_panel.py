@@ -41,10 +41,12 @@ def question(capture: Capture) -> Question:
     kind = st.radio("Explain", kinds, format_func=KINDS.get, horizontal=True, key="explain_target")
     if kind != MASKED_WORD:
         return Question(kind)
-    return Question(kind, st.selectbox("Word to mask", _maskable(capture), key="explain_mask",
-                                       format_func=lambda p: f"{p}: {capture.tokens[p]}",
-                                       help="The model reads [MASK] there and guesses the word; "
-                                            "the colours say which other words made it guess so."))
+    # The labels are the options (not a format_func over positions), so a new sentence brings new options.
+    choices = {f"{p}: {capture.tokens[p]}": p for p in _maskable(capture)}
+    chosen = st.selectbox("Word to mask", list(choices), key="explain_mask",
+                          help="The model reads [MASK] there and guesses the word; "
+                               "the colours say which other words made it guess so.")
+    return Question(kind, choices.get(chosen))
 
 
 def _maskable(capture: Capture) -> list[int]:

@@ -26,7 +26,7 @@ def test_a_model_without_a_classifier_gets_a_note_and_explains_the_masked_word(o
     assert not at.exception
     assert any("masked-word (MLM) guesses only" in info.value for info in at.info)
     assert at.radio(key="explain_target").options == ["the masked-word guess"]
-    at.selectbox(key="explain_mask").set_value(2).run()  # "love" in [CLS] i love programming [SEP]
+    at.selectbox(key="explain_mask").set_value("2: love").run()  # "love" in [CLS] i love programming [SEP]
     assert not at.exception
     bars = plotly_chart(at, 0)
     assert [trace["name"] for trace in bars["data"]] == [
@@ -67,3 +67,52 @@ def test_a_sentence_of_special_tokens_only_gets_a_message_not_a_traceback(open_p
     at.text_input(key="_widget_sentence").input("[CLS] [SEP]").run()
     assert not at.exception
     assert any("special tokens only" in info.value for info in at.info)
+
+
+def open_side_by_side(open_page, spec):
+    at = open_page(PAGE, spec)
+    at.radio(key="explain_section").set_value("Side by side").run()
+    return at
+
+
+def test_a_minimal_pair_shows_the_difference_of_the_chosen_head(open_page, plotly_chart, tiny_spec):
+    from albert_viz.capture import capture
+    from albert_viz.compare import MINIMAL_PAIRS
+    from albert_viz.models import load_model
+
+    at = open_side_by_side(open_page, tiny_spec)
+    at.selectbox(key="compare_preset").set_value("loved vs hated").run()
+    at.slider(key="compare_layer").set_value(1)
+    at.slider(key="compare_head").set_value(3).run()
+    assert not at.exception
+    loaded = load_model(tiny_spec)
+    first, second = (capture(loaded, text) for text in MINIMAL_PAIRS["loved vs hated"])
+    difference = plotly_chart(at, 2)
+    np.testing.assert_allclose(difference["data"][0]["z"], second.attentions[1, 3] - first.attentions[1, 3], atol=1e-6)
+    assert "loved / hated" in difference["layout"]["xaxis"]["ticktext"]
+    assert at.table[0].value.shape == (5, 3)  # the five heads that changed most
+
+
+def test_sentences_of_different_lengths_get_maps_side_by_side_and_a_note(open_page, tiny_spec):
+    at = open_side_by_side(open_page, tiny_spec)
+    at.text_input(key="compare_second").input("the trophy did not fit at all").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2
+    assert any("do not line up" in info.value for info in at.info)
+
+
+def test_two_models_of_different_shapes_are_shown_with_a_note(open_page, tiny_spec):
+    at = open_side_by_side(open_page, tiny_spec)
+    at.radio(key="compare_mode").set_value("one sentence, two models").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2  # the random stand-in has 4 layers, the tiny one 3
+    assert any("different shapes" in info.value for info in at.info)
+
+
+def test_a_missing_second_model_folder_shows_an_error_not_a_traceback(open_page, tiny_spec):
+    at = open_side_by_side(open_page, tiny_spec)
+    at.radio(key="compare_mode").set_value("one sentence, two models").run()
+    at.selectbox(key="compare_source").set_value("local").run()
+    at.text_input(key="compare_location").input("/no/such/folder").run()
+    assert not at.exception
+    assert any("no folder" in error.value for error in at.error)
