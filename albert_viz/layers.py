@@ -3,6 +3,7 @@ similarities, and linear probes (logistic regression) on frozen [CLS] and mean-p
 from __future__ import annotations
 
 import copy
+import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -12,6 +13,8 @@ from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 
 from albert_viz.capture import Capture
+from albert_viz.finetune.data import LabelledDataset
+from albert_viz.finetune.job import split_indices
 from albert_viz.models import LoadedModel
 
 
@@ -97,3 +100,39 @@ def probe_layers(features: LayerFeatures, labels: Sequence[int], train: np.ndarr
     mean = [_accuracy(features.mean[:, layer], labels, train, validation) for layer in range(depth)]
     majority = np.bincount(labels[train]).argmax()
     return ProbeResult(np.array(cls), np.array(mean), float(np.mean(labels[validation] == majority)))
+
+
+class ProbeRun:
+    """Probing in a background thread: features, then one probe per layer; the page polls, never the thread."""
+
+    def __init__(self, loaded: LoadedModel, dataset: LabelledDataset, validation_fraction: float = 0.2,
+                 seed: int = 13, batch_size: int = 32):
+        self.loaded, self.dataset = loaded, dataset
+        self.validation_fraction, self.seed, self.batch_size = validation_fraction, seed, batch_size
+        self.done, self.total = 0, len(dataset)
+        self.result: ProbeResult | None = None
+        self.error: str | None = None
+        self.cancelled = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="probe", daemon=True)
+
+    def start(self) -> "ProbeRun":
+        self._thread.start()
+        return self
+
+    @property
+    def finished(self) -> bool:
+        return not self._thread.is_alive() and (self.result is not None or self.error is not None)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.done = done
+
+    def _run(self) -> None:
+        try:
+            train, validation = split_indices(self.dataset, self.validation_fraction, self.seed)
+            features = layer_features(self.loaded, self.dataset.texts, self.batch_size, on_batch=self._progress,
+                                      cancelled=self.cancelled.is_set)
+            self.result = probe_layers(features, self.dataset.label_ids, train, validation)
+        except ProbeCancelled as stopped:
+            self.error = str(stopped)
+        except Exception as error:  # shown on the page; the thread must not die silently
+            self.error = f"Probing failed: {type(error).__name__}: {error}"

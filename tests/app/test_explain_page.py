@@ -116,3 +116,34 @@ def test_a_missing_second_model_folder_shows_an_error_not_a_traceback(open_page,
     at.text_input(key="compare_location").input("/no/such/folder").run()
     assert not at.exception
     assert any("no folder" in error.value for error in at.error)
+
+
+def test_the_layer_slider_moves_the_tokens_in_one_fixed_pca_plane(open_page, plotly_chart, tiny_spec):
+    from albert_viz.capture import capture
+    from albert_viz.layers import project_layers
+    from albert_viz.models import load_model
+
+    at = open_page(PAGE, tiny_spec)
+    at.radio(key="explain_section").set_value("What each layer knows").run()
+    at.slider(key="layers_layer").set_value(1).run()
+    assert not at.exception
+    projection = project_layers(capture(load_model(tiny_spec), "I love programming"))
+    scatter = plotly_chart(at, 0)
+    np.testing.assert_allclose(scatter["data"][0]["x"], projection.points[1, :, 0], atol=1e-5)
+    at.slider(key="layers_layer").set_value(3).run()
+    assert plotly_chart(at, 0)["layout"]["xaxis"]["range"] == scatter["layout"]["xaxis"]["range"]
+
+
+def test_probing_the_classroom_sample_draws_accuracy_by_layer(open_page, plotly_chart, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.radio(key="explain_section").set_value("What each layer knows").run()
+    sample = [option for option in at.radio(key="ft_source").options if "lassroom" in option][0]
+    at.radio(key="ft_source").set_value(sample).run()
+    at.button(key="probe_start").click().run()
+    run = at.session_state["probe_run"]
+    run._thread.join(timeout=120)
+    at.run()
+    assert not at.exception
+    chart = [plotly_chart(at, i) for i in range(len(at.get("plotly_chart")))][-1]
+    assert [trace["name"] for trace in chart["data"]] == ["[CLS] state", "mean of the tokens"]
+    assert len(chart["data"][0]["x"]) == 4  # embeddings + 3 layers
