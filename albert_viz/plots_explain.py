@@ -34,7 +34,8 @@ def attribution_bars(result: Attribution) -> go.Figure:
 
 
 def difference_heatmap(difference: np.ndarray, labels: Sequence[str], title: str,
-                       colour_title: str = "second −<br>first", bound: float | None = None) -> go.Figure:
+                       colour_title: str = "second −<br>first", bound: float | None = None,
+                       axis_titles: tuple[str, str] = ("query (attending)", "key (attended to)")) -> go.Figure:
     """A signed token × token matrix (a difference, a cosine similarity), white at zero, blue above, red below."""
     n = len(labels)
     bound = bound or float(max(np.abs(difference).max(), 1e-9))
@@ -43,8 +44,8 @@ def difference_heatmap(difference: np.ndarray, labels: Sequence[str], title: str
         hovertemplate="%{y} → %{x}: %{z:+.3f}<extra></extra>", colorbar=dict(title=colour_title),
     ))
     axis = dict(tickmode="array", tickvals=list(range(n)), ticktext=list(labels))
-    figure.update_xaxes(title="key (attended to)", side="top", **axis)
-    figure.update_yaxes(title="query (attending)", autorange="reversed", **axis)
+    figure.update_xaxes(title=axis_titles[1], side="top", **axis)
+    figure.update_yaxes(title=axis_titles[0], autorange="reversed", **axis)
     figure.update_layout(title=title, height=max(360, 28 * n + 160), margin=dict(l=10, r=10, t=90, b=10))
     return figure
 

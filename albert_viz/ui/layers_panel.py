@@ -28,7 +28,8 @@ def states(capture: Capture) -> None:
     left.plotly_chart(plots_explain.layer_scatter(projection, layer), key="layers_scatter")
     right.plotly_chart(plots_explain.difference_heatmap(projection.cosine[layer], capture.tokens,
                                                         f"Cosine similarity of the tokens, layer {layer}",
-                                                        colour_title="cosine", bound=1.0), key="layers_cosine")
+                                                        colour_title="cosine", bound=1.0,
+                                                        axis_titles=("token", "token")), key="layers_cosine")
     st.caption("One PCA is fitted on the states of every layer together, so the axes stay put as you move the "
                "slider: tokens drifting together means the layer is making them alike.")
 
@@ -54,7 +55,9 @@ def _show_run() -> None:
     if run is None:
         return
     if not run.finished:
-        st.progress(run.done / max(run.total, 1), text=f"Reading layers: {run.done:,} of {run.total:,} rows")
+        reading = f"Reading every layer: {run.done:,} of {run.total:,} rows"
+        st.progress(run.done / max(run.total, 1),
+                    text=reading if run.done < run.total else "Fitting one logistic regression per layer…")
         if st.button("Stop", key="probe_stop"):
             run.cancelled.set()
         return
