@@ -60,3 +60,15 @@ def test_a_cancelled_probe_stops_before_the_next_batch(tiny_model):
     texts, _ = synthetic_presence_set(40)
     with pytest.raises(ProbeCancelled):
         layer_features(tiny_model, texts, batch_size=10, cancelled=lambda: True)
+
+
+def test_a_stopped_probe_run_ends_with_a_message_and_no_result(tiny_model):
+    from albert_viz.finetune.data import LabelledDataset
+    from albert_viz.layers import ProbeRun
+
+    texts, labels = synthetic_presence_set(40)
+    dataset = LabelledDataset(tuple(texts), tuple(str(label) for label in labels), ("0", "1"), "text", "label")
+    run = ProbeRun(tiny_model, dataset, batch_size=10)
+    run.cancelled.set()  # what the page's Stop button does
+    run.start()._thread.join(timeout=60)
+    assert run.finished and run.result is None and run.error == "Probing stopped."
