@@ -15,6 +15,7 @@ PAGES = [
     st.Page("pages/anatomy.py", title="Anatomy", icon=":material/account_tree:"),
     st.Page("pages/worked_examples.py", title="Worked examples", icon=":material/edit_note:"),
     st.Page("pages/finetune.py", title="Fine-tuning", icon=":material/school:"),
+    st.Page("pages/explain.py", title="Explain & compare", icon=":material/psychology:"),
     st.Page("pages/present.py", title="Lessons", icon=":material/co_present:"),
 ]
 

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from albert_viz import attention, plots
-from albert_viz.ui import bertviz_panel, quiz, widgets
+from albert_viz.ui import attention_modes, bertviz_panel, quiz, widgets
 
 st.title("Attention")
 st.caption("Row i of a map is query token i; it spreads a total weight of 1 over the key tokens j: "
@@ -16,8 +16,8 @@ one_head, one_layer, overview, averages, bertviz, predict = st.tabs(
     ["One head", "All heads of a layer", "Layers × heads", "Head average & rollout", "bertviz", "Predict, then reveal"])
 
 with one_head:
-    st.plotly_chart(plots.attention_heatmap(capture.attentions[layer, head], capture.tokens,
-                                            f"Layer {layer}, head {head}"), key="one_head")
+    if view := attention_modes.chosen_view(capture, layer, head):
+        st.plotly_chart(plots.attention_heatmap(view.matrix, capture.tokens, view.title), key="one_head")
 with one_layer:
     st.plotly_chart(plots.heads_grid(capture.attentions[layer], capture.tokens,
                                      f"Layer {layer}: all {capture.num_heads} heads"), key="one_layer")

@@ -47,9 +47,10 @@ def classify(loaded: LoadedModel, text: str, max_length: int | None = None) -> P
                       probabilities={name: float(p) for name, p in zip(names, probabilities)})
 
 
-def attention_change(before: Capture, after: Capture) -> AttentionChange:
-    """Compare two captures of the same sentence by models that share a tokenizer."""
-    if before.tokens != after.tokens or before.attentions.shape != after.attentions.shape:
+def attention_change(before: Capture, after: Capture, same_tokens: bool = True) -> AttentionChange:
+    """Compare two captures position by position: the same sentence by two models, or (same_tokens=False)
+    two sentences whose tokens line up one to one, such as a minimal pair."""
+    if (same_tokens and before.tokens != after.tokens) or before.attentions.shape != after.attentions.shape:
         raise CaptureError("The two models split the sentence differently, so their attention cannot be compared.")
     difference = after.attentions - before.attentions  # [layer, head, query, key]
     change = 0.5 * np.abs(difference).sum(axis=-1).mean(axis=-1)  # TV distance per query row, mean over rows

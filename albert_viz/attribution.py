@@ -1,0 +1,174 @@
+"""Why this prediction: token attributions (Captum) beside attention, and how far they agree.
+
+Integrated Gradients (Sundararajan et al. 2017) and gradient × input over the word embeddings,
+for a classifier's verdict or the masked-word head's guess, next to attention rollout and the last
+layer's attention from the explained position. The rank correlation between the two kinds is the
+"attention is not explanation" lesson with the sentence's own numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
+from scipy.stats import spearmanr
+
+from albert_viz.attention import rollout
+from albert_viz.capture import tokenize
+from albert_viz.explain import ExplainError
+from albert_viz.models import LoadedModel
+
+CLASSIFIER, MASKED_WORD = "classifier", "masked word"
+MAX_TOKENS = 128  # Integrated Gradients runs n_steps copies of the sentence at once
+ATTENTION_VIEWS = {"rollout": "attention rollout", "last_layer": "last layer's attention"}
+GRADIENT_VIEWS = {"integrated_gradients": "Integrated Gradients", "gradient_x_input": "gradient × input"}
+
+
+def has_classifier(loaded: LoadedModel) -> bool:
+    return hasattr(loaded.model, "classifier")
+
+
+def targets(loaded: LoadedModel) -> list[str]:
+    """What this model's heads can be asked to explain: its verdict, its masked-word guess, or both."""
+    return [kind for kind, present in ((CLASSIFIER, has_classifier(loaded)), (MASKED_WORD, loaded.has_mlm_head))
+            if present]
+
+
+def rank_correlation(first: np.ndarray, second: np.ndarray) -> float | None:
+    """Spearman's rank correlation; None when it is undefined (fewer than 3 values, or one side constant)."""
+    if len(first) < 3 or np.ptp(first) == 0 or np.ptp(second) == 0:
+        return None
+    return float(spearmanr(first, second).statistic)
+
+
+@dataclass(frozen=True, eq=False)
+class Attribution:
+    """Per token: what the gradients credit and where attention looks, for one explained output."""
+
+    tokens: tuple[str, ...]
+    kind: str  # CLASSIFIER or MASKED_WORD
+    position: int  # the output position explained: 0 ([CLS]) for a verdict, the [MASK] for a word
+    target: str  # the class or the word whose score is explained
+    masked: str | None  # the token the [MASK] replaced (itself "[MASK]" if the user typed it); None for a verdict
+    score: float  # f(x): that class's logit, or that word's logit at the mask
+    baseline_score: float  # f(baseline): the same with every ordinary token replaced by [PAD]
+    integrated_gradients: np.ndarray  # [token], summed over embedding dimensions
+    gradient_x_input: np.ndarray  # [token]
+    rollout: np.ndarray  # [token]: last layer's rollout row of the explained position
+    last_layer: np.ndarray  # [token]: last layer's attention from the explained position, mean over heads
+    explained: np.ndarray  # [token] bool: ordinary tokens (special ones equal their baseline: credit 0)
+    n_steps: int
+    original_length: int  # tokens before truncation
+
+    @property
+    def completeness_gap(self) -> float:
+        """Σ IG − (f(x) − f(baseline)): zero for exact Integrated Gradients."""
+        return float(self.integrated_gradients.sum() - (self.score - self.baseline_score))
+
+    @property
+    def relative_gap(self) -> float:
+        """The completeness gap as a fraction of |f(x) − f(baseline)|."""
+        return abs(self.completeness_gap) / max(abs(self.score - self.baseline_score), 1e-12)
+
+    def views(self) -> dict[str, np.ndarray]:
+        return {"integrated_gradients": self.integrated_gradients, "gradient_x_input": self.gradient_x_input,
+                "rollout": self.rollout, "last_layer": self.last_layer}
+
+    def correlations(self) -> dict[tuple[str, str], float | None]:
+        """Rank correlation of each attention view with each gradient view's |credit|, over ordinary tokens."""
+        views = self.views()
+        return {(a, g): rank_correlation(views[a][self.explained], np.abs(views[g][self.explained]))
+                for a in ATTENTION_VIEWS for g in GRADIENT_VIEWS}
+
+
+def _inputs(loaded: LoadedModel, text: str, text_pair: str | None, kind: str, mask_position: int | None):
+    """Token ids (mask in place), segment ids, ordinary tokens, explained position, untruncated length, masked token."""
+    encoded, full_length = tokenize(loaded, text, text_pair, MAX_TOKENS)
+    ids = encoded["input_ids"].to(loaded.device)  # [1, token]
+    masked = None
+    if kind == MASKED_WORD:
+        mask_id = loaded.tokenizer.mask_token_id
+        if mask_position is None:
+            masks = (ids[0] == mask_id).nonzero().flatten().tolist()
+            if not masks:
+                raise ExplainError(f"Choose a word to mask, or write {loaded.tokenizer.mask_token} in the sentence.")
+            mask_position = masks[0]
+        if not 0 < mask_position < ids.shape[1] - 1:
+            raise ExplainError("Choose a word of the sentence to mask, not [CLS] or [SEP].")
+        masked = loaded.tokenizer.convert_ids_to_tokens(int(ids[0, mask_position]))
+        ids = ids.clone()
+        ids[0, mask_position] = mask_id
+    special = torch.tensor(loaded.tokenizer.all_special_ids, device=ids.device)
+    ordinary = ~torch.isin(ids[0], special)  # [token]
+    if not ordinary.any():
+        raise ExplainError("The sentence is made of special tokens only: there is nothing to credit.")
+    segments = encoded["token_type_ids"].to(loaded.device)
+    return ids, segments, ordinary, (0 if kind == CLASSIFIER else mask_position), full_length, masked
+
+
+def _score_function(loaded: LoadedModel, kind: str, position: int, target_index: int):
+    """f(input_ids, token_type_ids) -> [batch] score of the explained class or word."""
+    def classifier_logit(input_ids, token_type_ids):
+        return loaded.model(input_ids=input_ids, token_type_ids=token_type_ids).logits[:, target_index]
+
+    def word_logit(input_ids, token_type_ids):
+        hidden = loaded.encoder(input_ids=input_ids, token_type_ids=token_type_ids).last_hidden_state
+        return loaded.model.predictions(hidden[:, position])[:, target_index]  # only the mask's row of the vocabulary head
+
+    return classifier_logit if kind == CLASSIFIER else word_logit
+
+
+def _prediction(loaded: LoadedModel, kind: str, ids, segments, position: int):
+    """The predicted class or word (its index and name) and the attentions of the same forward pass."""
+    with torch.no_grad():
+        output = loaded.encoder(input_ids=ids, token_type_ids=segments, output_attentions=True)
+        if kind == CLASSIFIER:
+            logits = loaded.model(input_ids=ids, token_type_ids=segments).logits[0]
+            index = int(logits.argmax())
+            name = str(loaded.config.id2label[index])
+        else:
+            index = int(loaded.model.predictions(output.last_hidden_state[:, position])[0].argmax())
+            name = loaded.tokenizer.convert_ids_to_tokens(index)
+    attentions = torch.stack(output.attentions)[:, 0].float().cpu().numpy()  # [layer, batch, head, q, k] -> [layer, head, q, k]
+    return index, name, attentions
+
+
+def explain_prediction(loaded: LoadedModel, text: str, text_pair: str | None = None, kind: str = CLASSIFIER,
+                       mask_position: int | None = None, n_steps: int = 32) -> Attribution:
+    """Attribute the predicted class (or the masked word's top guess) to the input tokens, beside attention."""
+    if kind not in targets(loaded):
+        raise ExplainError(no_head_note(loaded, kind))
+    ids, segments, ordinary, position, full_length, masked = _inputs(loaded, text, text_pair, kind, mask_position)
+    # [PAD] where a word was, special tokens kept: the baseline is "the same frame, no words".
+    baseline = torch.where(ordinary, loaded.tokenizer.pad_token_id, ids[0]).unsqueeze(0)  # [1, token]
+    embeddings = loaded.encoder.embeddings.word_embeddings
+    with loaded.lock:  # Captum hooks the embedding layer of the shared model; nothing changes a parameter
+        index, name, attentions = _prediction(loaded, kind, ids, segments, position)
+        score = _score_function(loaded, kind, position, index)
+        integrated = LayerIntegratedGradients(score, embeddings).attribute(
+            ids, baselines=baseline, additional_forward_args=(segments,), n_steps=n_steps,
+            internal_batch_size=n_steps)  # one batched forward-backward for all interpolation steps
+        gradient_x_input = LayerGradientXActivation(score, embeddings).attribute(ids, additional_forward_args=(segments,))
+        with torch.no_grad():
+            scores = score(torch.cat([ids, baseline]), segments.expand(2, -1))  # [f(x), f(baseline)]
+    to_numpy = lambda tensor: tensor.detach().sum(dim=-1)[0].double().cpu().numpy()  # [1, token, E] -> [token]
+    return Attribution(
+        tokens=tuple(loaded.tokenizer.convert_ids_to_tokens(ids[0].tolist())), kind=kind, position=position,
+        target=name, masked=masked, score=float(scores[0]), baseline_score=float(scores[1]),
+        integrated_gradients=to_numpy(integrated), gradient_x_input=to_numpy(gradient_x_input),
+        rollout=rollout(attentions)[-1, position], last_layer=attentions[-1].mean(axis=0)[position],
+        explained=ordinary.cpu().numpy(), n_steps=n_steps, original_length=full_length)
+
+
+def no_head_note(loaded: LoadedModel, kind: str | None = None) -> str:
+    """What a model without the needed head can explain, in words for the page."""
+    if not targets(loaded):
+        return (f"{loaded.spec.label} has neither a classification head nor a masked-word (MLM) head, so there is "
+                "no prediction to explain. Load the bundled model, a fine-tuned classifier, or an official "
+                "albert/albert-*-v2 checkpoint.")
+    if kind == MASKED_WORD:
+        return f"{loaded.spec.label} has no masked-word (MLM) head; it can explain its classifier's verdict only."
+    return (f"{loaded.spec.label} has no classification head, so there is no verdict to explain: it can explain "
+            "its masked-word (MLM) guesses only. Fine-tune it on the Fine-tuning page (or load a "
+            "sequence-classification checkpoint) to explain a verdict.")

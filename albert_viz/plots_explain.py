@@ -1,0 +1,97 @@
+"""Plotly figures for the Explain & compare page: numpy in, go.Figure out. No model code, no streamlit."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from albert_viz.attribution import ATTENTION_VIEWS, GRADIENT_VIEWS, Attribution
+from albert_viz.layers import LayerProjection, ProbeResult
+
+VIEW_TITLES = {**GRADIENT_VIEWS, **ATTENTION_VIEWS}
+CREDIT_SCALE = "RdBu"  # red pushes the score down, blue pushes it up; white is no credit
+
+
+def attribution_bars(result: Attribution) -> go.Figure:
+    """One panel per view, tokens down the side: gradient credit (signed) beside attention (from the explained position)."""
+    views = result.views()
+    figure = make_subplots(rows=1, cols=len(views), shared_yaxes=True, horizontal_spacing=0.02,
+                           subplot_titles=[VIEW_TITLES[name] for name in views])
+    positions = list(range(len(result.tokens)))
+    for column, (name, values) in enumerate(views.items(), start=1):
+        colours = np.where(values >= 0, "#2166ac", "#b2182b") if name in GRADIENT_VIEWS else "#6a51a3"
+        figure.add_trace(go.Bar(
+            x=values, y=positions, orientation="h", marker_color=colours, name=VIEW_TITLES[name],
+            customdata=np.array(result.tokens, dtype=object),
+            hovertemplate="%{customdata}: %{x:.4f}<extra>" + VIEW_TITLES[name] + "</extra>",
+        ), row=1, col=column)
+    figure.update_yaxes(autorange="reversed", tickmode="array", tickvals=positions, ticktext=list(result.tokens))
+    figure.update_layout(showlegend=False, height=max(320, 26 * len(result.tokens) + 120),
+                         margin=dict(l=10, r=10, t=60, b=10))
+    return figure
+
+
+def difference_heatmap(difference: np.ndarray, labels: Sequence[str], title: str,
+                       colour_title: str = "second −<br>first", bound: float | None = None,
+                       axis_titles: tuple[str, str] = ("query (attending)", "key (attended to)")) -> go.Figure:
+    """A signed token × token matrix (a difference, a cosine similarity), white at zero, blue above, red below."""
+    n = len(labels)
+    bound = bound or float(max(np.abs(difference).max(), 1e-9))
+    figure = go.Figure(go.Heatmap(
+        z=difference, x=list(range(n)), y=list(range(n)), zmin=-bound, zmax=bound, zmid=0.0, colorscale=CREDIT_SCALE,
+        hovertemplate="%{y} → %{x}: %{z:+.3f}<extra></extra>", colorbar=dict(title=colour_title),
+    ))
+    axis = dict(tickmode="array", tickvals=list(range(n)), ticktext=list(labels))
+    figure.update_xaxes(title=axis_titles[1], side="top", **axis)
+    figure.update_yaxes(title=axis_titles[0], autorange="reversed", **axis)
+    figure.update_layout(title=title, height=max(360, 28 * n + 160), margin=dict(l=10, r=10, t=90, b=10))
+    return figure
+
+
+def head_change_map(change: np.ndarray, title: str) -> go.Figure:
+    """Layers × heads: how far each head's rows moved between the two inputs (0 = same, 1 = no overlap)."""
+    layers, heads = change.shape
+    figure = go.Figure(go.Heatmap(
+        z=change, x=list(range(heads)), y=list(range(layers)), zmin=0.0, colorscale="Reds",
+        hovertemplate="layer %{y}, head %{x}: %{z:.3f}<extra></extra>", colorbar=dict(title="change"),
+    ))
+    figure.update_xaxes(title="head", dtick=1)
+    figure.update_yaxes(title="layer", dtick=1, autorange="reversed")
+    figure.update_layout(title=title, height=max(300, 34 * layers + 140), margin=dict(l=10, r=10, t=60, b=10))
+    return figure
+
+
+def layer_scatter(projection: LayerProjection, layer: int) -> go.Figure:
+    """One layer's tokens in the PCA plane shared by all layers; the axis ranges are the same at every layer."""
+    everything = projection.points.reshape(-1, 2)  # [(layer + 1) * token, 2]
+    low, high = everything.min(axis=0), everything.max(axis=0)
+    pad = 0.08 * np.maximum(high - low, 1e-9)
+    points = projection.points[layer]  # [token, 2]
+    figure = go.Figure(go.Scatter(
+        x=points[:, 0], y=points[:, 1], mode="markers+text", text=list(projection.tokens), textposition="top center",
+        marker=dict(size=10, color=list(range(len(projection.tokens))), colorscale="Viridis"),
+        hovertemplate="%{text}<extra></extra>",
+    ))
+    ratio = projection.explained_variance_ratio
+    figure.update_xaxes(title=f"PC 1 ({100 * ratio[0]:.0f}% of the variance, all layers)",
+                        range=[low[0] - pad[0], high[0] + pad[0]])
+    figure.update_yaxes(title=f"PC 2 ({100 * ratio[1]:.0f}%)", range=[low[1] - pad[1], high[1] + pad[1]])
+    figure.update_layout(title=f"Token states after layer {layer}" if layer else "Token states entering layer 0 (embeddings)",
+                         height=480, margin=dict(l=10, r=10, t=60, b=10))
+    return figure
+
+
+def probe_accuracy(result: ProbeResult) -> go.Figure:
+    """Validation accuracy by layer for the [CLS] and mean-pooled probes, with the majority-class line."""
+    layers = list(range(len(result.cls_accuracy)))
+    figure = go.Figure([
+        go.Scatter(x=layers, y=result.cls_accuracy, mode="lines+markers", name="[CLS] state"),
+        go.Scatter(x=layers, y=result.mean_accuracy, mode="lines+markers", name="mean of the tokens"),
+    ])
+    figure.add_hline(y=result.majority_accuracy, line_dash="dot", annotation_text="always the commonest label")
+    figure.update_xaxes(title="layer (0 = embeddings)", dtick=1)
+    figure.update_yaxes(title="validation accuracy", range=[0, 1.02])
+    figure.update_layout(title="Where does the label become readable?", height=420, margin=dict(l=10, r=10, t=60, b=10))
+    return figure

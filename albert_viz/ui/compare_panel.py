@@ -1,0 +1,100 @@
+"""Side by side on the Explain & compare page: two sentences or two models, the difference, the heads that moved."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from albert_viz import plots, plots_explain
+from albert_viz.capture import Capture, CaptureError
+from albert_viz.compare import MINIMAL_PAIRS, SideBySide
+from albert_viz.models import ModelLoadError, ModelSpec
+from albert_viz.ui.text import plain
+from albert_viz.ui.resources import get_capture, get_model
+from albert_viz.ui.widgets import SOURCES, current_model, current_spec
+
+TWO_SENTENCES, TWO_MODELS = "two sentences, one model", "one sentence, two models"
+OWN_PAIR = "your own pair"
+FIRST, SECOND = "compare_first", "compare_second"
+
+
+def _use_preset() -> None:
+    """Copy the chosen minimal pair into the two sentence boxes."""
+    if (pair := MINIMAL_PAIRS.get(st.session_state["compare_preset"])) is not None:
+        st.session_state[FIRST], st.session_state[SECOND] = pair
+
+
+def inputs() -> tuple[Capture, Capture]:
+    """The two captures to compare, or a clear message and a stop."""
+    if current_model() is None:
+        st.stop()
+    mode = st.radio("Compare", [TWO_SENTENCES, TWO_MODELS], horizontal=True, key="compare_mode")
+    if mode == TWO_SENTENCES:
+        return _two_sentences()
+    return _two_models()
+
+
+def _two_sentences() -> tuple[Capture, Capture]:
+    first_pair = next(iter(MINIMAL_PAIRS.values()))
+    st.session_state.setdefault(FIRST, first_pair[0])
+    st.session_state.setdefault(SECOND, first_pair[1])
+    st.selectbox("Minimal pair", list(MINIMAL_PAIRS) + [OWN_PAIR], key="compare_preset", on_change=_use_preset,
+                 help="Two sentences that differ in one word: the difference map shows what that word changes.")
+    left, right = st.columns(2)
+    first = left.text_input("First sentence", key=FIRST, max_chars=2000)
+    second = right.text_input("Second sentence", key=SECOND, max_chars=2000)
+    spec = current_spec()
+    return _capture_or_stop(spec, first), _capture_or_stop(spec, second)
+
+
+def _two_models() -> tuple[Capture, Capture]:
+    text = st.text_input("Sentence", key="compare_sentence", value="I love programming", max_chars=2000)
+    left, right = st.columns(2)
+    left.text(f"First model: {current_spec().label} (the sidebar's)")
+    with right:
+        choices = [source for source in SOURCES if source != "hub"] + ["hub"]
+        source = st.selectbox("Second model", choices, format_func=SOURCES.get, key="compare_source",
+                              index=choices.index("random"))
+        location = ""
+        if source in ("local", "hub"):
+            location = st.text_input("Folder" if source == "local" else "Hub model id", key="compare_location",
+                                     placeholder="/path/to/checkpoint" if source == "local" else "owner/model-name")
+    spec = ModelSpec(source, location, current_spec().device)
+    try:
+        get_model(spec)
+    except ModelLoadError as error:
+        st.error(plain(f"Could not load the second model. {error}"))
+        st.stop()
+    return _capture_or_stop(current_spec(), text), _capture_or_stop(spec, text)
+
+
+def _capture_or_stop(spec: ModelSpec, text: str) -> Capture:
+    try:
+        return get_capture(spec, text)
+    except CaptureError as error:
+        st.info(str(error))
+        st.stop()
+
+
+def render(compared: SideBySide) -> None:
+    """The two maps for one layer and head, then the difference and the heads ranked by change, or why not."""
+    first, second = compared.first, compared.second
+    layers, heads = min(first.num_layers, second.num_layers), min(first.num_heads, second.num_heads)
+    left, right = st.columns(2)
+    layer = left.slider("Layer", 0, layers - 1, 0, key="compare_layer") if layers > 1 else 0
+    head = right.slider("Head", 0, heads - 1, 0, key="compare_head") if heads > 1 else 0
+    for column, captured, name in zip(st.columns(2), (first, second), ("First", "Second")):
+        with column:
+            st.plotly_chart(plots.attention_heatmap(captured.attentions[layer, head], captured.tokens,
+                                                    f"{name}: layer {layer}, head {head}"), key=f"compare_{name}")
+    if compared.change is None:
+        st.info(compared.note)
+        return
+    st.plotly_chart(plots_explain.difference_heatmap(compared.change.difference[layer, head], compared.labels(),
+                                                     f"Second minus first: layer {layer}, head {head}"),
+                    key="compare_difference")
+    st.plotly_chart(plots_explain.head_change_map(compared.change.change, "Which heads changed most"),
+                    key="compare_heads")
+    top = pd.DataFrame(compared.change.top_heads(5), columns=["layer", "head", "change"])
+    st.table(top.style.format({"change": "{:.3f}"}))
+    st.caption("Change is the total-variation distance between a head's two attention rows (0 = the same "
+               "pattern, 1 = no overlap), averaged over the query tokens.")

@@ -1,0 +1,72 @@
+"""How much does norm-weighted attention add to a capture?
+
+A base-sized ALBERT (random weights: vocab 30000, E 128, H 768, 12 layers, 12 heads) at 128
+tokens. One side is `albert_viz.capture.capture(...)`; the other is the same capture followed by
+`albert_viz.explain.norm_weighted_attention(...)` on it (no second forward pass). The two run
+interleaved in one process so machine noise hits both alike.
+Last line: ratio=<capture+norm median / capture median> (goal <= 1.3).
+
+    .venv/bin/python bench/norm_attention_overhead.py [--repeats 20] [--tokens 128]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+import torch
+
+from albert_viz.capture import capture, tokenize
+from albert_viz.explain import norm_weighted_attention
+from albert_viz.models import ModelSpec, load_model
+from albert_viz.random_model import save_random_albert
+from bench.capture_overhead import BASE_SIZE, sentence_of, timed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--tokens", type=int, default=128)
+    args = parser.parse_args()
+
+    folder = save_random_albert(tempfile.mkdtemp(prefix="bench_albert_base_"), **BASE_SIZE)
+    loaded = load_model(ModelSpec("local", str(folder), "auto"))
+    text = sentence_of(args.tokens)
+    encoded, _ = tokenize(loaded, text)
+    assert encoded["input_ids"].shape[1] == args.tokens, encoded["input_ids"].shape
+
+    def capture_only():
+        return capture(loaded, text)
+
+    def capture_and_norm():
+        result = norm_weighted_attention(loaded, capture(loaded, text))
+        if loaded.device.type == "cuda":
+            torch.cuda.synchronize()
+        return result
+
+    for _ in range(3):  # warm up both paths
+        capture_only(), capture_and_norm()
+    plain_times, norm_times = [], []
+    for repeat in range(args.repeats):
+        # alternate which side goes first, so a slow patch of the machine does not favour one side
+        if repeat % 2 == 0:
+            plain_times.append(timed(capture_only))
+            norm_times.append(timed(capture_and_norm))
+        else:
+            norm_times.append(timed(capture_and_norm))
+            plain_times.append(timed(capture_only))
+    plain_median, norm_median = statistics.median(plain_times), statistics.median(norm_times)
+    print(f"device={loaded.device} threads={torch.get_num_threads()} tokens={args.tokens} repeats={args.repeats}")
+    print(f"capture_median_ms={plain_median * 1e3:.1f}")
+    print(f"capture_and_norm_median_ms={norm_median * 1e3:.1f}")
+    print(f"ratio={norm_median / plain_median:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""The Explain & compare page in AppTest: what to explain, the attribution drawn, the notes a user needs."""
+import numpy as np
+import pytest
+import torch
+from transformers import AlbertForSequenceClassification
+
+from albert_viz.models import ModelSpec
+from albert_viz.random_model import tiny_config, tiny_tokenizer
+
+PAGE = "pages/explain.py"
+
+
+@pytest.fixture(scope="module")
+def classifier_spec(tmp_path_factory) -> ModelSpec:
+    """A random tiny ALBERT saved as a 2-class sequence classifier with labels a CSV could have given it."""
+    folder = tmp_path_factory.mktemp("app_classifier")
+    torch.manual_seed(0)
+    config = tiny_config(num_labels=2, id2label={0: "*rotten*", 1: "fresh"}, label2id={"*rotten*": 0, "fresh": 1})
+    AlbertForSequenceClassification(config).save_pretrained(folder)
+    tiny_tokenizer().save_pretrained(folder)
+    return ModelSpec("local", str(folder), "cpu")
+
+
+def test_a_model_without_a_classifier_gets_a_note_and_explains_the_masked_word(open_page, plotly_chart, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    assert not at.exception
+    assert any("masked-word (MLM) guesses only" in info.value for info in at.info)
+    assert at.radio(key="explain_target").options == ["the masked-word guess"]
+    at.selectbox(key="explain_mask").set_value("2: love").run()  # "love" in [CLS] i love programming [SEP]
+    assert not at.exception
+    bars = plotly_chart(at, 0)
+    assert [trace["name"] for trace in bars["data"]] == [
+        "Integrated Gradients", "gradient × input", "attention rollout", "last layer's attention"]
+    assert bars["layout"]["yaxis"]["ticktext"] == ["[CLS]", "i", "[MASK]", "programming", "[SEP]"]
+    assert "Masked “love” at position 2" in at.text[0].value
+
+
+def test_a_classifier_explains_its_verdict_and_shows_the_label_as_plain_text(open_page, classifier_spec):
+    at = open_page(PAGE, classifier_spec)
+    assert not at.exception
+    assert at.radio(key="explain_target").value == "classifier"
+    headline = at.text[0].value
+    assert "*rotten*" in headline or "fresh" in headline
+    assert "f(baseline)" in headline
+    assert any("Completeness" in caption.value for caption in at.caption)
+
+
+def test_the_agreement_table_has_a_correlation_for_each_attention_and_gradient_view(open_page, classifier_spec):
+    at = open_page(PAGE, classifier_spec)
+    at.text_input(key="_widget_sentence").input("the movie was really funny and the actor was great").run()
+    table = at.table[0].value
+    assert table.shape == (2, 2)
+    values = table.to_numpy().astype(float)
+    assert np.all(np.abs(values) <= 1.0)
+
+
+def test_a_sentence_too_short_to_rank_says_so(open_page, classifier_spec):
+    at = open_page(PAGE, classifier_spec)
+    at.text_input(key="_widget_sentence").input("funny movie").run()
+    assert not at.exception
+    assert set(at.table[0].value.to_numpy().flatten()) == {"undefined"}
+    assert any("at least 3 words" in info.value for info in at.info)
+
+
+def test_a_sentence_of_special_tokens_only_gets_a_message_not_a_traceback(open_page, classifier_spec):
+    at = open_page(PAGE, classifier_spec)
+    at.text_input(key="_widget_sentence").input("[CLS] [SEP]").run()
+    assert not at.exception
+    assert any("special tokens only" in info.value for info in at.info)
+
+
+def open_side_by_side(open_page, spec):
+    at = open_page(PAGE, spec)
+    at.radio(key="explain_section").set_value("Side by side").run()
+    return at
+
+
+def test_a_minimal_pair_shows_the_difference_of_the_chosen_head(open_page, plotly_chart, tiny_spec):
+    from albert_viz.capture import capture
+    from albert_viz.compare import MINIMAL_PAIRS
+    from albert_viz.models import load_model
+
+    at = open_side_by_side(open_page, tiny_spec)
+    at.selectbox(key="compare_preset").set_value("loved vs hated").run()
+    at.slider(key="compare_layer").set_value(1)
+    at.slider(key="compare_head").set_value(3).run()
+    assert not at.exception
+    loaded = load_model(tiny_spec)
+    first, second = (capture(loaded, text) for text in MINIMAL_PAIRS["loved vs hated"])
+    difference = plotly_chart(at, 2)
+    np.testing.assert_allclose(difference["data"][0]["z"], second.attentions[1, 3] - first.attentions[1, 3], atol=1e-6)
+    assert "loved / hated" in difference["layout"]["xaxis"]["ticktext"]
+    assert at.table[0].value.shape == (5, 3)  # the five heads that changed most
+
+
+def test_sentences_of_different_lengths_get_maps_side_by_side_and_a_note(open_page, tiny_spec):
+    at = open_side_by_side(open_page, tiny_spec)
+    at.text_input(key="compare_second").input("the trophy did not fit at all").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2
+    assert any("do not line up" in info.value for info in at.info)
+
+
+def test_two_models_of_different_shapes_are_shown_with_a_note(open_page, tiny_spec):
+    at = open_side_by_side(open_page, tiny_spec)
+    at.radio(key="compare_mode").set_value("one sentence, two models").run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2  # the random stand-in has 4 layers, the tiny one 3
+    assert any("different shapes" in info.value for info in at.info)
+
+
+def test_a_missing_second_model_folder_shows_an_error_not_a_traceback(open_page, tiny_spec):
+    at = open_side_by_side(open_page, tiny_spec)
+    at.radio(key="compare_mode").set_value("one sentence, two models").run()
+    at.selectbox(key="compare_source").set_value("local").run()
+    at.text_input(key="compare_location").input("/no/such/folder").run()
+    assert not at.exception
+    assert any("no folder" in error.value for error in at.error)
+
+
+def test_the_layer_slider_moves_the_tokens_in_one_fixed_pca_plane(open_page, plotly_chart, tiny_spec):
+    from albert_viz.capture import capture
+    from albert_viz.layers import project_layers
+    from albert_viz.models import load_model
+
+    at = open_page(PAGE, tiny_spec)
+    at.radio(key="explain_section").set_value("What each layer knows").run()
+    at.slider(key="layers_layer").set_value(1).run()
+    assert not at.exception
+    projection = project_layers(capture(load_model(tiny_spec), "I love programming"))
+    scatter = plotly_chart(at, 0)
+    np.testing.assert_allclose(scatter["data"][0]["x"], projection.points[1, :, 0], atol=1e-5)
+    at.slider(key="layers_layer").set_value(3).run()
+    assert plotly_chart(at, 0)["layout"]["xaxis"]["range"] == scatter["layout"]["xaxis"]["range"]
+
+
+def test_probing_the_classroom_sample_draws_accuracy_by_layer(open_page, plotly_chart, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.radio(key="explain_section").set_value("What each layer knows").run()
+    sample = [option for option in at.radio(key="ft_source").options if "lassroom" in option][0]
+    at.radio(key="ft_source").set_value(sample).run()
+    at.button(key="probe_start").click().run()
+    run = at.session_state["probe_run"]
+    run._thread.join(timeout=120)
+    at.run()
+    assert not at.exception
+    chart = [plotly_chart(at, i) for i in range(len(at.get("plotly_chart")))][-1]
+    assert [trace["name"] for trace in chart["data"]] == ["[CLS] state", "mean of the tokens"]
+    assert len(chart["data"][0]["x"]) == 4  # embeddings + 3 layers
