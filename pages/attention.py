@@ -1,8 +1,9 @@
 """Attention: one head, a whole layer, every layer × head, averages and rollout, bertviz."""
 import streamlit as st
 
-from albert_viz import attention, plots
-from albert_viz.ui import bertviz_panel, widgets
+from albert_viz.ui import bertviz_panel, widgets  # first: on a fresh server it reroutes via app.py before torch loads
+from albert_viz import attention, plots  # noqa: I001
+from albert_viz.capture import Capture
 
 st.title("Attention")
 st.caption("Row i of a map is query token i; it spreads a total weight of 1 over the key tokens j: "
@@ -10,27 +11,46 @@ st.caption("Row i of a map is query token i; it spreads a total weight of 1 over
 
 text, text_pair = widgets.sentence_inputs(with_pair=True)
 capture = widgets.capture_or_stop(text, text_pair)
-layer, head = widgets.layer_head_selectors(capture)
 
-one_head, one_layer, overview, averages, bertviz = st.tabs(
-    ["One head", "All heads of a layer", "Layers × heads", "Head average & rollout", "bertviz"])
 
-with one_head:
-    st.plotly_chart(plots.attention_heatmap(capture.attentions[layer, head], capture.tokens,
-                                            f"Layer {layer}, head {head}"), key="one_head")
-with one_layer:
-    st.plotly_chart(plots.heads_grid(capture.attentions[layer], capture.tokens,
-                                     f"Layer {layer}: all {capture.num_heads} heads"), key="one_layer")
-with overview:
-    st.caption("Each cell is one head; its colour is how much weight its dominant pattern gets "
-               "(← previous token, → next token, • itself, C [CLS], S [SEP], blank: broad).")
-    st.plotly_chart(plots.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
-                    key="overview")
-with averages:
-    st.plotly_chart(plots.attention_heatmap(attention.head_mean(capture.attentions)[layer], capture.tokens,
-                                            f"Layer {layer}: mean over heads"), key="head_mean")
-    st.caption("Rollout (Abnar & Zuidema 2020) follows attention through the residual path, layer by layer.")
-    st.plotly_chart(plots.attention_heatmap(attention.rollout(capture.attentions)[layer], capture.tokens,
-                                            f"Rollout up to layer {layer}"), key="rollout")
-with bertviz:
-    bertviz_panel.render(capture)
+def _select_clicked_head() -> None:
+    if (head := plots.clicked_head(st.session_state["one_layer"].selection)) is not None:
+        st.session_state["head"] = head
+
+
+@st.fragment  # moving a slider redraws these views only; the sentence and the capture above stay as they are
+def attention_views(capture: Capture) -> None:
+    layer, head = widgets.layer_head_selectors(capture)
+    auto = st.toggle("Auto-contrast", key="auto_contrast",
+                     help="Off: colours run from 0 to 1 on every map, so maps compare and an even spread looks "
+                          "pale. On: they run to the largest weight shown, to bring out faint patterns.")
+    one_head, one_layer, overview, averages, bertviz = st.tabs(
+        ["One head", "All heads of a layer", "Layers × heads", "Head average & rollout", "bertviz"])
+    with one_head:
+        matrix = capture.attentions[layer, head]
+        st.plotly_chart(plots.attention_heatmap(matrix, capture.tokens, f"Layer {layer}, head {head}",
+                                                zmax=plots.colour_max([matrix], auto)), key="one_head")
+    with one_layer:
+        st.caption("Click a map to select that head.")
+        st.plotly_chart(plots.heads_grid(capture.attentions[layer], capture.tokens,
+                                         f"Layer {layer}: all {capture.num_heads} heads", selected_head=head,
+                                         zmax=plots.colour_max([capture.attentions[layer]], auto), clickable=True),
+                        key="one_layer", on_select=_select_clicked_head, selection_mode="points")
+    with overview:
+        st.caption("Each cell is one head; its colour is how much weight its dominant pattern gets "
+                   "(← previous token, → next token, • itself, C [CLS], S [SEP], blank: broad).")
+        st.plotly_chart(plots.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
+                        key="overview")
+    with averages:
+        mean, rollout = attention.head_mean(capture.attentions)[layer], attention.rollout(capture.attentions)[layer]
+        shared = plots.colour_max([mean, rollout], auto)
+        st.plotly_chart(plots.attention_heatmap(mean, capture.tokens, f"Layer {layer}: mean over heads", zmax=shared),
+                        key="head_mean")
+        st.caption("Rollout (Abnar & Zuidema 2020) follows attention through the residual path, layer by layer.")
+        st.plotly_chart(plots.attention_heatmap(rollout, capture.tokens, f"Rollout up to layer {layer}", zmax=shared),
+                        key="rollout")
+    with bertviz:
+        bertviz_panel.render(capture, layer, head)
+
+
+attention_views(capture)

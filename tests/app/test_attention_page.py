@@ -1,5 +1,6 @@
 """The attention page in Streamlit's AppTest: what a user sees for a sentence, a layer and a head."""
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from albert_viz.capture import capture
@@ -85,3 +86,18 @@ def test_changing_layer_or_head_replots_without_running_the_model_again(open_pag
         handle.remove()
     assert not at.exception
     assert forward_calls == []
+
+
+def test_maps_use_a_fixed_zero_to_one_scale_until_auto_contrast_is_switched_on(open_page, plotly_chart, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    assert plotly_chart(at)["data"][0]["zmax"] == 1.0
+    at.toggle(key="auto_contrast").set_value(True).run()
+    expected = capture(load_model(tiny_spec), "I love programming").attentions[0, 0].max()
+    assert plotly_chart(at)["data"][0]["zmax"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_the_all_heads_grid_outlines_the_head_chosen_on_the_slider(open_page, plotly_chart, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.slider(key="head").set_value(3).run()
+    outlines = [shape for shape in plotly_chart(at, 1)["layout"]["shapes"] if shape["type"] == "rect"]
+    assert [shape["xref"] for shape in outlines] == ["x4 domain"]
