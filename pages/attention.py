@@ -24,33 +24,42 @@ def attention_views(capture: Capture) -> None:
     auto = st.toggle("Auto-contrast", key="auto_contrast",
                      help="Off: colours run from 0 to 1 on every map, so maps compare and an even spread looks "
                           "pale. On: they run to the largest weight shown, to bring out faint patterns.")
+    # Only the open tab is drawn (on_change="rerun" makes .open tell which): a slider move redraws one view.
     one_head, one_layer, overview, averages, bertviz = st.tabs(
-        ["One head", "All heads of a layer", "Layers × heads", "Head average & rollout", "bertviz"])
-    with one_head:
-        matrix = capture.attentions[layer, head]
-        st.plotly_chart(plots.attention_heatmap(matrix, capture.tokens, f"Layer {layer}, head {head}",
-                                                zmax=plots.colour_max([matrix], auto)), key="one_head")
-    with one_layer:
-        st.caption("Click a map to select that head.")
-        st.plotly_chart(plots.heads_grid(capture.attentions[layer], capture.tokens,
-                                         f"Layer {layer}: all {capture.num_heads} heads", selected_head=head,
-                                         zmax=plots.colour_max([capture.attentions[layer]], auto), clickable=True),
-                        key="one_layer", on_select=_select_clicked_head, selection_mode="points")
-    with overview:
-        st.caption("Each cell is one head; its colour is how much weight its dominant pattern gets "
-                   "(← previous token, → next token, • itself, C [CLS], S [SEP], blank: broad).")
-        st.plotly_chart(plots.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
-                        key="overview")
-    with averages:
-        mean, rollout = attention.head_mean(capture.attentions)[layer], attention.rollout(capture.attentions)[layer]
-        shared = plots.colour_max([mean, rollout], auto)
-        st.plotly_chart(plots.attention_heatmap(mean, capture.tokens, f"Layer {layer}: mean over heads", zmax=shared),
-                        key="head_mean")
-        st.caption("Rollout (Abnar & Zuidema 2020) follows attention through the residual path, layer by layer.")
-        st.plotly_chart(plots.attention_heatmap(rollout, capture.tokens, f"Rollout up to layer {layer}", zmax=shared),
-                        key="rollout")
-    with bertviz:
-        bertviz_panel.render(capture, layer, head)
+        ["One head", "All heads of a layer", "Layers × heads", "Head average & rollout", "bertviz"],
+        key="attention_tab", on_change="rerun")
+    if one_head.open:
+        with one_head:
+            matrix = capture.attentions[layer, head]
+            st.plotly_chart(plots.attention_heatmap(matrix, capture.tokens, f"Layer {layer}, head {head}",
+                                                    zmax=plots.colour_max([matrix], auto)), key="one_head")
+    if one_layer.open:
+        with one_layer:
+            st.caption("Click a map to select that head.")
+            st.plotly_chart(plots.heads_grid(capture.attentions[layer], capture.tokens,
+                                             f"Layer {layer}: all {capture.num_heads} heads", selected_head=head,
+                                             zmax=plots.colour_max([capture.attentions[layer]], auto),
+                                             clickable=True),
+                            key="one_layer", on_select=_select_clicked_head, selection_mode="points")
+    if overview.open:
+        with overview:
+            st.caption("Each cell is one head; its colour is how much weight its dominant pattern gets "
+                       "(← previous token, → next token, • itself, C [CLS], S [SEP], blank: broad).")
+            st.plotly_chart(plots.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
+                            key="overview")
+    if averages.open:
+        with averages:
+            mean = attention.head_mean(capture.attentions)[layer]
+            rollout = attention.rollout(capture.attentions)[layer]
+            shared = plots.colour_max([mean, rollout], auto)
+            st.plotly_chart(plots.attention_heatmap(mean, capture.tokens, f"Layer {layer}: mean over heads",
+                                                    zmax=shared), key="head_mean")
+            st.caption("Rollout (Abnar & Zuidema 2020) follows attention through the residual path, layer by layer.")
+            st.plotly_chart(plots.attention_heatmap(rollout, capture.tokens, f"Rollout up to layer {layer}",
+                                                    zmax=shared), key="rollout")
+    if bertviz.open:
+        with bertviz:
+            bertviz_panel.render(capture, layer, head)
 
 
 attention_views(capture)

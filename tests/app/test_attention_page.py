@@ -1,4 +1,6 @@
 """The attention page in Streamlit's AppTest: what a user sees for a sentence, a layer and a head."""
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -98,6 +100,15 @@ def test_maps_use_a_fixed_zero_to_one_scale_until_auto_contrast_is_switched_on(o
 
 def test_the_all_heads_grid_outlines_the_head_chosen_on_the_slider(open_page, plotly_chart, tiny_spec):
     at = open_page(PAGE, tiny_spec)
+    at.session_state["attention_tab"] = "All heads of a layer"
     at.slider(key="head").set_value(3).run()
-    outlines = [shape for shape in plotly_chart(at, 1)["layout"]["shapes"] if shape["type"] == "rect"]
+    outlines = [shape for shape in plotly_chart(at)["layout"]["shapes"] if shape["type"] == "rect"]
     assert [shape["xref"] for shape in outlines] == ["x4 domain"]
+
+
+def test_only_the_open_tab_is_drawn(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.session_state["attention_tab"] = "Head average & rollout"
+    at.run()
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+    assert titles == ["Layer 0: mean over heads", "Rollout up to layer 0"]

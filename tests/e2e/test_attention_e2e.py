@@ -67,7 +67,7 @@ def test_a_long_sentence_map_fits_the_screen_with_its_title_clear_of_the_labels(
 def test_a_click_on_a_small_map_selects_that_head(page, app_url):
     open_attention_page(page, app_url)
     page.get_by_role("tab", name="All heads of a layer").click()
-    grid = page.locator("[data-testid='stPlotlyChart']").nth(1)
+    grid = page.locator("[data-testid='stPlotlyChart']", has_text="all 12 heads")
     grid.locator(".nsewdrag").nth(2).click()  # the third small map: head 2
     page.get_by_text("head 2 (selected)").wait_for(timeout=TIMEOUT_MS)
     assert page.get_by_test_id("stSliderThumbValue").nth(1).inner_text() == "2"  # the Head slider followed
