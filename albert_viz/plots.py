@@ -179,3 +179,16 @@ def head_overview(statistics: HeadStatistics, title: str) -> go.Figure:
     figure.update_yaxes(title="layer", dtick=1, autorange="reversed")
     figure.update_layout(title=title, height=max(300, 34 * layers + 140), margin=dict(l=10, r=10, t=60, b=10))
     return figure
+
+
+SPREADSHEET_FORMULA_START = ("=", "+", "-", "@")
+
+
+def matrix_csv(matrix: np.ndarray, tokens: Sequence[str]) -> str:
+    """An attention matrix as CSV: one row per query token, one column per key token, weights to 6 places."""
+    import pandas as pd
+
+    # a cell starting with = + - @ is a formula to a spreadsheet: a leading apostrophe keeps the token as text
+    labels = [f"'{token}" if str(token).startswith(SPREADSHEET_FORMULA_START) else str(token) for token in tokens]
+    frame = pd.DataFrame(matrix, index=pd.Index(labels, name="query \\ key"), columns=labels)
+    return frame.to_csv(float_format="%.6f")

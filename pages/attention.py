@@ -18,6 +18,14 @@ def _select_clicked_head() -> None:
         st.session_state["head"] = head
 
 
+def _chart(figure, key: str, file_name: str, csv: str | None = None, **selection) -> None:
+    """A figure whose camera button saves a PNG named file_name; with csv, a button for its numbers too."""
+    st.plotly_chart(figure, key=key, config=plots.download_config(file_name), **selection)
+    if csv is not None:
+        st.download_button("Download the numbers (CSV)", csv, file_name=f"{file_name}.csv", mime="text/csv",
+                           key=f"{key}_csv", on_click="ignore")
+
+
 @st.fragment  # moving a slider redraws these views only; the sentence and the capture above stay as they are
 def attention_views(capture: Capture) -> None:
     layer, head = widgets.layer_head_selectors(capture)
@@ -31,32 +39,36 @@ def attention_views(capture: Capture) -> None:
     if one_head.open:
         with one_head:
             matrix = capture.attentions[layer, head]
-            st.plotly_chart(plots.attention_heatmap(matrix, capture.tokens, f"Layer {layer}, head {head}",
-                                                    zmax=plots.colour_max([matrix], auto)), key="one_head")
+            _chart(plots.attention_heatmap(matrix, capture.tokens, f"Layer {layer}, head {head}",
+                                           zmax=plots.colour_max([matrix], auto)),
+                   "one_head", f"attention_layer{layer}_head{head}",
+                   plots.matrix_csv(matrix, capture.tokens))
     if one_layer.open:
         with one_layer:
             st.caption("Click a map to select that head.")
-            st.plotly_chart(plots.heads_grid(capture.attentions[layer], capture.tokens,
-                                             f"Layer {layer}: all {capture.num_heads} heads", selected_head=head,
-                                             zmax=plots.colour_max([capture.attentions[layer]], auto),
-                                             clickable=True),
-                            key="one_layer", on_select=_select_clicked_head, selection_mode="points")
+            _chart(plots.heads_grid(capture.attentions[layer], capture.tokens,
+                                    f"Layer {layer}: all {capture.num_heads} heads", selected_head=head,
+                                    zmax=plots.colour_max([capture.attentions[layer]], auto), clickable=True),
+                   "one_layer", f"attention_layer{layer}_all_heads", on_select=_select_clicked_head,
+                   selection_mode="points")
     if overview.open:
         with overview:
             st.caption("Each cell is one head; its colour is how much weight its dominant pattern gets "
                        "(← previous token, → next token, • itself, C [CLS], S [SEP], blank: broad).")
-            st.plotly_chart(plots.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
-                            key="overview")
+            _chart(plots.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
+                   "overview", "attention_head_patterns")
     if averages.open:
         with averages:
             mean = attention.head_mean(capture.attentions)[layer]
             rollout = attention.rollout(capture.attentions)[layer]
             shared = plots.colour_max([mean, rollout], auto)
-            st.plotly_chart(plots.attention_heatmap(mean, capture.tokens, f"Layer {layer}: mean over heads",
-                                                    zmax=shared), key="head_mean")
+            _chart(plots.attention_heatmap(mean, capture.tokens, f"Layer {layer}: mean over heads", zmax=shared),
+                   "head_mean", f"attention_layer{layer}_head_mean",
+                   plots.matrix_csv(mean, capture.tokens))
             st.caption("Rollout (Abnar & Zuidema 2020) follows attention through the residual path, layer by layer.")
-            st.plotly_chart(plots.attention_heatmap(rollout, capture.tokens, f"Rollout up to layer {layer}",
-                                                    zmax=shared), key="rollout")
+            _chart(plots.attention_heatmap(rollout, capture.tokens, f"Rollout up to layer {layer}", zmax=shared),
+                   "rollout", f"attention_rollout_to_layer{layer}",
+                   plots.matrix_csv(rollout, capture.tokens))
     if bertviz.open:
         with bertviz:
             bertviz_panel.render(capture, layer, head)

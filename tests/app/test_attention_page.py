@@ -112,3 +112,12 @@ def test_only_the_open_tab_is_drawn(open_page, tiny_spec):
     at.run()
     titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
     assert titles == ["Layer 0: mean over heads", "Rollout up to layer 0"]
+
+
+def test_the_one_head_map_offers_its_numbers_as_csv_and_a_named_png(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.slider(key="head").set_value(1).run()
+    chart = at.get("plotly_chart")[0]
+    assert json.loads(chart.proto.config)["toImageButtonOptions"]["filename"] == "attention_layer0_head1"
+    buttons = at.get("download_button")
+    assert buttons and "CSV" in buttons[0].proto.label

@@ -84,3 +84,23 @@ def test_a_click_on_a_small_map_names_its_head():
 
 def test_no_selection_chooses_no_head():
     assert plots.clicked_head({"points": [], "box": [], "lasso": []}) is None
+
+
+def test_the_csv_holds_every_weight_under_its_query_and_key_tokens():
+    import io
+
+    import pandas as pd
+
+    matrix = np.random.default_rng(0).dirichlet(np.ones(4), size=4)  # [query, key], rows sum to 1
+    table = pd.read_csv(io.StringIO(plots.matrix_csv(matrix, ["[CLS]", "a", "a", "[SEP]"])), index_col=0)
+    assert list(table.index) == ["[CLS]", "a", "a", "[SEP]"]
+    np.testing.assert_allclose(table.to_numpy(), matrix, atol=1e-6)
+
+
+def test_a_token_a_spreadsheet_would_run_as_a_formula_stays_text_in_the_csv():
+    assert "'=cmd" in plots.matrix_csv(np.eye(2), ["=cmd", "ok"])
+
+
+def test_the_camera_button_saves_a_png_named_after_the_view():
+    options = plots.download_config("attention layer 2/head 3")["toImageButtonOptions"]
+    assert options["format"] == "png" and options["filename"] == "attention_layer_2_head_3" and options["scale"] >= 2
