@@ -8,7 +8,11 @@ slider's arrow key and times (a) until the server's "script finished" message ar
 (that plus the browser redrawing plotly, which on a loaded machine dominates). It alternates between the
 two apps so machine noise hits both alike. Last line: ratio=<after median / before median> of (a).
 
-    .venv/bin/python bench/slider_redraw.py [--before <git revision>] [--moves 22]
+    .venv/bin/python bench/slider_redraw.py [--before <git revision>] [--moves 22] [--no-gc-after-run]
+
+--no-gc-after-run serves the "after" app with runner.postScriptGC off: by default Streamlit runs a full
+gc.collect(2) after every run, fragment runs included, which with torch and transformers loaded costs
+a large share of a slider move on a busy CPU.
 """
 from __future__ import annotations
 
@@ -33,12 +37,13 @@ TIMEOUT_MS = 180_000
 
 
 @contextlib.contextmanager
-def serve(folder: Path):
+def serve(folder: Path, gc_after_run: bool = True):
     """`streamlit run app.py` in folder on a free port; yields the URL; always stops it."""
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"]
-    env = dict(os.environ, HF_HUB_OFFLINE="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+               STREAMLIT_RUNNER_POST_SCRIPT_GC=str(gc_after_run).lower())
     server = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_until_healthy(f"http://127.0.0.1:{port}", server, 120)
@@ -104,10 +109,12 @@ def main() -> None:
     parser.add_argument("--before", default="7a0d3410eef63d6a00610a81dbb1fd17b3035ed1",
                         help="git revision whose page re-runs whole (default: this branch's base on main)")
     parser.add_argument("--moves", type=int, default=22, help="slider moves per app (the model has 12 heads)")
+    parser.add_argument("--no-gc-after-run", action="store_true", help="serve 'after' with runner.postScriptGC off")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         before_tree = export_revision(args.before, Path(scratch))
-        with serve(before_tree) as before_url, serve(REPO) as after_url, two_pages() as (before_page, after_page):
+        with serve(before_tree) as before_url, serve(REPO, gc_after_run=not args.no_gc_after_run) as after_url, \
+                two_pages() as (before_page, after_page):
             pages = {"before": before_page, "after": after_page}
             finished = {name: watch_runs(page) for name, page in pages.items()}
             open_attention(before_page, before_url)
