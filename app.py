@@ -3,9 +3,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from albert_viz import runtime
-from albert_viz.ui.widgets import model_sidebar
-
 st.set_page_config(page_title="albert_viz · inside ALBERT", page_icon=str(Path(__file__).parent / "assets" / "icon.png"), layout="wide")
 
 PAGES = [
@@ -19,7 +16,18 @@ PAGES = [
     st.Page("pages/present.py", title="Lessons", icon=":material/co_present:"),
 ]
 
-runtime.start_up()  # once per process: torch thread budget, stale temporary folders swept
-navigation = st.navigation(PAGES)
+# A fresh server's first run goes through Streamlit's old pages/-folder mode, which lists the raw file names
+# (app, anatomy, attention, ...) until app.py calls st.navigation. .streamlit/config.toml hides that
+# automatic list (client.showSidebarNavigation = false), so the app draws its own links, before anything slow.
+navigation = st.navigation(PAGES, position="hidden")
+with st.sidebar:
+    for page in PAGES:
+        st.page_link(page)
+    st.divider()
+with st.spinner("Starting up: loading PyTorch and the model (only the first visit after a restart is slow)…"):
+    from albert_viz import runtime
+    from albert_viz.ui.widgets import model_sidebar
+
+    runtime.start_up()  # once per process: torch thread budget, stale temporary folders swept
 model_sidebar()
 navigation.run()

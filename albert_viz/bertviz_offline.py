@@ -53,6 +53,15 @@ def check_size(attentions: np.ndarray, layers: list[int] | None = None) -> None:
         )
 
 
+def layers_that_fit(attentions: np.ndarray, around: int) -> list[int]:
+    """Every layer if the view stays under the size limit, else the layers nearest `around` that fit (at least it)."""
+    total_layers = attentions.shape[0]  # [layer, head, query, key]
+    per_layer = payload_numbers(attentions, [around])
+    room = max(1, min(total_layers, MAX_NUMBERS // max(per_layer, 1)))
+    nearest = sorted(range(total_layers), key=lambda layer: (abs(layer - around), layer))[:room]
+    return sorted(nearest)
+
+
 def _as_bertviz_input(attentions: np.ndarray) -> tuple[torch.Tensor, ...]:
     """bertviz takes a tuple of [batch, head, query, key] tensors, one per layer."""
     return tuple(torch.from_numpy(layer[None]) for layer in attentions)  # [head, q, k] -> [1, head, q, k]
@@ -65,12 +74,17 @@ def offline_html(raw_html: str) -> str:
     return _vendored_scripts() + html
 
 
-def head_view_html(attentions: np.ndarray, tokens: list[str], layers: list[int] | None = None) -> str:
-    """bertviz head view of [layer, head, query, key] attentions, rendering with no network."""
+def head_view_html(attentions: np.ndarray, tokens: list[str], layers: list[int] | None = None,
+                   layer: int | None = None, heads: list[int] | None = None) -> str:
+    """bertviz head view of [layer, head, query, key] attentions, rendering with no network.
+
+    layer and heads are what the view shows first (bertviz's defaults: the first layer, every head).
+    """
     from bertviz import head_view
 
     check_size(attentions, layers)
-    html = head_view(_as_bertviz_input(attentions), list(tokens), include_layers=layers, html_action="return")
+    html = head_view(_as_bertviz_input(attentions), list(tokens), include_layers=layers, layer=layer, heads=heads,
+                     html_action="return")
     return offline_html(html.data)
 
 

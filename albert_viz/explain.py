@@ -78,6 +78,8 @@ class AttentionView:
 
     matrix: np.ndarray  # [query, key]
     title: str
+    mode: str = "raw"
+    is_weight: bool = True  # rows are shares summing to 1 (False: norm-weighted sizes, not bounded by 1)
 
 
 def attention_view(capture: Capture, mode: str, layer: int, head: int, mute: bool = False,
@@ -93,6 +95,6 @@ def attention_view(capture: Capture, mode: str, layer: int, head: int, mute: boo
         matrix, title = rollout(capture.attentions)[layer], f"Rollout up to layer {layer} (all heads)"
     else:
         raise ValueError(f"mode must be one of {sorted(MODES)}")
-    if mute:
-        return AttentionView(mute_tokens(matrix, capture.tokens), title + ", [CLS]/[SEP] muted")
-    return AttentionView(matrix, title)
+    if mute:  # re-normalised rows: shares of 1 again, whatever the mode
+        return AttentionView(mute_tokens(matrix, capture.tokens), title + ", [CLS]/[SEP] muted", mode, True)
+    return AttentionView(matrix, title, mode, mode != "norm")

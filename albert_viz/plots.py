@@ -1,6 +1,7 @@
 """Plotly figure builders: numpy in, go.Figure out. No model code, no streamlit."""
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -10,48 +11,155 @@ from plotly.subplots import make_subplots
 from albert_viz.attention import PATTERNS, HeadStatistics
 
 ATTENTION_SCALE = "Blues"
+# Attention weights lie in [0, 1]: a fixed scale lets a uniform row (1/n everywhere) look faint, as it is,
+# and lets two maps be compared by colour. Auto-contrast stretches the scale to the largest weight shown.
+FULL_SCALE = 1.0
+# Up to this many tokens every cell is wide enough to print its weight.
+MAX_TOKENS_WITH_VALUES = 12
+# One map fits one laptop screen (900 px high, with the page header above it): the square of cells is at
+# most MAP_PX tall and a cell at most CELL_PX; long sentences get smaller cells, not a taller figure.
+MAP_PX = 540
+CELL_PX = 28
+TITLE_PX = 44
+AXIS_TITLE_PX = 28
+HOVER = "%{customdata[1]} → %{customdata[0]}: %{z:.3f}<extra></extra>"
 
 
-def _token_axis(tokens: Sequence[str]) -> dict:
-    """Positions as the axis values, tokens as the tick text: repeated tokens stay distinct rows."""
-    return dict(tickmode="array", tickvals=list(range(len(tokens))), ticktext=list(tokens))
+def colour_max(matrices: Sequence[np.ndarray], auto_contrast: bool = False) -> float:
+    """Top of the colour scale that maps shown together share: 1, or with auto-contrast their largest weight."""
+    if not auto_contrast:
+        return FULL_SCALE
+    return float(max(max(float(np.max(matrix)) for matrix in matrices), 1e-9))
 
 
-def attention_heatmap(matrix: np.ndarray, tokens: Sequence[str], title: str) -> go.Figure:
-    """One [query, key] attention matrix; queries down the side, keys along the top."""
-    n = len(tokens)
+def _colour_bar_title(zmax: float) -> str:
+    return "attention<br>weight" if zmax >= FULL_SCALE else f"attention<br>weight<br>(auto-contrast,<br>top {zmax:.2f})"
+
+
+def _label_layout(tokens: Sequence[str], cell_px: float) -> tuple[dict, int, float]:
+    """Tick values/text that fit the cell size: every token while they fit, else every k-th; font; label px."""
+    font = max(8.0, min(12.0, cell_px * 0.8))
+    step = max(1, math.ceil(font * 1.2 / cell_px))  # a label needs ~1.2 font heights of room
+    positions = list(range(0, len(tokens), step))
+    ticks = dict(tickmode="array", tickvals=positions, ticktext=[tokens[i] for i in positions], tickfont=dict(size=font))
+    longest = max((len(str(token)) for token in tokens), default=1)
+    return ticks, step, font * (0.65 * min(longest, 16) + 1)
+
+
+def _hover_labels(tokens: Sequence[str]) -> np.ndarray:
     labels = np.array(tokens, dtype=object)
-    hover = np.stack(np.meshgrid(labels, labels), axis=-1)  # [query, key, (key token, query token)]
+    return np.stack(np.meshgrid(labels, labels), axis=-1)  # [query, key, (key token, query token)]
+
+
+def attention_heatmap(matrix: np.ndarray, tokens: Sequence[str], title: str, *, zmax: float | None = FULL_SCALE,
+                      show_values: bool | None = None, colour_title: str | None = None) -> go.Figure:
+    """One [query, key] attention matrix; queries down the side, keys along the top.
+
+    zmax: top of the colour scale (1 by default; None for this map's own maximum). show_values: print each
+    weight in its cell (default: when there are at most MAX_TOKENS_WITH_VALUES tokens). colour_title: for
+    maps that are not attention weights (norm-weighted sizes), what the colour measures.
+    """
+    n = len(tokens)
+    top = float(max(matrix.max(), 1e-9)) if zmax is None else zmax
+    with_values = n <= MAX_TOKENS_WITH_VALUES if show_values is None else show_values
     figure = go.Figure(go.Heatmap(
-        z=matrix, x=list(range(n)), y=list(range(n)), zmin=0.0, zmax=float(max(matrix.max(), 1e-9)),
-        colorscale=ATTENTION_SCALE, customdata=hover,
-        hovertemplate="%{customdata[1]} → %{customdata[0]}: %{z:.3f}<extra></extra>",
-        colorbar=dict(title="weight"),
+        z=matrix, x=list(range(n)), y=list(range(n)), zmin=0.0, zmax=top, colorscale=ATTENTION_SCALE,
+        customdata=_hover_labels(tokens), hovertemplate=HOVER, colorbar=dict(title=dict(text=colour_title or _colour_bar_title(top))),
+        texttemplate="%{z:.2f}" if with_values else None,
     ))
-    figure.update_xaxes(title="key (attended to)", side="top", **_token_axis(tokens))
-    figure.update_yaxes(title="query (attending)", autorange="reversed", **_token_axis(tokens))
-    side = max(360, 28 * n + 160)
-    figure.update_layout(title=title, height=side, margin=dict(l=10, r=10, t=90, b=10))
+    cell = min(CELL_PX, MAP_PX / max(n, 1))
+    ticks, step, label_px = _label_layout(tokens, cell)
+    rotate = n > MAX_TOKENS_WITH_VALUES
+    thinned = f" (every {step}th token labelled; hover for all)" if step > 1 else ""
+    figure.update_xaxes(title=f"key (attended to){thinned}", side="top", tickangle=-90 if rotate else 0,
+                        automargin=True, **ticks)
+    figure.update_yaxes(title="query (attending)", autorange="reversed", automargin=True, **ticks)
+    top_margin = int(TITLE_PX + AXIS_TITLE_PX + (label_px if rotate else 20))
+    height = int(max(360, cell * n + top_margin + 20))
+    figure.update_layout(title=_title_above(title), height=height, margin=dict(l=10, r=10, t=top_margin, b=10))
     return figure
 
 
-def heads_grid(attentions: np.ndarray, tokens: Sequence[str], title: str, columns: int = 4) -> go.Figure:
-    """All heads of one layer, small multiples: attentions is [head, query, key]."""
-    heads = attentions.shape[0]
+def _title_above(text: str) -> dict:
+    """The title pinned to the figure's top edge; the top margin below it is left to the key labels."""
+    return dict(text=text, x=0, xanchor="left", xref="container", y=1, yanchor="top", yref="container",
+                pad=dict(t=12, l=4))
+
+
+# A click needs a selectable point under the cursor (plotly cannot select heatmap cells), so each small map
+# carries one invisible marker per cell; past this many tokens those markers cost too much to send.
+MAX_CLICKABLE_TOKENS = 48
+SELECTED_COLOUR = "#d62728"
+
+
+def heads_grid(attentions: np.ndarray, tokens: Sequence[str], title: str, columns: int = 4, *,
+               selected_head: int | None = None, zmax: float = FULL_SCALE, clickable: bool = False) -> go.Figure:
+    """All heads of one layer, small multiples on one colour scale: attentions is [head, query, key].
+
+    selected_head gets a red outline; clickable adds an invisible marker per cell so that a click on a map
+    is a plotly selection whose customdata[0] is the head (see clicked_head).
+    """
+    heads, n = attentions.shape[0], len(tokens)
     rows = -(-heads // columns)
-    figure = make_subplots(rows=rows, cols=columns, subplot_titles=[f"head {h}" for h in range(heads)],
-                           horizontal_spacing=0.03, vertical_spacing=0.06)
-    labels = np.array(tokens, dtype=object)
-    hover = np.stack(np.meshgrid(labels, labels), axis=-1)  # [query, key, (key token, query token)]
+    names = [f"<b>head {h} (selected)</b>" if h == selected_head else f"head {h}" for h in range(heads)]
+    figure = make_subplots(rows=rows, cols=columns, subplot_titles=names, horizontal_spacing=0.03,
+                           vertical_spacing=0.08)
+    with_markers = clickable and n <= MAX_CLICKABLE_TOKENS
     for head in range(heads):
+        where = dict(row=head // columns + 1, col=head % columns + 1)
         figure.add_trace(go.Heatmap(
-            z=attentions[head], zmin=0.0, zmax=1.0, colorscale=ATTENTION_SCALE, showscale=head == 0,
-            customdata=hover, hovertemplate=f"head {head}<br>" + "%{customdata[1]} → %{customdata[0]}: %{z:.3f}<extra></extra>",
-        ), row=head // columns + 1, col=head % columns + 1)
+            z=attentions[head], zmin=0.0, zmax=zmax, colorscale=ATTENTION_SCALE, showscale=head == 0,
+            colorbar=dict(title=dict(text=_colour_bar_title(zmax))), customdata=_hover_labels(tokens),
+            hovertemplate=f"head {head}<br>query {HOVER}", hoverinfo="skip" if with_markers else None,
+        ), **where)
+        if with_markers:
+            figure.add_trace(_click_markers(attentions[head], tokens, head), **where)
     figure.update_xaxes(showticklabels=False)
     figure.update_yaxes(showticklabels=False, autorange="reversed")
-    figure.update_layout(title=title, height=230 * rows + 80, margin=dict(l=10, r=10, t=80, b=10))
+    figure.update_xaxes(title=dict(text="key →", standoff=2), row=1, col=1)
+    figure.update_yaxes(title=dict(text="query ↓", standoff=2), row=1, col=1)
+    if selected_head is not None:
+        _outline(figure, selected_head)
+    figure.update_layout(title=_title_above(title), height=220 * rows + 100, margin=dict(l=10, r=10, t=80, b=10),
+                         showlegend=False,
+                         clickmode="event+select", dragmode=False)
     return figure
+
+
+def _click_markers(matrix: np.ndarray, tokens: Sequence[str], head: int) -> go.Scatter:
+    """One transparent marker per cell carrying the hover text and, for a click, the head number."""
+    n = len(tokens)
+    queries, keys = np.divmod(np.arange(n * n), n)  # flat cell index -> (query row, key column)
+    labels = np.array(tokens, dtype=object)
+    customdata = np.stack([np.full(n * n, head, dtype=object), labels[queries], labels[keys],
+                           matrix.reshape(-1)], axis=-1)  # [cell, (head, query token, key token, weight)]
+    invisible = dict(marker=dict(opacity=0))
+    return go.Scatter(x=keys, y=queries, mode="markers", customdata=customdata, marker=dict(size=10, opacity=0),
+                      selected=invisible, unselected=invisible,
+                      hovertemplate="head %{customdata[0]} (click to select)<br>query %{customdata[1]} → "
+                                    "%{customdata[2]}: %{customdata[3]:.3f}<extra></extra>")
+
+
+def _outline(figure: go.Figure, head: int) -> None:
+    """A red frame around one small map (its axes' domain)."""
+    suffix = "" if head == 0 else str(head + 1)
+    figure.add_shape(type="rect", xref=f"x{suffix} domain", yref=f"y{suffix} domain", x0=-0.02, x1=1.02, y0=-0.02,
+                     y1=1.02, line=dict(color=SELECTED_COLOUR, width=3), layer="above")
+
+
+def clicked_head(selection: dict) -> int | None:
+    """The head a click on heads_grid(clickable=True) chose, from a Streamlit plotly selection state."""
+    for point in selection.get("points", []):
+        customdata = point.get("customdata")
+        if customdata:
+            return int(customdata[0])
+    return None
+
+
+def download_config(file_name: str, scale: int = 2) -> dict:
+    """st.plotly_chart config: the modebar camera saves a PNG named after the view, drawn in the browser."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in file_name).strip("_") or "figure"
+    return {"toImageButtonOptions": {"format": "png", "filename": safe, "scale": scale}, "displaylogo": False}
 
 
 def head_overview(statistics: HeadStatistics, title: str) -> go.Figure:
@@ -72,3 +180,16 @@ def head_overview(statistics: HeadStatistics, title: str) -> go.Figure:
     figure.update_yaxes(title="layer", dtick=1, autorange="reversed")
     figure.update_layout(title=title, height=max(300, 34 * layers + 140), margin=dict(l=10, r=10, t=60, b=10))
     return figure
+
+
+SPREADSHEET_FORMULA_START = ("=", "+", "-", "@")
+
+
+def matrix_csv(matrix: np.ndarray, tokens: Sequence[str]) -> str:
+    """An attention matrix as CSV: one row per query token, one column per key token, weights to 6 places."""
+    import pandas as pd
+
+    # a cell starting with = + - @ is a formula to a spreadsheet: a leading apostrophe keeps the token as text
+    labels = [f"'{token}" if str(token).startswith(SPREADSHEET_FORMULA_START) else str(token) for token in tokens]
+    frame = pd.DataFrame(matrix, index=pd.Index(labels, name="query \\ key"), columns=labels)
+    return frame.to_csv(float_format="%.6f")

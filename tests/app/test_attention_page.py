@@ -1,5 +1,8 @@
 """The attention page in Streamlit's AppTest: what a user sees for a sentence, a layer and a head."""
+import json
+
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from albert_viz.capture import capture
@@ -85,3 +88,36 @@ def test_changing_layer_or_head_replots_without_running_the_model_again(open_pag
         handle.remove()
     assert not at.exception
     assert forward_calls == []
+
+
+def test_maps_use_a_fixed_zero_to_one_scale_until_auto_contrast_is_switched_on(open_page, plotly_chart, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    assert plotly_chart(at)["data"][0]["zmax"] == 1.0
+    at.toggle(key="auto_contrast").set_value(True).run()
+    expected = capture(load_model(tiny_spec), "I love programming").attentions[0, 0].max()
+    assert plotly_chart(at)["data"][0]["zmax"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_the_all_heads_grid_outlines_the_head_chosen_on_the_slider(open_page, plotly_chart, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.session_state["attention_tab"] = "All heads of a layer"
+    at.slider(key="head").set_value(3).run()
+    outlines = [shape for shape in plotly_chart(at)["layout"]["shapes"] if shape["type"] == "rect"]
+    assert [shape["xref"] for shape in outlines] == ["x4 domain"]
+
+
+def test_only_the_open_tab_is_drawn(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.session_state["attention_tab"] = "Head average & rollout"
+    at.run()
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+    assert titles == ["Layer 0: mean over heads", "Rollout up to layer 0"]
+
+
+def test_the_one_head_map_offers_its_numbers_as_csv_and_a_named_png(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.slider(key="head").set_value(1).run()
+    chart = at.get("plotly_chart")[0]
+    assert json.loads(chart.proto.config)["toImageButtonOptions"]["filename"] == "attention_layer0_head1"
+    buttons = at.get("download_button")
+    assert buttons and "CSV" in buttons[0].proto.label

@@ -10,12 +10,18 @@ from albert_viz.models import load_model
 PAGE = "pages/attention.py"
 
 
+def open_quiz(open_page, spec):
+    at = open_page(PAGE, spec)
+    at.session_state["attention_tab"] = "Predict, then reveal"  # only the open tab is drawn
+    return at.run()
+
+
 def _radio(at):
     return next(radio for radio in at.radio if radio.key and radio.key.startswith("quiz_choice_attention"))
 
 
 def test_the_heatmap_appears_only_after_the_answer_is_locked_in(open_page, tiny_spec):
-    at = open_page(PAGE, tiny_spec)
+    at = open_quiz(open_page, tiny_spec)
     charts_before = len(at.get("plotly_chart"))
     question = quiz.attention_question(capture(load_model(tiny_spec), "I love programming"), 0, 0)
     _radio(at).set_value(question.answer).run()
@@ -27,7 +33,7 @@ def test_the_heatmap_appears_only_after_the_answer_is_locked_in(open_page, tiny_
 
 
 def test_a_wrong_answer_says_what_the_model_chose(open_page, tiny_spec):
-    at = open_page(PAGE, tiny_spec)
+    at = open_quiz(open_page, tiny_spec)
     question = quiz.attention_question(capture(load_model(tiny_spec), "I love programming"), 0, 0)
     wrong = (question.answer + 1) % len(question.choices)
     _radio(at).set_value(wrong).run()

@@ -45,3 +45,29 @@ def test_model_picker_reports_an_unreachable_hub_model(page, app_url):
     sidebar.get_by_role("button", name="Load model").click()
     sidebar.get_by_text("cannot be reached").wait_for(timeout=TIMEOUT_MS)
     assert page.locator(".main-svg").count() > 0  # the page still shows the model it had
+
+
+LONG_SENTENCE = ("The quick brown fox jumps over the lazy dog while the teacher explains how attention in a "
+                 "transformer spreads weight across every token of a rather long sentence like this one today")
+
+
+def test_a_long_sentence_map_fits_the_screen_with_its_title_clear_of_the_labels(page, app_url):
+    open_attention_page(page, app_url)
+    sentence = page.get_by_label("Sentence", exact=True)
+    sentence.fill(LONG_SENTENCE)
+    sentence.press("Enter")
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    chart.locator(".xtick text", has_text="today").wait_for(timeout=TIMEOUT_MS)
+    assert chart.bounding_box()["height"] <= page.viewport_size["height"]
+    title = chart.locator(".gtitle").bounding_box()
+    label_tops = [tick.bounding_box()["y"] for tick in chart.locator(".xtick text").all()]
+    assert title["y"] + title["height"] <= min(label_tops)
+
+
+def test_a_click_on_a_small_map_selects_that_head(page, app_url):
+    open_attention_page(page, app_url)
+    page.get_by_role("tab", name="All heads of a layer").click()
+    grid = page.locator("[data-testid='stPlotlyChart']", has_text="all 12 heads")
+    grid.locator(".nsewdrag").nth(2).click()  # the third small map: head 2
+    page.get_by_text("head 2 (selected)").wait_for(timeout=TIMEOUT_MS)
+    assert page.get_by_test_id("stSliderThumbValue").nth(1).inner_text() == "2"  # the Head slider followed

@@ -1,0 +1,106 @@
+"""Attention figures: colour scales that compare, values in short maps, bounded size, heads you can pick."""
+import numpy as np
+import pytest
+
+from albert_viz import plots
+
+
+def tokens(n: int) -> list[str]:
+    return [f"w{i}" for i in range(n)]
+
+
+def uniform(n: int) -> np.ndarray:
+    return np.full((n, n), 1.0 / n)
+
+
+def test_uniform_attention_is_drawn_on_the_full_zero_to_one_scale():
+    heatmap = plots.attention_heatmap(uniform(5), tokens(5), "toy").data[0]
+    assert (heatmap.zmin, heatmap.zmax) == (0.0, 1.0)
+
+
+def test_auto_contrast_stretches_the_scale_to_the_largest_weight_of_the_maps_shown_together():
+    faint, stronger = uniform(5), uniform(5)
+    stronger[0, 0] = 0.6
+    top = plots.colour_max([faint, stronger], auto_contrast=True)
+    assert top == pytest.approx(0.6)
+    assert plots.attention_heatmap(faint, tokens(5), "a", zmax=top).data[0].zmax == pytest.approx(0.6)
+
+
+def test_colour_max_is_one_without_auto_contrast():
+    assert plots.colour_max([uniform(4) * 0.1], auto_contrast=False) == 1.0
+
+
+def test_short_sentences_print_each_weight_in_its_cell():
+    assert plots.attention_heatmap(uniform(12), tokens(12), "t").data[0].texttemplate == "%{z:.2f}"
+
+
+def test_long_sentences_do_not_print_weights():
+    assert plots.attention_heatmap(uniform(13), tokens(13), "t").data[0].texttemplate is None
+
+
+@pytest.mark.parametrize("n", [51, 128, 512])
+def test_a_long_sentence_map_fits_one_screen(n):
+    figure = plots.attention_heatmap(uniform(n), tokens(n), "long")
+    assert figure.layout.height <= 800
+
+
+def test_a_long_sentence_map_labels_every_token_while_the_cells_allow():
+    figure = plots.attention_heatmap(uniform(51), tokens(51), "long")
+    assert list(figure.layout.xaxis.ticktext) == tokens(51)
+
+
+def test_a_very_long_sentence_map_thins_its_labels_and_says_so():
+    figure = plots.attention_heatmap(uniform(300), tokens(300), "long")
+    assert 0 < len(figure.layout.xaxis.ticktext) < 300
+    assert "hover for all" in figure.layout.xaxis.title.text
+
+
+def test_the_title_sits_above_a_top_margin_tall_enough_for_the_rotated_labels():
+    labels = [f"token{i:03d}" for i in range(51)]  # 8 characters each, drawn upright above the map
+    layout = plots.attention_heatmap(uniform(51), labels, "long").layout
+    font = layout.xaxis.tickfont.size
+    assert layout.title.yref == "container" and layout.title.yanchor == "top"
+    assert layout.margin.t >= plots.TITLE_PX + 8 * 0.6 * font
+
+
+def test_heads_grid_titles_its_colour_bar_and_labels_the_first_maps_axes():
+    figure = plots.heads_grid(np.stack([uniform(4)] * 4), tokens(4), "layer 0")
+    assert "weight" in figure.data[0].colorbar.title.text
+    assert figure.layout.xaxis.title.text and figure.layout.yaxis.title.text
+
+
+def test_heads_grid_outlines_the_selected_head_only():
+    figure = plots.heads_grid(np.stack([uniform(4)] * 8), tokens(4), "layer 0", selected_head=5)
+    outlines = [shape for shape in figure.layout.shapes if shape.type == "rect"]
+    assert [(shape.xref, shape.yref) for shape in outlines] == [("x6 domain", "y6 domain")]
+
+
+def test_a_click_on_a_small_map_names_its_head():
+    figure = plots.heads_grid(np.stack([uniform(4)] * 3), tokens(4), "layer 0", clickable=True)
+    markers = [trace for trace in figure.data if trace.type == "scatter"]
+    point = {"curve_number": 5, "customdata": list(markers[2].customdata[7])}
+    assert plots.clicked_head({"points": [point]}) == 2
+
+
+def test_no_selection_chooses_no_head():
+    assert plots.clicked_head({"points": [], "box": [], "lasso": []}) is None
+
+
+def test_the_csv_holds_every_weight_under_its_query_and_key_tokens():
+    import io
+
+    import pandas as pd
+
+    matrix = np.random.default_rng(0).dirichlet(np.ones(4), size=4)  # [query, key], rows sum to 1
+    table = pd.read_csv(io.StringIO(plots.matrix_csv(matrix, ["[CLS]", "a", "a", "[SEP]"])), index_col=0)
+    assert list(table.index) == ["[CLS]", "a", "a", "[SEP]"]
+    np.testing.assert_allclose(table.to_numpy(), matrix, atol=1e-6)
+
+
+def test_a_token_a_spreadsheet_would_run_as_a_formula_stays_text_in_the_csv():
+    assert "'=cmd" in plots.matrix_csv(np.eye(2), ["=cmd", "ok"])
+
+
+def test_the_camera_button_saves_a_png_named_after_the_view():
+    options = plots.download_config("attention layer 2/head 3")["toImageButtonOptions"]
+    assert options["format"] == "png" and options["filename"] == "attention_layer_2_head_3" and options["scale"] >= 2
