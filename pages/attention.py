@@ -35,7 +35,7 @@ def attention_views(capture: Capture) -> None:
     # Only the open tab is drawn (on_change="rerun" makes .open tell which): a slider move redraws one view.
     one_head, one_layer, overview, averages, bertviz, predict = st.tabs(
         ["One head", "All heads of a layer", "Layers × heads", "Head average & rollout", "bertviz",
-         "Predict, then reveal"], key="attention_tab", on_change="rerun")
+         "Predict, then reveal"], key="attention_tab", on_change="rerun", bind="query-params")
     if one_head.open:
         with one_head:
             if view := attention_modes.chosen_view(capture, layer, head):

@@ -32,7 +32,8 @@ def chosen_view(capture: Capture, layer: int, head: int) -> AttentionView | None
     """The mode radio, the mute toggle and the text; the matrix to draw, or None after a message."""
     left, right = st.columns([3, 1])
     with left:
-        mode = st.radio("Show", list(MODES), format_func=MODES.get, horizontal=True, key="attention_mode")
+        mode = st.radio("Show", list(MODES), format_func=MODES.get, horizontal=True, key="attention_mode",
+                        bind="query-params")
     with right:
         mute = st.toggle("Mute [CLS]/[SEP]", key="attention_mute",
                          help="Drop the [CLS] and [SEP] columns and re-normalise each row over the other tokens.")

@@ -144,7 +144,10 @@ def layer_head_selectors(capture: Capture, key: str = "") -> tuple[int, int]:
     """Layer and head sliders sized to the captured model."""
     left, right = st.columns(2)
     with left:
-        layer = st.slider("Layer", 0, capture.num_layers - 1, 0, key=f"layer{key}") if capture.num_layers > 1 else 0
+        # bound to the URL: a shared link opens the same layer and head, even after a fragment-only rerun
+        layer = st.slider("Layer", 0, capture.num_layers - 1, 0, key=f"layer{key}",
+                          bind="query-params") if capture.num_layers > 1 else 0
     with right:
-        head = st.slider("Head", 0, capture.num_heads - 1, 0, key=f"head{key}") if capture.num_heads > 1 else 0
+        head = st.slider("Head", 0, capture.num_heads - 1, 0, key=f"head{key}",
+                         bind="query-params") if capture.num_heads > 1 else 0
     return layer, head
