@@ -40,13 +40,16 @@ from playwright.async_api import Error as PlaywrightError  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
 MOVES = 5  # layer moves and head moves per student (the bundled model has 6 layers, 12 heads)
-WORDS = ["zebra", "violin", "harbour", "pepper", "glacier", "lantern", "meadow", "rocket", "tulip", "walnut",
+WORDS = [  # each one WordPiece token of the bundled tokenizer, so it shows as one tick of the heatmap
+         "zebra", "violin", "harbour", "pepper", "glacier", "lantern", "meadow", "rocket", "tiger", "walnut",
          "canyon", "falcon", "marble", "orchid", "parrot", "quartz", "saddle", "thunder", "velvet", "willow",
-         "anchor", "biscuit", "candle", "dolphin", "ember", "feather", "garlic", "helmet", "island", "jacket",
+         "anchor", "basket", "candle", "dolphin", "engine", "feather", "garlic", "helmet", "island", "jacket",
          "kettle", "ladder", "mirror", "needle", "oyster", "pillow", "rabbit", "spider", "tomato", "button"]
 
-HEATMAP_HAS_TOKEN = """word => [...document.querySelectorAll('.main-svg .xtick text')]
-    .some(tick => tick.textContent === word)"""
+HEATMAP_HAS_TOKENS = """words => {
+    const ticks = [...document.querySelectorAll('.main-svg .xtick text')].map(tick => tick.textContent);
+    return words.every(word => ticks.includes(word));
+}"""
 HEATMAP_TITLED = """title => {
     const first = document.querySelector('.main-svg .gtitle');
     return first !== null && first.textContent === title;
@@ -119,7 +122,7 @@ async def student(browser, url: str, index: int, deadline: float, tally: Tally) 
         await box.fill(text)
         started = time.perf_counter()
         await box.press("Enter")
-        await timed_wait(page, HEATMAP_HAS_TOKEN, word, deadline)
+        await timed_wait(page, HEATMAP_HAS_TOKENS, [word], deadline)
         tally.latencies.append(time.perf_counter() - started)
         steps_left -= 1
 
