@@ -108,6 +108,7 @@ async def visit(page, link: str, marker: str, deadline: float) -> None:
 async def student(browser, url: str, index: int, deadline: float, tally: Tally) -> None:
     """One student's lesson; every step's outcome lands in the tally."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(max(deadline - time.monotonic(), 1) * 1000)  # the phase's deadline, not 30 s
     page = await context.new_page()
     page.on("pageerror", lambda error: tally.errors.append(f"student {index}: page error {error}"))
     steps_left = 1 + 2 * MOVES + 2  # sentence, moves, two pages: what is unfinished if time runs out
@@ -212,8 +213,8 @@ async def warm_up(browser, url: str, deadline: float) -> None:
 
 async def main_async(sizes: list[int], budget_s: float) -> None:
     started = time.monotonic()
-    # Each class size gets a share of what is left in proportion to its size plus 5 (N=1: a tenth).
-    weights = [size + 5 for size in sizes]
+    # Each class size gets a share of what is left in proportion to its size plus 10 (N=1: a sixth).
+    weights = [size + 10 for size in sizes]
     results: dict[int, Tally] = {}
     with running_app() as url, tempfile.TemporaryDirectory(prefix="albert_viz_classroom_") as scratch:
         async with async_playwright() as playwright:

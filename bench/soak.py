@@ -26,6 +26,7 @@ from classroom import (  # noqa: E402
     CHROMIUM_ARGS, HEATMAP_HAS_TOKENS, HEATMAP_TITLED, WORDS, PhaseOver, chromium_path, running_app, timed_wait, visit,
 )
 
+from playwright.async_api import Error as PlaywrightError  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
 LAYERS, HEADS = 6, 12  # the bundled ALBERT-tiny
@@ -108,6 +109,7 @@ async def soak(changes: int, warm_up: int, budget_s: float) -> None:
             try:
                 page = await browser.new_page(viewport={"width": 1280, "height": 900})
                 deadline = started + budget_s - 30  # leave time to read memory after the session closes
+                page.set_default_timeout((deadline - time.monotonic()) * 1000)  # the run's limit, not 30 s
                 student = Student(page, deadline)
                 await page.goto(f"{url}/attention", wait_until="domcontentloaded")
                 await timed_wait(page, HEATMAP_TITLED, student.title(), deadline)
@@ -121,7 +123,7 @@ async def soak(changes: int, warm_up: int, budget_s: float) -> None:
                         if done % 50 == 0:
                             print(f"after {done} changes: server RSS {server_rss_mb():.0f} MB "
                                   f"({time.monotonic() - started:.0f} s)", flush=True)
-                except PhaseOver:
+                except (PhaseOver, PlaywrightError):
                     print(f"stopped early: change {done} not drawn before the time limit", flush=True)
                     done -= 1
                 readings["end"] = server_rss_mb()
