@@ -223,7 +223,7 @@ async def main_async(sizes: list[int], budget_s: float) -> None:
             try:
                 await warm_up(browser, url, time.monotonic() + min(120, budget_s / 5))
                 for size, weight in zip(sizes, weights):
-                    left = budget_s - (time.monotonic() - started) - 15  # keep time to stop everything
+                    left = budget_s - (time.monotonic() - started) - 30  # keep time to stop everything
                     share = left * weight / sum(weights[sizes.index(size):])
                     phase_started = time.monotonic()
                     results[size] = await one_class(browser, url, size, share, Path(scratch))
