@@ -1,0 +1,250 @@
+"""A class at once: N real Chromium sessions on one app server while a fine-tuning job trains.
+
+The app is served by `streamlit run` on 127.0.0.1 (tests/e2e/server.py). For each class size N,
+N browser contexts of one headless Chromium (each its own Streamlit session) start together; each
+student opens the attention page, types a sentence of their own, moves the layer slider and the
+head slider five times each, then visits the layer-norm and worked-examples pages. Meanwhile
+`python -m albert_viz finetune` trains the bundled model on the sample movie reviews in a
+subprocess (restarted if it finishes), as a student's job would.
+
+Latency is input -> updated heatmap, measured in the browser: the time from the key press until the
+one-head heatmap shows the new sentence's tokens or the new "Layer L, head H" title. Errors are
+interactions that did not finish in time, exceptions drawn on a page and JavaScript page errors.
+Everything is bounded: one deadline per class size, and the whole run within --budget-s.
+
+Last line: ratio=<p95 at the largest N> / <p95 at N=1> (goal <= 5 with zero errors, N = 30).
+
+    .venv/bin/python bench/classroom.py            # N = 1, 10, 30 (up to 10 minutes; heavy)
+    .venv/bin/python bench/classroom.py --quick    # N = 1, 5
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+from server import CHROMIUM_ARGS, chromium_path, running_app  # noqa: E402
+
+from playwright.async_api import Error as PlaywrightError  # noqa: E402
+from playwright.async_api import async_playwright  # noqa: E402
+
+MOVES = 5  # layer moves and head moves per student (the bundled model has 6 layers, 12 heads)
+WORDS = [  # each one WordPiece token of the bundled tokenizer, so it shows as one tick of the heatmap
+         "zebra", "violin", "harbour", "pepper", "glacier", "lantern", "meadow", "rocket", "tiger", "walnut",
+         "canyon", "falcon", "marble", "orchid", "parrot", "quartz", "saddle", "thunder", "velvet", "willow",
+         "anchor", "basket", "candle", "dolphin", "engine", "feather", "garlic", "helmet", "island", "jacket",
+         "kettle", "ladder", "mirror", "needle", "oyster", "pillow", "rabbit", "spider", "tomato", "button"]
+
+HEATMAP_HAS_TOKENS = """words => {
+    const ticks = [...document.querySelectorAll('.main-svg .xtick text')].map(tick => tick.textContent);
+    return words.every(word => ticks.includes(word));
+}"""
+HEATMAP_TITLED = """title => {
+    const first = document.querySelector('.main-svg .gtitle');
+    return first !== null && first.textContent === title;
+}"""
+
+
+@dataclass
+class Tally:
+    """What one class size measured: latencies in seconds, page loads, and every error in words."""
+
+    latencies: list[float] = field(default_factory=list)
+    page_loads: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    finetune_starts: int = 0
+
+
+class PhaseOver(Exception):
+    """The class size's deadline passed: what is left is counted as not finished."""
+
+
+def sentence_for(student: int) -> tuple[str, str]:
+    """A sentence of the student's own, and the word in it that marks its heatmap."""
+    word = WORDS[student % len(WORDS)]
+    return f"the {word} sat by the river all day", word
+
+
+async def timed_wait(page, expression: str, arg, deadline: float) -> float:
+    """Seconds until `expression(arg)` holds in the page; PhaseOver when the deadline passes first."""
+    started = time.perf_counter()
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise PhaseOver
+    try:
+        await page.wait_for_function(expression, arg=arg, timeout=remaining * 1000, polling="raf")
+    except PlaywrightError as error:
+        raise PhaseOver from error
+    return time.perf_counter() - started
+
+
+async def move_slider(page, label: str, expected_title: str, deadline: float) -> float:
+    """Press → on a slider; seconds until the one-head heatmap carries the new title."""
+    slider = page.locator(f"input[type=range][aria-label='{label}']")
+    await slider.focus()
+    started = time.perf_counter()
+    await slider.press("ArrowRight")
+    await timed_wait(page, HEATMAP_TITLED, expected_title, deadline)
+    return time.perf_counter() - started
+
+
+async def visit(page, link: str, marker: str, deadline: float) -> None:
+    """Follow a sidebar link (same session) and wait until the page shows `marker`."""
+    await page.locator("[data-testid='stSidebarNav'] a", has_text=link).click()
+    await timed_wait(page, "text => document.body.textContent.includes(text)", marker, deadline)
+
+
+async def student(browser, url: str, index: int, deadline: float, tally: Tally) -> None:
+    """One student's lesson; every step's outcome lands in the tally."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(max(deadline - time.monotonic(), 1) * 1000)  # the phase's deadline, not 30 s
+    page = await context.new_page()
+    page.on("pageerror", lambda error: tally.errors.append(f"student {index}: page error {error}"))
+    steps_left = 1 + 2 * MOVES + 2  # sentence, moves, two pages: what is unfinished if time runs out
+    try:
+        started = time.perf_counter()
+        await page.goto(f"{url}/attention", wait_until="domcontentloaded")
+        await timed_wait(page, HEATMAP_TITLED, "Layer 0, head 0", deadline)
+        tally.page_loads.append(time.perf_counter() - started)
+
+        text, word = sentence_for(index)
+        box = page.get_by_label("Sentence", exact=True)
+        await box.fill(text)
+        started = time.perf_counter()
+        await box.press("Enter")
+        await timed_wait(page, HEATMAP_HAS_TOKENS, [word], deadline)
+        tally.latencies.append(time.perf_counter() - started)
+        steps_left -= 1
+
+        layer = head = 0
+        for _ in range(MOVES):
+            layer += 1
+            tally.latencies.append(await move_slider(page, "Layer", f"Layer {layer}, head {head}", deadline))
+            head += 1
+            tally.latencies.append(await move_slider(page, "Head", f"Layer {layer}, head {head}", deadline))
+            steps_left -= 2
+
+        await visit(page, "Layer norm", "Mean and spread of each token", deadline)
+        steps_left -= 1
+        await visit(page, "Worked examples", "Self-attention on the board", deadline)
+        steps_left -= 1
+        if shown := await page.locator("[data-testid='stException']").count():
+            tally.errors.append(f"student {index}: {shown} exception(s) drawn on the page")
+    except PhaseOver:
+        tally.errors.extend([f"student {index}: step not finished before the deadline"] * steps_left)
+    except PlaywrightError as error:
+        tally.errors.extend([f"student {index}: {str(error).splitlines()[0]}"] * steps_left)
+    finally:
+        with contextlib.suppress(PlaywrightError):
+            await context.close()
+
+
+async def keep_one_job_training(out_dir: Path, stop: asyncio.Event, tally: Tally) -> None:
+    """One fine-tuning job of the sample set in a subprocess, restarted when it ends, until `stop`."""
+    command = [sys.executable, "-m", "albert_viz", "finetune", "--model", "bundled",
+               "--csv", str(REPO / "assets" / "datasets" / "movie_reviews.csv"), "--max-steps", "300"]
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    while not stop.is_set():
+        job = subprocess.Popen(command + ["--out", str(out_dir / f"job{tally.finetune_starts}")], cwd=REPO,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tally.finetune_starts += 1
+        try:
+            while job.poll() is None and not stop.is_set():
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+        finally:
+            if job.poll() is None:
+                job.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    job.wait(timeout=10)
+                if job.poll() is None:
+                    job.kill()
+                    job.wait()
+
+
+async def one_class(browser, url: str, students: int, budget_s: float, scratch: Path) -> Tally:
+    """`students` sessions at once, with a job training beside them, all within budget_s."""
+    tally = Tally()
+    stop = asyncio.Event()
+    trainer = asyncio.create_task(keep_one_job_training(scratch / f"class{students}", stop, tally))
+    await asyncio.sleep(5)  # let the job load its model and start training before the class arrives
+    deadline = time.monotonic() + budget_s
+    try:
+        await asyncio.gather(*(student(browser, url, i, deadline, tally) for i in range(students)))
+    finally:
+        stop.set()
+        await trainer
+    return tally
+
+
+def summary(students: int, tally: Tally, wall_s: float) -> str:
+    if tally.latencies:
+        p50, p95 = np.percentile(tally.latencies, [50, 95])
+        timing = f"p50={p50:.2f}s p95={p95:.2f}s max={max(tally.latencies):.2f}s"
+    else:
+        timing = "p50=n/a p95=n/a max=n/a"
+    loads = f"page_load_max={max(tally.page_loads):.1f}s" if tally.page_loads else "page_load_max=n/a"
+    return (f"N={students:<3d} samples={len(tally.latencies):<4d} {timing} errors={len(tally.errors)} "
+            f"{loads} finetune_jobs_started={tally.finetune_starts} wall={wall_s:.0f}s")
+
+
+def p95(tally: Tally) -> float:
+    return float(np.percentile(tally.latencies, 95)) if tally.latencies else float("nan")
+
+
+async def warm_up(browser, url: str, deadline: float) -> None:
+    """One unmeasured visit, so the model is loaded before the class arrives (the teacher's first look)."""
+    tally = Tally()
+    await student(browser, url, len(WORDS) - 1, deadline, tally)
+    if tally.errors:
+        print(f"warm-up: {tally.errors[0]}", flush=True)
+
+
+async def main_async(sizes: list[int], budget_s: float) -> None:
+    started = time.monotonic()
+    # Each class size gets a share of what is left in proportion to its size plus 10 (N=1: a sixth).
+    weights = [size + 10 for size in sizes]
+    results: dict[int, Tally] = {}
+    with running_app() as url, tempfile.TemporaryDirectory(prefix="albert_viz_classroom_") as scratch:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS,
+                                                       headless=True)
+            try:
+                await warm_up(browser, url, time.monotonic() + min(120, budget_s / 5))
+                for size, weight in zip(sizes, weights):
+                    left = budget_s - (time.monotonic() - started) - 30  # keep time to stop everything
+                    share = left * weight / sum(weights[sizes.index(size):])
+                    phase_started = time.monotonic()
+                    results[size] = await one_class(browser, url, size, share, Path(scratch))
+                    print(summary(size, results[size], time.monotonic() - phase_started), flush=True)
+                    for error in sorted(set(results[size].errors))[:5]:
+                        print(f"  error: {error}", flush=True)
+            finally:
+                await browser.close()
+    print(f"total wall={time.monotonic() - started:.0f}s; ratio = p95(N={sizes[-1]}) / p95(N={sizes[0]})")
+    print(f"ratio={p95(results[sizes[-1]]) / p95(results[sizes[0]]):.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="N = 1, 5 instead of 1, 10, 30")
+    parser.add_argument("--sizes", type=int, nargs="+", help="class sizes to run, smallest first (first is the base)")
+    parser.add_argument("--budget-s", type=float, default=600, help="the whole run's time limit (default 600)")
+    args = parser.parse_args()
+    sizes = args.sizes or ([1, 5] if args.quick else [1, 10, 30])
+    asyncio.run(main_async(sizes, args.budget_s))
+
+
+if __name__ == "__main__":
+    main()
