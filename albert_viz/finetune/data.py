@@ -168,7 +168,7 @@ def _check_not_binary(data: bytes) -> None:
     for signature, kind in SIGNATURES.items():
         if head.startswith(signature) and kind:
             raise CsvError(f"This is {kind}, not a CSV file. Save the table as CSV (comma-separated values) and upload that.")
-    if b"\x00" in data and not _utf16_bom(data):
+    if b"\x00" in data and not _utf16_bom(data) and _unmarked_utf16(data) is None:
         lines = data.split(b"\n")
         with_nul = [number for number, line in enumerate(lines, start=1) if b"\x00" in line]
         others = len(with_nul) - 1
@@ -182,6 +182,20 @@ def _utf16_bom(data: bytes) -> bool:
     return data.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
+def _unmarked_utf16(data: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when the bytes are plain-Latin UTF-16 saved without a BOM (every other byte 0)."""
+    sample = data[:4096]
+    if len(sample) < 4 or len(sample) % 2:
+        return None
+    odd_zero = sample[1::2].count(0) / (len(sample) // 2)  # [high bytes of little-endian text]
+    even_zero = sample[0::2].count(0) / (len(sample) // 2)
+    if odd_zero > 0.9 and even_zero == 0:
+        return "utf-16-le"
+    if even_zero > 0.9 and odd_zero == 0:
+        return "utf-16-be"
+    return None
+
+
 def _decode(data: bytes) -> tuple[str, str, tuple[str, ...]]:
     """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252 with a note; else say what was tried."""
     if _utf16_bom(data):
@@ -189,6 +203,9 @@ def _decode(data: bytes) -> tuple[str, str, tuple[str, ...]]:
             return data.decode("utf-16"), "utf-16", ()
         except UnicodeDecodeError:
             pass
+    if unmarked := _unmarked_utf16(data):
+        return data.decode(unmarked, errors="replace"), unmarked, ("The file is saved as UTF-16 without a marker; "
+                                                                   "it was read as UTF-16.",)
     try:
         return data.decode("utf-8-sig"), "utf-8", ()
     except UnicodeDecodeError:

