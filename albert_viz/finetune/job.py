@@ -132,8 +132,17 @@ def time_left(snapshot: ProgressSnapshot) -> str:
         return ""
     if snapshot.step < ESTIMATE_AFTER_STEPS or snapshot.eta_s is None:
         return "estimating the time left…"
-    minutes, seconds = divmod(round(snapshot.eta_s), 60)
-    return f"about {minutes} min {seconds:02d} s left" if minutes else f"about {seconds} s left"
+    return f"about {format_duration(snapshot.eta_s)} left"
+
+
+def format_duration(seconds: float) -> str:
+    """'45 s', '2 min 05 s', '1 h 03 min': what a clock-reading person expects, never thousands of seconds."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
 class Progress:

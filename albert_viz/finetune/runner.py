@@ -26,8 +26,8 @@ from typing import Callable
 
 from albert_viz.finetune.data import LabelledDataset
 from albert_viz.finetune.job import (
-    CANCELLED, DONE, FAILED, MAX_CONCURRENT_JOBS, MAX_LENGTH_LIMIT, MAX_WAITING_JOBS,
-    FinetuneConfig, FinetuneJob, FinetuneResult, JobError, ProgressSnapshot,
+    CANCELLED, DONE, FAILED, MAX_CONCURRENT_JOBS, MAX_LENGTH_LIMIT, MAX_WAITING_JOBS, QUEUED,
+    FinetuneConfig, FinetuneJob, FinetuneResult, JobError, ProgressSnapshot, format_duration,
 )
 from albert_viz.finetune.store import JobRecord, JobStore
 from albert_viz.models import LoadedModel, ModelLoadError, ModelSpec, load_model
@@ -114,6 +114,9 @@ class BaseRunner:
 
     def cancel(self, job_id: str, reason: str | None = None) -> None:
         raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop this runner's jobs (the server or the CLI is exiting)."""
 
     def record(self, job_id: str) -> JobRecord | None:
         return self.store.get(job_id)
@@ -319,6 +322,21 @@ def _train_in_process(store_folder: str, pending: _Pending, threads: int, parent
         store.finish(job_id, FAILED, error=str(error))
         return
     store.finish(job_id, snapshot.state, error=snapshot.error, result=result, snapshot=snapshot)
+
+
+def class_rows(records: list[JobRecord], now: float) -> list[dict]:
+    """The teacher's table: one row per job, newest first, with how long each has waited or run."""
+    rows = []
+    for record in records:
+        snapshot = record.snapshot
+        waited = (record.started or (record.finished if snapshot.finished else now)) - record.created
+        ran = ((record.finished or now) - record.started) if record.started else 0.0
+        rows.append({"job": record.id[:8], "student": record.owner or "(no name)", "state": record.state,
+                     "place in line": snapshot.queue_position if record.state == QUEUED else None,
+                     "step": f"{snapshot.step} / {snapshot.total_steps or '…'}", "waited": format_duration(waited),
+                     "trained for": format_duration(ran), "where": record.runner,
+                     "started at": time.strftime("%H:%M:%S", time.localtime(record.created))})
+    return rows
 
 
 def make_runner(store: JobStore | None = None) -> BaseRunner:

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     pid INTEGER,
+    server_pid INTEGER,
     created REAL NOT NULL,
     started REAL,
     finished REAL,
@@ -68,6 +69,7 @@ class JobRecord:
     model_dir: Path | None
     cancel_requested: bool
     pid: int | None
+    server_pid: int | None
     created: float
     started: float | None
     finished: float | None
@@ -105,13 +107,15 @@ class JobStore:
         return self.results_dir / job_id
 
     def create(self, job_id: str, spec: ModelSpec, config: FinetuneConfig, owner: str = "", runner: str = "",
-               model_dir: Path | None = None) -> None:
+               model_dir: Path | None = None, server_pid: int | None = None) -> None:
+        """A new queued job, owned by the process that submits it (a server or a CLI run)."""
         now = time.time()
         self._connection().execute(
-            "INSERT INTO jobs (id, owner, runner, base_spec, config, state, progress, model_dir, created, last_seen)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO jobs (id, owner, runner, base_spec, config, state, progress, model_dir, server_pid,"
+            " created, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (job_id, owner, runner, json.dumps(asdict(spec)), json.dumps(asdict(config)), QUEUED,
-             ProgressSnapshot().to_json(), str(model_dir) if model_dir else None, now, now))
+             ProgressSnapshot().to_json(), str(model_dir) if model_dir else None, server_pid or os.getpid(),
+             now, now))
 
     def publish(self, job_id: str, snapshot: ProgressSnapshot) -> None:
         """A running job's latest progress; only finish() ends a job, and an ended job is never moved back."""
@@ -174,8 +178,12 @@ class JobStore:
         return [_record(row) for row in rows.fetchall()]
 
     def mark_interrupted(self, runner: str) -> list[str]:
-        """Jobs of this runner kind left queued or running by a server that stopped: say so, drop their files."""
-        ids = [record.id for record in self.jobs((QUEUED, RUNNING)) if record.runner == runner]
+        """Jobs of this runner kind left queued or running by a server that stopped: say so, drop their files.
+
+        Another live process's jobs (a second server or a CLI run on the same data folder) are left alone.
+        """
+        ids = [record.id for record in self.jobs((QUEUED, RUNNING))
+               if record.runner == runner and not _alive(record.server_pid)]
         for job_id in ids:
             self.finish(job_id, INTERRUPTED, error="The server stopped while this job was waiting or training, "
                                                    "so it did not finish. Start it again.")
@@ -210,8 +218,20 @@ def _record(row: sqlite3.Row) -> JobRecord:
         config=FinetuneConfig(**json.loads(row["config"])), snapshot=snapshot,
         result=FinetuneResult.from_json(row["result"]) if row["result"] else None,
         model_dir=Path(row["model_dir"]) if row["model_dir"] else None, cancel_requested=bool(row["cancel_requested"]),
-        pid=row["pid"], created=row["created"], started=row["started"], finished=row["finished"],
+        pid=row["pid"], server_pid=row["server_pid"], created=row["created"], started=row["started"], finished=row["finished"],
         last_seen=row["last_seen"])
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _env_float(name: str, given: float | None, default: float) -> float:

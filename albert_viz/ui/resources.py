@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from albert_viz.capture import Capture, capture
+from albert_viz.finetune.runner import BaseRunner, make_runner
 from albert_viz.models import LoadedModel, ModelSpec, load_model
 
 
@@ -17,3 +18,9 @@ def get_model(spec: ModelSpec) -> LoadedModel:
 def get_capture(spec: ModelSpec, text: str, text_pair: str | None = None) -> Capture:
     """One forward pass per (model, text); changing a selector re-plots from this cache."""
     return capture(get_model(spec), text, text_pair)
+
+
+@st.cache_resource(show_spinner=False)
+def get_runner() -> BaseRunner:
+    """One fine-tuning runner per server (local processes, or Ray); jobs and their store outlive sessions."""
+    return make_runner()
