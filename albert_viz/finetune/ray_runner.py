@@ -167,9 +167,6 @@ class RayRunner(BaseRunner):
             self._finish(job_id, ref, model_dir)
         finally:
             ray.kill(channel)
-            record = self.store.get(job_id)
-            if record is None or record.state != DONE:
-                shutil.rmtree(self.store.job_folder(job_id), ignore_errors=True)
 
     def _copy_progress(self, job_id: str, channel) -> None:
         snapshot_json, pid = ray.get(channel.latest.remote())
@@ -204,6 +201,7 @@ class RayRunner(BaseRunner):
             try:
                 _write_folder(files, model_dir)
             except OSError as error:
+                shutil.rmtree(self.store.job_folder(job_id), ignore_errors=True)
                 self.store.finish(job_id, FAILED, error=failure_message(error))
                 return
             result = replace(result, model_dir=model_dir)

@@ -262,13 +262,14 @@ class LocalRunner(BaseRunner):
                 self._cancel_deadlines.pop(job_id, None)
         for job_id, process in ended.items():
             process.join()
+            record = self.store.get(job_id)
+            if record is None or record.state != DONE:
+                # files first, record second: whoever reads "failed" or "cancelled" finds nothing left behind
+                shutil.rmtree(self.store.job_folder(job_id), ignore_errors=True)
             if self.store.cancel_requested(job_id):
                 self.store.finish(job_id, CANCELLED)
             else:
                 self.store.finish(job_id, FAILED, error=crash_message(process.exitcode))
-            record = self.store.get(job_id)
-            if record is None or record.state != DONE:
-                shutil.rmtree(self.store.job_folder(job_id), ignore_errors=True)
 
     def _enforce_cancels(self) -> None:
         now = time.monotonic()
@@ -319,8 +320,9 @@ def _train_in_process(store_folder: str, pending: _Pending, threads: int, parent
                                        store.job_folder(job_id) / "work", lambda s: store.publish(job_id, s),
                                        should_stop)
     except (ModelLoadError, JobError) as error:
-        store.finish(job_id, FAILED, error=str(error))
-        return
+        snapshot, result = ProgressSnapshot(state=FAILED, error=str(error)), None
+    if snapshot.state != DONE:
+        shutil.rmtree(store.job_folder(job_id), ignore_errors=True)  # before the record says it has ended
     store.finish(job_id, snapshot.state, error=snapshot.error, result=result, snapshot=snapshot)
 
 
