@@ -190,14 +190,15 @@ class JobStore:
             shutil.rmtree(self.job_folder(job_id), ignore_errors=True)
         return ids
 
-    def cleanup(self, max_age_days: float | None = None, max_total_mb: float | None = None) -> list[str]:
+    def cleanup(self, max_age_days: float | None = None, max_total_mb: float | None = None,
+                now: float | None = None) -> list[str]:
         """Delete kept models older than the age limit, then the oldest until the total fits the size limit."""
         max_age_days = _env_float("ALBERT_VIZ_RESULTS_MAX_AGE_DAYS", max_age_days, DEFAULT_MAX_AGE_DAYS)
         max_total_mb = _env_float("ALBERT_VIZ_RESULTS_MAX_MB", max_total_mb, DEFAULT_MAX_RESULTS_MB)
         finished = sorted((record for record in self.jobs(FINAL_STATES, limit=100_000)
                            if self.job_folder(record.id).exists()), key=lambda record: record.finished or 0)
         sizes = {record.id: _folder_bytes(self.job_folder(record.id)) for record in finished}
-        total, removed, now = sum(sizes.values()), [], time.time()
+        total, removed, now = sum(sizes.values()), [], now or time.time()
         for record in finished:
             too_old = now - (record.finished or now) > max_age_days * 86_400
             if too_old or total > max_total_mb * 1e6:
