@@ -311,8 +311,10 @@ def _train_in_process(store_folder: str, pending: _Pending, threads: int, parent
     job_id = pending.job_id
 
     def should_stop() -> bool:
-        # a cancel from the page, or the server that started us is gone (never leave an orphan training)
-        return store.cancel_requested(job_id) or os.getppid() != parent_pid
+        if os.getppid() != parent_pid:  # the server that started us is gone: never leave an orphan training
+            _exit_after_grace(store.job_folder(job_id))
+            return True
+        return store.cancel_requested(job_id)
 
     try:
         base = load_model(pending.spec)
@@ -339,6 +341,18 @@ def class_rows(records: list[JobRecord], now: float) -> list[dict]:
                      "trained for": format_duration(ran), "where": record.runner,
                      "started at": time.strftime("%H:%M:%S", time.localtime(record.created))})
     return rows
+
+
+def _exit_after_grace(folder: Path) -> None:
+    """An orphaned training process gets CANCEL_GRACE_S to stop by itself, then removes its files and exits."""
+    def leave() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os._exit(1)
+
+    if not any(thread.name == "orphan-exit" for thread in threading.enumerate()):
+        timer = threading.Timer(CANCEL_GRACE_S, leave)
+        timer.name, timer.daemon = "orphan-exit", True
+        timer.start()
 
 
 def make_runner(store: JobStore | None = None) -> BaseRunner:
