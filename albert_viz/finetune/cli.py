@@ -15,6 +15,7 @@ from pathlib import Path
 from albert_viz.finetune.data import CsvError, LabelledDataset, load_csv_file
 from albert_viz.finetune.job import (
     DONE, MAX_LENGTH_LIMIT, FinetuneConfig, FinetuneJob, FinetuneResult, JobError, ProgressSnapshot,
+    time_left,
 )
 from albert_viz.finetune.runner import make_runner
 from albert_viz.models import ModelLoadError, ModelSpec, load_model
@@ -75,8 +76,8 @@ class ProgressPrinter:
             line += f" loss {snapshot.losses[-1][1]:.4f}"
         if snapshot.evaluations:
             line += f" val_acc {snapshot.evaluations[-1][1]:.4f}"
-        if snapshot.eta_s is not None and snapshot.state == "running":
-            line += f" eta {snapshot.eta_s:.0f}s"
+        if left := time_left(snapshot):
+            line += f" ({left})"
         print(line, flush=True)
 
 
