@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: run test unit bench pretrain chromium clean-venv
+.PHONY: run test unit bench pretrain chromium clean-venv cluster ray-head
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,16 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/capture_overhead.py
 	$(PY) bench/finetune_throughput.py
+	$(PY) bench/training_isolation.py
+	RAY_AUTH_MODE=disabled $(PY) bench/ray_jobs.py
+
+# Fine-tuning jobs on Ray: install it, start a head on this machine, point the app at it.
+cluster: $(STAMP)
+	$(PY) -m pip install -q -r requirements-cluster.txt
+
+ray-head: cluster
+	$(VENV)/bin/ray start --head --num-cpus=$${RAY_CPUS:-2} --include-dashboard=false
+	@echo "now: ALBERT_VIZ_RAY_ADDRESS=auto make run"
 
 # Rebuild corpus -> distilled ALBERT-tiny (about 90 minutes on 2 CPU cores).
 pretrain: $(STAMP)

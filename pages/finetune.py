@@ -18,3 +18,4 @@ if choice is not None:
     finetune_panel.start_button(loaded, choice, config)
 finetune_panel.progress()
 finetune_panel.results()
+finetune_panel.teacher_view()

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach the network
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# fine-tuning jobs' store and models: a fresh folder per test run, never the user's ~/.cache/albert_viz
+os.environ.setdefault("ALBERT_VIZ_DATA", tempfile.mkdtemp(prefix="albert_viz_test_data_"))
 
 import pytest
 

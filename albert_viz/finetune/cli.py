@@ -1,4 +1,10 @@
-"""`python -m albert_viz finetune ...`: the page's fine-tuning job from the command line (also under `accelerate launch`)."""
+"""`python -m albert_viz finetune ...`: the page's fine-tuning job from the command line.
+
+It goes through the same job interface as the page (a LocalRunner process, or Ray when
+ALBERT_VIZ_RAY_ADDRESS is set), so the job is in the store and the teacher's view too. Under
+`accelerate launch` / `torchrun` (WORLD_SIZE > 1) every rank runs the same FinetuneJob in its own
+process instead: that is the way to train one big job on many GPUs.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,8 +12,12 @@ import os
 import sys
 from pathlib import Path
 
-from albert_viz.finetune.data import CsvError, load_csv_file
-from albert_viz.finetune.job import DONE, FinetuneConfig, FinetuneJob, JobError, ProgressSnapshot
+from albert_viz.finetune.data import CsvError, LabelledDataset, load_csv_file
+from albert_viz.finetune.job import (
+    DONE, MAX_LENGTH_LIMIT, FinetuneConfig, FinetuneJob, FinetuneResult, JobError, ProgressSnapshot,
+    time_left,
+)
+from albert_viz.finetune.runner import make_runner
 from albert_viz.models import ModelLoadError, ModelSpec, load_model
 
 DEFAULTS = FinetuneConfig()
@@ -40,6 +50,11 @@ def model_spec(name: str, device: str) -> ModelSpec:
     return ModelSpec(source="hub", location=name, device=device)
 
 
+def is_distributed() -> bool:
+    """Started by `accelerate launch` / `torchrun` with more than one process."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
 def is_main_process() -> bool:
     """Under `accelerate launch` every process runs this; only rank 0 prints."""
     return int(os.environ.get("RANK", "0")) == 0
@@ -61,27 +76,25 @@ class ProgressPrinter:
             line += f" loss {snapshot.losses[-1][1]:.4f}"
         if snapshot.evaluations:
             line += f" val_acc {snapshot.evaluations[-1][1]:.4f}"
-        if snapshot.eta_s is not None and snapshot.state == "running":
-            line += f" eta {snapshot.eta_s:.0f}s"
+        if left := time_left(snapshot):
+            line += f" ({left})"
         print(line, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load, validate, train, save; a clear message and exit code 2 on a user error."""
+    """Validate, train, save; a clear message and exit code 2 on a user error, 1 if the job did not finish."""
     config = FinetuneConfig(epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size,
                             max_length=args.max_length, validation_fraction=args.val_fraction, seed=args.seed,
                             max_steps=args.max_steps, precision=args.precision, device=args.device)
     try:
         dataset = load_csv_file(args.csv, args.text_col, args.label_col)
-        base = load_model(model_spec(args.model, args.device))
-        job = FinetuneJob(base, dataset, config, model_dir=args.out, listener=ProgressPrinter())
+        config.check(MAX_LENGTH_LIMIT)
+        spec = model_spec(args.model, args.device)
+        run_job = _train_here if is_distributed() else _train_with_runner
+        snapshot, result = run_job(spec, dataset, config, Path(args.out))
     except (CsvError, ModelLoadError, JobError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    for note in dataset.notes + base.notes:
-        print(f"note: {note}", file=sys.stderr)
-    result = job.run()
-    snapshot = job.snapshot()
     if snapshot.state != DONE or result is None:
         print(f"error: {snapshot.error or snapshot.state}", file=sys.stderr)
         return 1
@@ -91,6 +104,40 @@ def run(args: argparse.Namespace) -> int:
               f"train_rows={result.train_size} steps={result.steps} seconds={result.seconds:.1f}")
         print(f"saved={result.model_dir}")
     return 0
+
+
+def _notes(dataset: LabelledDataset, more: tuple[str, ...] = ()) -> None:
+    for note in dataset.notes + more:
+        print(f"note: {note}", file=sys.stderr)
+
+
+def _train_with_runner(spec: ModelSpec, dataset: LabelledDataset, config: FinetuneConfig,
+                       out: Path) -> tuple[ProgressSnapshot, FinetuneResult | None]:
+    """The page's path: submit to the runner, print its progress, Ctrl-C cancels."""
+    runner = make_runner()
+    _notes(dataset, runner.notes)
+    job_id = runner.submit(spec, dataset, config, owner="command line", model_dir=out.resolve())
+    printer = ProgressPrinter()
+    try:
+        while not (snapshot := runner.wait(job_id, timeout_s=1.0)).finished:
+            printer(snapshot)
+    except KeyboardInterrupt:
+        runner.cancel(job_id, "Cancelled from the command line (Ctrl-C).")
+        snapshot = runner.wait(job_id, timeout_s=30)
+    finally:
+        runner.close()
+    printer(snapshot)
+    return snapshot, runner.result(job_id)
+
+
+def _train_here(spec: ModelSpec, dataset: LabelledDataset, config: FinetuneConfig,
+                out: Path) -> tuple[ProgressSnapshot, FinetuneResult | None]:
+    """Under accelerate launch / torchrun: every rank trains in this process (Trainer shards the batches)."""
+    base = load_model(spec)
+    _notes(dataset, base.notes)
+    job = FinetuneJob(base, dataset, config, model_dir=out, listener=ProgressPrinter())
+    result = job.run()
+    return job.snapshot(), result
 
 
 def main(argv: list[str] | None = None) -> int:

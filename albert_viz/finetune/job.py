@@ -1,14 +1,16 @@
 """A fine-tuning job: transformers.Trainer on a private classifier copy of a model, with live progress.
 
-The page starts a job in a background thread and polls `job.snapshot()`; the CLI calls `job.run()`
-in its own thread. Both go through `FinetuneJob._train`, so they are one code path. The shared,
-cached model is only *read* (its weights copied under its lock); it is never trained.
+`FinetuneJob` is the one training code path. The runners (albert_viz.finetune.runner) run it in a
+process of its own or on a Ray worker, and the page and the CLI talk to them through one interface;
+`FinetuneJob.start()` (a thread of the caller's process) remains only for the isolation benchmark.
+The base model is only *read* (its weights copied under its lock); it is never trained.
 """
 from __future__ import annotations
 
 import atexit
 import contextlib
 import copy
+import errno
 import json
 import math
 import os
@@ -31,7 +33,7 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from albert_viz.finetune.data import LabelledDataset
-from albert_viz.finetune.metrics import EvaluationReport, evaluate, quick_scores
+from albert_viz.finetune.metrics import ClassScore, EvaluationReport, Misclassified, evaluate, quick_scores
 from albert_viz.models import LoadedModel, pick_device
 
 MAX_CONCURRENT_JOBS = int(os.environ.get("ALBERT_VIZ_TRAINING_SLOTS", "1"))  # a 2-core classroom server: one at a time
@@ -41,6 +43,9 @@ MAX_EPOCHS = 20
 MAX_BATCH_SIZE = 128
 
 QUEUED, RUNNING, DONE, CANCELLED, FAILED = "queued", "running", "done", "cancelled", "failed"
+INTERRUPTED = "interrupted"  # the server stopped while the job was queued or running
+FINAL_STATES = (DONE, CANCELLED, FAILED, INTERRUPTED)
+ESTIMATE_AFTER_STEPS = 3  # the first steps include warm-up: no time estimate before this many
 
 
 class JobError(ValueError):
@@ -103,11 +108,41 @@ class ProgressSnapshot:
 
     @property
     def finished(self) -> bool:
-        return self.state in (DONE, CANCELLED, FAILED)
+        return self.state in FINAL_STATES
 
     @property
     def fraction(self) -> float:
         return min(1.0, self.step / self.total_steps) if self.total_steps else 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "ProgressSnapshot":
+        fields = json.loads(text)
+        # JSON has lists only; the snapshot keeps tuples (immutable, hashable)
+        fields["losses"] = tuple(tuple(item) for item in fields.get("losses", ()))
+        fields["evaluations"] = tuple(tuple(item) for item in fields.get("evaluations", ()))
+        return cls(**fields)
+
+
+def time_left(snapshot: ProgressSnapshot) -> str:
+    """The estimate a student reads: minutes and seconds, and no number while the first steps warm up."""
+    if snapshot.state != RUNNING or snapshot.finished:
+        return ""
+    if snapshot.step < ESTIMATE_AFTER_STEPS or snapshot.eta_s is None:
+        return "estimating the time left…"
+    return f"about {format_duration(snapshot.eta_s)} left"
+
+
+def format_duration(seconds: float) -> str:
+    """'45 s', '2 min 05 s', '1 h 03 min': what a clock-reading person expects, never thousands of seconds."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
 class Progress:
@@ -191,6 +226,26 @@ class FinetuneResult:
     config: FinetuneConfig
     base_label: str
     notes: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        """Plain JSON (no pickle), so the store can keep a result across server restarts."""
+        fields = asdict(self)
+        fields["model_dir"] = str(self.model_dir)
+        fields["report"]["confusion"] = self.report.confusion.tolist()
+        return json.dumps(fields)
+
+    @classmethod
+    def from_json(cls, text: str) -> "FinetuneResult":
+        fields = json.loads(text)
+        report = fields.pop("report")
+        report = EvaluationReport(
+            label_names=tuple(report["label_names"]), accuracy=report["accuracy"], macro_f1=report["macro_f1"],
+            per_class=tuple(ClassScore(**score) for score in report["per_class"]),
+            confusion=np.asarray(report["confusion"], dtype=np.int64),  # [true class, predicted class]
+            misclassified=tuple(Misclassified(**row) for row in report["misclassified"]), size=report["size"])
+        return cls(**{**fields, "model_dir": Path(fields["model_dir"]), "report": report,
+                      "config": FinetuneConfig(**fields["config"]), "notes": tuple(fields["notes"]),
+                      "validation_texts": tuple(fields["validation_texts"])})
 
 
 class ProgressCallback(TrainerCallback):
@@ -324,32 +379,49 @@ def training_arguments(config: FinetuneConfig, output_dir: Path, device: torch.d
     )
 
 
+def failure_message(error: Exception) -> str:
+    """What went wrong, in words for the page: a full disk says so; anything else names the error."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return ("The disk is full, so the fine-tuned model could not be saved. Nothing was kept; "
+                "free some space (or ask the teacher to) and start again.")
+    return f"Training stopped with an error: {type(error).__name__}: {error}"
+
+
 def _accuracy(prediction) -> dict[str, float]:
     return quick_scores(prediction.label_ids, np.asarray(prediction.predictions).argmax(axis=-1))
 
 
 class FinetuneJob:
-    """One fine-tuning run. `start()` runs it in a thread; `run()` in the caller's thread; `cancel()` stops it."""
+    """One fine-tuning run. `run()` runs it in the caller's thread (a runner's worker); `cancel()` stops it."""
 
     def __init__(self, base: LoadedModel, dataset: LabelledDataset, config: FinetuneConfig = FinetuneConfig(),
-                 model_dir: str | Path | None = None, listener: Callable[[ProgressSnapshot], None] | None = None):
+                 model_dir: str | Path | None = None, listener: Callable[[ProgressSnapshot], None] | None = None,
+                 work_dir: str | Path | None = None, queue: JobQueue | None = QUEUE):
         config.check(base.max_tokens)
         self.id = uuid.uuid4().hex
-        self.base, self.dataset, self.config = base, dataset, config
-        self.work_dir = Path(tempfile.mkdtemp(prefix="albert_viz_finetune_"))  # Trainer's output_dir; it saves nothing
+        self.base, self.dataset, self.config, self.queue = base, dataset, config, queue
+        # Trainer's output_dir (it saves nothing there); a runner puts it inside the job's own folder
+        self.work_dir = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="albert_viz_finetune_"))
+        self.work_dir.mkdir(parents=True, exist_ok=True)
         self.model_dir = Path(model_dir) if model_dir else self.work_dir / "model"
+        self._model_dir_is_ours = not self.model_dir.exists()  # never delete a folder the user had before
         self.progress = Progress(listener)
         self.result: FinetuneResult | None = None
         self._cancelled = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> "FinetuneJob":
+        """Train in a thread of this process: the old in-process runner, kept for bench/training_isolation.py."""
         self._thread = threading.Thread(target=self.run, name=f"finetune-{self.id[:8]}", daemon=True)
         self._thread.start()
         return self
 
     def cancel(self) -> None:
         self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
 
     def snapshot(self) -> ProgressSnapshot:
         return self.progress.snapshot()
@@ -362,32 +434,39 @@ class FinetuneJob:
     def run(self) -> FinetuneResult | None:
         """Queue, train, evaluate, save; every outcome ends in a final state, never an exception."""
         try:
-            with QUEUE.slot(self.id, self._cancelled, self.progress):
+            with self.queue.slot(self.id, self._cancelled, self.progress) if self.queue else contextlib.nullcontext():
                 self.result = self._train()
             self.progress.update(state=DONE, message="Finished", eta_s=0.0)
         except Cancelled:
             self.progress.update(state=CANCELLED, message="Cancelled", eta_s=None, queue_position=0)
         except JobError as error:
-            self.progress.update(state=FAILED, message="Failed", error=str(error), queue_position=0)
+            self._fail(str(error))
         except Exception as error:  # noqa: BLE001 - shown on the page; the log keeps the traceback
             hf_logging.get_logger(__name__).exception("fine-tuning failed")
-            self.progress.update(state=FAILED, message="Failed", error=f"Training stopped with an error: "
-                                 f"{type(error).__name__}: {error}", queue_position=0)
+            self._fail(failure_message(error))
         finally:
             self._tidy_work_dir()
         return self.result
 
-    def _tidy_work_dir(self) -> None:
-        """Delete the temporary folder once nothing in it is needed, so repeated runs don't fill the disk.
+    def _fail(self, message: str) -> None:
+        self.progress.update(state=FAILED, message="Failed", error=message, eta_s=None, queue_position=0)
 
-        A failed or cancelled run keeps nothing. A finished run keeps its model while the app lives
-        (the before/after views and the download read it), unless it was saved elsewhere (--out).
+    def _tidy_work_dir(self) -> None:
+        """Delete what is not needed any more, so repeated runs don't fill the disk.
+
+        A failed or cancelled run keeps nothing (not even a half-written model). A finished run keeps
+        its model while the app lives (the before/after views and the download read it), unless it
+        was saved elsewhere (--out, or a runner's job folder).
         """
-        if self.result is None or not self.model_dir.is_relative_to(self.work_dir):
+        if self.result is None:
+            if self._model_dir_is_ours:
+                shutil.rmtree(self.model_dir, ignore_errors=True)
             shutil.rmtree(self.work_dir, ignore_errors=True)
-            return
-        shutil.rmtree(self.work_dir / "trainer", ignore_errors=True)
-        atexit.register(shutil.rmtree, self.work_dir, ignore_errors=True)
+        elif not self.model_dir.is_relative_to(self.work_dir):
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+        else:
+            shutil.rmtree(self.work_dir / "trainer", ignore_errors=True)
+            atexit.register(shutil.rmtree, self.work_dir, ignore_errors=True)
 
     def _train(self) -> FinetuneResult:
         config, dataset = self.config, self.dataset
@@ -417,6 +496,8 @@ class FinetuneJob:
         probabilities = torch.softmax(torch.as_tensor(logits, dtype=torch.float32), dim=-1).numpy()  # [row, class]
         report = evaluate(validation_texts, validation_labels, probabilities, dataset.label_names)
         model_dir = self._save(trainer, tokenizer, report)
+        if self._cancelled.is_set():  # cancelled while saving: the user no longer wants this model
+            raise Cancelled()
         return FinetuneResult(
             model_dir=model_dir, report=report, validation_texts=tuple(validation_texts), train_size=len(train_set),
             steps=output.global_step, seconds=seconds, samples_per_second=float(output.metrics["train_samples_per_second"]),

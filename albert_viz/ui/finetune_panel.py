@@ -1,11 +1,16 @@
 """Streamlit parts of the fine-tuning page: data choice, settings, the live job, the results.
 
-The job itself runs in a background thread (albert_viz.finetune.job) and never calls st.*;
-everything here reads its snapshot and draws it.
+The job itself trains out of this process (albert_viz.finetune.runner: a process of its own, or a
+Ray worker); everything here submits it, reads its record from the store and draws it. The job id
+is in the page's URL (?job=...), so a reloaded tab or another device opens the same job.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
+import re
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,16 +26,18 @@ from albert_viz.finetune.data import (
 )
 from albert_viz.finetune.export import ZIP_FOLDER, zip_model
 from albert_viz.finetune.job import (
-    CANCELLED, DONE, FAILED, MAX_LENGTH_LIMIT, FinetuneConfig, FinetuneJob, JobError, token_lengths,
+    CANCELLED, DONE, FAILED, INTERRUPTED, MAX_LENGTH_LIMIT, FinetuneConfig, FinetuneResult, JobError,
+    format_duration, time_left, token_lengths,
 )
+from albert_viz.finetune.runner import class_rows
 from albert_viz.finetune.predict import attention_change, classify
 from albert_viz.models import LoadedModel, ModelLoadError, ModelSpec, load_model
 from albert_viz.text_limits import SENTENCE_CHARS, excerpt
 from albert_viz.ui.text import plain
 from albert_viz.ui import state, widgets
-from albert_viz.ui.resources import get_capture, get_model
+from albert_viz.ui.resources import get_capture, get_model, get_runner
 
-JOB = "finetune_job"  # the session's FinetuneJob (latest one)
+JOB = "finetune_job"  # id of the session's latest job (the URL's ?job= wins: it survives a reload)
 TUNED = "finetune_tuned"  # (job id, LoadedModel) of the finished job's model, loaded once
 SHOWN = "finetune_shown"  # id of the job whose finish already triggered a full rerun
 UPLOAD = "Upload a CSV"
@@ -204,52 +211,106 @@ def _restore_settings(limit: int) -> None:
         st.session_state["ft_max_length"] = limit
 
 
+@dataclass(frozen=True)
+class FinishedJob:
+    """What the results views read: the job's id, its result, and the (shared, read-only) base model."""
+
+    id: str
+    result: FinetuneResult
+    base: LoadedModel
+
+
+def current_job_id() -> str | None:
+    """The job this page shows: the URL's ?job= (a reload or a second device), else this session's latest."""
+    job_id = st.query_params.get("job") or st.session_state.get(JOB)
+    return job_id if job_id and re.fullmatch(r"[0-9a-f]{8,32}", job_id) else None
+
+
 def start_button(loaded: LoadedModel, choice: DataChoice, config: FinetuneConfig) -> None:
-    """Start a job unless this session already has one running."""
-    job: FinetuneJob | None = st.session_state.get(JOB)
-    busy = job is not None and not job.snapshot().finished
-    if not st.button("Start fine-tuning", type="primary", disabled=busy, key="ft_start"):
+    """Submit a job to the runner, unless this session's job is still waiting or training."""
+    runner = get_runner()
+    for note in runner.notes:
+        st.info(note)
+    job_id = current_job_id()
+    record = runner.record(job_id) if job_id else None
+    busy = record is not None and not record.snapshot.finished
+    owner = st.text_input("Your name, for the teacher's list of jobs (optional)", key="ft_owner", max_chars=40)
+    clicked = st.button("Start fine-tuning", type="primary", disabled=busy, key="ft_start")
+    if busy:
+        st.caption("Your fine-tuning job is still running (below), so you cannot start another yet: "
+                   "cancel it or wait until it has finished.")
+    if not clicked:
         return
     try:
-        st.session_state[JOB] = FinetuneJob(loaded, choice.dataset, config).start()
+        job_id = runner.submit(loaded.spec, choice.dataset, config, owner=owner.strip())
     except JobError as error:
         st.error(plain(str(error)))
+        return
+    st.session_state[JOB] = job_id
+    st.query_params["job"] = job_id  # the page's address now leads back to this job
+    st.rerun()  # draw the button disabled and the job's progress at once
 
 
 def progress() -> None:
     """The job's live progress: redrawn every second while it runs, once when it has finished."""
-    job: FinetuneJob | None = st.session_state.get(JOB)
-    if job is None:
+    job_id = current_job_id()
+    if job_id is None:
         return
-    (_live_progress if not job.snapshot().finished else _draw_progress)()
+    record = get_runner().record(job_id)
+    if record is None:
+        st.warning("This page's address names a fine-tuning job this server does not know (it may have been "
+                   "started on another server, or cleaned up). Start a new one above.")
+        return
+    (_live_progress if not record.snapshot.finished else _draw_progress)(job_id)
 
 
-def _draw_progress() -> None:
-    job: FinetuneJob = st.session_state[JOB]
-    snapshot = job.snapshot()
+def _draw_progress(job_id: str) -> None:
+    runner = get_runner()
+    snapshot = runner.snapshot(job_id)  # reading it tells the runner someone still watches this job
     if snapshot.queue_position:
         st.info(f"Waiting for the machine: you are number {snapshot.queue_position} in line. "
                 "Training starts by itself when the jobs ahead finish.")
-    eta = f" · about {snapshot.eta_s:.0f} s left" if snapshot.eta_s and not snapshot.finished else ""
+    left = time_left(snapshot)
     st.progress(snapshot.fraction, text=f"{snapshot.message}: step {snapshot.step} of {snapshot.total_steps or '…'}"
-                                        f" · {snapshot.elapsed_s:.0f} s{eta}")
+                                        f" · {format_duration(snapshot.elapsed_s)}" + (f" · {left}" if left else ""))
     if snapshot.losses or snapshot.evaluations:
         st.plotly_chart(charts.training_curves(snapshot), key="ft_curves")
     if not snapshot.finished:
-        st.button("Cancel training", on_click=job.cancel, key="ft_cancel")
-    elif snapshot.state == FAILED:
+        st.button("Cancel training", on_click=runner.cancel, args=(job_id,), key="ft_cancel")
+        st.caption("Training runs on the server, not in this tab: closing or reloading the tab does not stop it, "
+                   "and this page's address brings you back to it (also from another device). A job that no "
+                   "open page has shown for a long time is stopped, to free the machine.")
+    elif snapshot.state in (FAILED, INTERRUPTED):
         st.error(plain(snapshot.error or "Training failed."))
     elif snapshot.state == CANCELLED:
-        st.warning("Training was cancelled. Change the settings and start again when you like.")
-    if snapshot.finished and st.session_state.get(SHOWN) != job.id:
-        st.session_state[SHOWN] = job.id
+        st.warning(plain("Training was cancelled. " + (snapshot.error or "")).strip()
+                   + " Change the settings and start again when you like.")
+    if snapshot.finished and st.session_state.get(SHOWN) != job_id:
+        st.session_state[SHOWN] = job_id
         st.rerun(scope="app")  # draw the results outside this fragment
 
 
 _live_progress = st.fragment(_draw_progress, run_every=1.0)
 
 
-def _tuned_model(job: FinetuneJob) -> LoadedModel | None:
+def _finished_job() -> FinishedJob | None:
+    """The shown job if it finished with a model still on disk; otherwise None (with a word if it was deleted)."""
+    job_id = current_job_id()
+    record = get_runner().record(job_id) if job_id else None
+    if record is None or record.state != DONE:
+        return None
+    if record.result is None or not (record.result.model_dir / "config.json").exists():
+        st.info(plain(record.snapshot.error or "This job's model is no longer on the server. Train it again."))
+        return None
+    try:
+        base = get_model(record.spec)
+    except ModelLoadError as error:
+        st.error(plain(f"The model this job started from cannot be loaded any more: {error}"))
+        return None
+    return FinishedJob(job_id, record.result, base)
+
+
+def _tuned_model(job: FinishedJob) -> LoadedModel | None:
     """The finished job's model, loaded once per session from its save_pretrained folder (eager attention)."""
     held = st.session_state.get(TUNED)
     if held and held[0] == job.id:
@@ -275,8 +336,8 @@ def _zip(job_id: str, _model_dir: str) -> bytes:
 
 def results() -> None:
     """Everything after a finished job: scores, mistakes, try-it, before/after, download."""
-    job: FinetuneJob | None = st.session_state.get(JOB)
-    if job is None or job.result is None or job.snapshot().state != DONE:
+    job = _finished_job()
+    if job is None:
         return
     tuned = _tuned_model(job)
     if tuned is None:
@@ -284,12 +345,12 @@ def results() -> None:
     st.header("Results")
     _scores(job)
     _mistakes(job, tuned)
-    _try_it(tuned)
+    _try_it(job, tuned)
     _before_after(job, tuned)
     _download(job)
 
 
-def _scores(job: FinetuneJob) -> None:
+def _scores(job: FinishedJob) -> None:
     result, report = job.result, job.result.report
     columns = st.columns(4)
     columns[0].metric("Accuracy", f"{report.accuracy:.1%}")
@@ -304,7 +365,7 @@ def _scores(job: FinetuneJob) -> None:
                     column_config={"name": "label", "support": "validation rows"})
 
 
-def _mistakes(job: FinetuneJob, tuned: LoadedModel) -> None:
+def _mistakes(job: FinishedJob, tuned: LoadedModel) -> None:
     st.subheader("What it still gets wrong")
     wrong = job.result.report.misclassified
     if not wrong:
@@ -320,7 +381,7 @@ def _mistakes(job: FinetuneJob, tuned: LoadedModel) -> None:
         _attention_of(job, tuned, wrong[selected[0]].text, key="_ft_wrong")
 
 
-def _attention_of(job: FinetuneJob, tuned: LoadedModel, text: str, key: str) -> None:
+def _attention_of(job: FinishedJob, tuned: LoadedModel, text: str, key: str) -> None:
     try:
         result = _tuned_capture(job.id, text, tuned)
     except CaptureError as error:
@@ -331,10 +392,9 @@ def _attention_of(job: FinetuneJob, tuned: LoadedModel, text: str, key: str) -> 
                                             f"Fine-tuned model · layer {layer}, head {head}"), key=f"map{key}")
 
 
-def _try_it(tuned: LoadedModel) -> None:
-    """Classify a sentence; the box starts from a held-out row of the job's own data (the job is the session's)."""
+def _try_it(job: FinishedJob, tuned: LoadedModel) -> None:
+    """Classify a sentence; the box starts from a held-out row of the job's own data."""
     st.subheader("Try it")
-    job: FinetuneJob = st.session_state[JOB]
     text = widgets.limited_text_input(st, "A sentence for the fine-tuned model", SENTENCE_CHARS,
                                       value=_held_out_example(job.result.validation_texts), key=f"ft_try_{job.id}")
     st.caption("It starts from a validation row of your data: the model was checked on it, never trained on it. "
@@ -354,7 +414,7 @@ def _held_out_example(texts: tuple[str, ...]) -> str:
     return next((text for text in texts if len(text) <= SENTENCE_CHARS), texts[0][:SENTENCE_CHARS] if texts else "")
 
 
-def _before_after(job: FinetuneJob, tuned: LoadedModel) -> None:
+def _before_after(job: FinishedJob, tuned: LoadedModel) -> None:
     st.subheader("Before and after: what changed inside")
     text = widgets.limited_text_input(st, "Sentence to compare", SENTENCE_CHARS, key="ft_compare_text",
                                       value=st.session_state.get(state.SENTENCE, state.DEFAULT_SENTENCE))
@@ -383,7 +443,7 @@ def _before_after(job: FinetuneJob, tuned: LoadedModel) -> None:
                "completely different tokens).")
 
 
-def _download(job: FinetuneJob) -> None:
+def _download(job: FinishedJob) -> None:
     st.subheader("Take it with you")
     st.download_button("Download the fine-tuned model (.zip)", _zip(job.id, str(job.result.model_dir)),
                        file_name=f"{ZIP_FOLDER}.zip", mime="application/zip", key="ft_download")
@@ -393,7 +453,42 @@ def _download(job: FinetuneJob) -> None:
     st.button("Use the fine-tuned model on every page", on_click=_use_everywhere, args=(job,), key="ft_use")
 
 
-def _use_everywhere(job: FinetuneJob) -> None:
+def _use_everywhere(job: FinishedJob) -> None:
     """Make the fine-tuned folder the session's model source (the sidebar shows it as a local folder)."""
     st.session_state[state.MODEL_SPEC] = ModelSpec("local", str(job.result.model_dir), job.base.spec.device)
     st.session_state["model_source"] = "local"
+
+
+def teacher_view() -> None:
+    """The class's jobs, with cancel; only when ALBERT_VIZ_TEACHER_PASSPHRASE is set, and only with it."""
+    secret = os.environ.get("ALBERT_VIZ_TEACHER_PASSPHRASE", "")
+    if not secret:
+        return
+    with st.expander("Teacher's view: every fine-tuning job on this server"):
+        typed = st.text_input("Teacher's passphrase", type="password", key="ft_teacher_passphrase")
+        if not typed:
+            return
+        if not hmac.compare_digest(typed.encode(), secret.encode()):
+            st.error("That is not the teacher's passphrase.")
+            return
+        _class_jobs()
+
+
+@st.fragment(run_every=2.0)
+def _class_jobs() -> None:
+    runner = get_runner()
+    records = runner.jobs()
+    if not records:
+        st.caption("No fine-tuning jobs yet.")
+        return
+    st.dataframe(pd.DataFrame(class_rows(records, time.time())), hide_index=True, key="ft_class_jobs")
+    active = {record.id: record for record in records if not record.snapshot.finished}
+    if not active:
+        return
+    left, right = st.columns([3, 1])
+    chosen = left.selectbox("Job to cancel", list(active), key="ft_teacher_job",
+                            format_func=lambda job_id: f"{job_id[:8]} · {active[job_id].owner or 'no name'}"
+                                                       f" · {active[job_id].state}")
+    if right.button("Cancel this job", key="ft_teacher_cancel"):
+        runner.cancel(chosen, "Cancelled by the teacher.")
+        st.toast(f"Cancelling job {chosen[:8]}.")

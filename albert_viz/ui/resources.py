@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 
 from albert_viz.capture import MAX_TOKENS_PER_REQUEST, Capture, capture
+from albert_viz.finetune.runner import BaseRunner, make_runner
 from albert_viz.models import LoadedModel, ModelSpec, load_model
 
 # Memory all cached captures may hold together (ALBERT_VIZ_CAPTURE_CACHE_MB, default 256 MB); a capture
@@ -72,21 +73,5 @@ def get_model(spec: ModelSpec) -> LoadedModel:
 
 
 def get_capture(spec: ModelSpec, text: str, text_pair: str | None = None) -> Capture:
-    """One forward pass per (model, text), at most MAX_TOKENS_PER_REQUEST tokens; selectors re-plot from the cache."""
-    key = (spec, text, text_pair, MAX_TOKENS_PER_REQUEST)
-    if (cached := _CAPTURES.get(key)) is not None:
-        return cached
-    with st.spinner("Running the model…"):
-        result = _read_only(capture(get_model(spec), text, text_pair, max_tokens=MAX_TOKENS_PER_REQUEST))
-    _CAPTURES.put(key, result)
-    return result
-
-
-def _read_only(result: Capture) -> Capture:
-    """Every session gets the same object (no copy per hit), so no page may change its arrays."""
-    for value in vars(result).values():
-        if isinstance(value, np.ndarray):
-            value.flags.writeable = False
-    for application in result.layernorms:
-        application.inputs.flags.writeable = application.outputs.flags.writeable = False
-    return result
+from albert_viz.capture import MAX_TOKENS_PER_REQUEST, Capture, capture
+from albert_viz.finetune.runner import BaseRunner, make_runner

@@ -35,7 +35,7 @@ def test_a_link_opens_the_same_sentence_layer_and_tab_in_a_fresh_browser(page, a
 def test_presenter_arrow_keys_move_the_step_in_the_url(page, app_url):
     page.goto(f"{app_url}/present?lesson=self_attention&step=2", wait_until="domcontentloaded")
     page.get_by_role("button", name="Next").wait_for(timeout=TIMEOUT_MS)
-    page.wait_for_timeout(1000)  # let the shortcut listeners attach
+    page.get_by_role("heading").first.click()  # the keys go to the page, not to the address bar or a widget
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => location.search.includes('step=3')", timeout=TIMEOUT_MS)
     page.keyboard.press("ArrowLeft")

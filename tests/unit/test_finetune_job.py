@@ -1,6 +1,7 @@
 """A fine-tuning job on a tiny random ALBERT: it reports progress, cancels, leaves the shared model alone, exports."""
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from dataclasses import replace
@@ -226,3 +227,41 @@ def test_training_error_ends_as_failed_with_a_message(tiny_model, dataset, monke
     job = FinetuneJob(tiny_model, dataset, QUICK)
     job.run()
     assert job.snapshot().state == FAILED and "out of memory" in job.snapshot().error
+
+
+def test_a_full_disk_while_saving_fails_with_a_clear_message_and_keeps_nothing(tiny_model, dataset, tmp_path,
+                                                                                monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(job_module.Trainer, "save_model", disk_full)
+    job = FinetuneJob(tiny_model, dataset, replace(QUICK, evaluations=0), model_dir=tmp_path / "out")
+    job.run()
+    snapshot = job.snapshot()
+    assert snapshot.state == FAILED and "disk is full" in snapshot.error
+    assert not (tmp_path / "out").exists() and not job.work_dir.exists()
+
+
+def test_a_cancel_while_saving_keeps_no_model(tiny_model, dataset, tmp_path, monkeypatch):
+    job = FinetuneJob(tiny_model, dataset, replace(QUICK, evaluations=0), model_dir=tmp_path / "out")
+    save = job_module.Trainer.save_model
+
+    def cancel_then_save(self, *args, **kwargs):
+        job.cancel()  # the user presses Cancel while the model is being written
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(job_module.Trainer, "save_model", cancel_then_save)
+    job.run()
+    assert job.snapshot().state == CANCELLED and job.result is None
+    assert not (tmp_path / "out").exists() and not job.work_dir.exists()
+
+
+@pytest.mark.parametrize("step, eta_s, expected", [
+    (1, 7703.0, "estimating the time left…"),  # the first steps include warm-up: no number yet
+    (10, 7703.0, "about 2 h 08 min left"),
+    (10, 125.0, "about 2 min 05 s left"),
+    (10, 42.4, "about 42 s left"),
+])
+def test_time_left_reads_as_a_clock_and_waits_for_the_first_steps(step, eta_s, expected):
+    snapshot = job_module.ProgressSnapshot(state=job_module.RUNNING, step=step, total_steps=400, eta_s=eta_s)
+    assert job_module.time_left(snapshot) == expected
