@@ -73,5 +73,27 @@ def get_model(spec: ModelSpec) -> LoadedModel:
 
 
 def get_capture(spec: ModelSpec, text: str, text_pair: str | None = None) -> Capture:
-from albert_viz.capture import MAX_TOKENS_PER_REQUEST, Capture, capture
-from albert_viz.finetune.runner import BaseRunner, make_runner
+    """One forward pass per (model, text), at most MAX_TOKENS_PER_REQUEST tokens; selectors re-plot from the cache."""
+    key = (spec, text, text_pair, MAX_TOKENS_PER_REQUEST)
+    if (cached := _CAPTURES.get(key)) is not None:
+        return cached
+    with st.spinner("Running the model…"):
+        result = _read_only(capture(get_model(spec), text, text_pair, max_tokens=MAX_TOKENS_PER_REQUEST))
+    _CAPTURES.put(key, result)
+    return result
+
+
+def _read_only(result: Capture) -> Capture:
+    """Every session gets the same object (no copy per hit), so no page may change its arrays."""
+    for value in vars(result).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    for application in result.layernorms:
+        application.inputs.flags.writeable = application.outputs.flags.writeable = False
+    return result
+
+
+@st.cache_resource(show_spinner=False)
+def get_runner() -> BaseRunner:
+    """One fine-tuning runner per server (local processes, or Ray); jobs and their store outlive sessions."""
+    return make_runner()
