@@ -32,7 +32,9 @@ with st.spinner("Starting up: loading PyTorch and the model (only the first visi
     runtime.start_up()  # once per process: torch thread budget, stale temporary folders swept
 links.restore_from_url()  # a shared link opens the sentence and model it names
 model_sidebar()
-links.publish_to_url()
 with st.sidebar:
     links.copy_link_button()
-navigation.run()
+try:
+    navigation.run()
+finally:  # also after a page's st.stop(): the address always names what is on screen
+    links.publish_to_url()

@@ -12,7 +12,6 @@ from albert_viz.models import ModelLoadError, ModelSpec
 from albert_viz.text_limits import NAME_CHARS, SENTENCE_CHARS
 from albert_viz.ui import state
 from albert_viz.ui.resources import get_model
-from albert_viz.ui.text import plain
 
 TEXT, PAIR, MODEL = "text", "pair", "model"  # URL parameter names
 RESTORED = "_links_restored"
@@ -72,20 +71,25 @@ def _load_linked_model(value: str) -> None:
         spec = spec_from_link(value)
         get_model(spec)
     except ModelLoadError as error:
-        st.session_state["model_error"] = plain(f"The link asks for the model “{value[:80]}”, which this server "
-                                                f"cannot load: {error}")
+        st.session_state["model_error"] = (f"The link asks for the model “{value[:80]}”, which this server "
+                                           f"cannot load: {error}")  # the sidebar shows it inert
         return
     st.session_state[state.MODEL_SPEC] = spec
 
 
+def url_fields(sentence: str, pair: str, spec: ModelSpec) -> dict[str, str]:
+    """What the URL carries for these settings; '' means the parameter is left out (the default)."""
+    return {TEXT: sentence if sentence != state.DEFAULT_SENTENCE else "", PAIR: pair,
+            MODEL: link_of(spec) if spec.source != "bundled" else ""}
+
+
 def publish_to_url() -> None:
     """Write the session's sentences and model into the URL (the bound widgets write their own)."""
-    sentence = st.session_state.get(state.SENTENCE, state.DEFAULT_SENTENCE)
-    pair = st.session_state.get(state.SENTENCE_PAIR, "")
-    spec = st.session_state.get(state.MODEL_SPEC, ModelSpec())
-    _set_or_drop(TEXT, sentence if sentence != state.DEFAULT_SENTENCE else "")
-    _set_or_drop(PAIR, pair)
-    _set_or_drop(MODEL, link_of(spec) if spec.source != "bundled" else "")
+    fields = url_fields(st.session_state.get(state.SENTENCE, state.DEFAULT_SENTENCE),
+                        st.session_state.get(state.SENTENCE_PAIR, ""),
+                        st.session_state.get(state.MODEL_SPEC, ModelSpec()))
+    for name, value in fields.items():
+        _set_or_drop(name, value)
 
 
 def _set_or_drop(name: str, value: str) -> None:
