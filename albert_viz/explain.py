@@ -86,7 +86,7 @@ def attention_view(capture: Capture, mode: str, layer: int, head: int, mute: boo
                    norm_weighted: NormWeightedAttention | None = None) -> AttentionView:
     """The matrix a mode shows for a layer and head (rollout is over all heads up to the layer)."""
     if mode == "raw":
-        matrix, title = capture.attentions[layer, head], f"Layer {layer}, head {head}: raw weights"
+        matrix, title = capture.attentions[layer, head], f"Layer {layer}, head {head}"  # the plain title: raw weights are the default view
     elif mode == "norm":
         if norm_weighted is None:
             raise ValueError("the norm-weighted view needs norm_weighted_attention(...)")

@@ -101,7 +101,7 @@ async def move_slider(page, label: str, expected_title: str, deadline: float) ->
 
 async def visit(page, link: str, marker: str, deadline: float) -> None:
     """Follow a sidebar link (same session) and wait until the page shows `marker`."""
-    await page.locator("[data-testid='stSidebarNav'] a", has_text=link).click()
+    await page.locator("[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']", has_text=link).click()
     await timed_wait(page, "text => document.body.textContent.includes(text)", marker, deadline)
 
 

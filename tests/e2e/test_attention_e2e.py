@@ -31,7 +31,7 @@ def test_attention_heatmap_renders_with_the_sentence_tokens(page, app_url):
 def test_bertviz_head_view_draws_offline(page, app_url):
     open_attention_page(page, app_url)
     page.get_by_role("tab", name="bertviz").click()
-    frame = page.frame_locator("iframe").first
+    frame = page.frame_locator("[data-testid='stMain'] iframe").first
     # bertviz draws one <text> per token on each side once d3 and jQuery have loaded from the page itself
     frame.locator("svg text").first.wait_for(timeout=TIMEOUT_MS)
     assert frame.locator("svg text").count() >= 2 * 5

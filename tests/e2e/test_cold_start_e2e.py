@@ -4,7 +4,8 @@ from server import REPO, running_app
 SCREENSHOT = REPO / "build" / "cold-start.png"
 
 TIMEOUT_MS = 120_000
-PAGE_TITLES = ["Home", "Attention", "Layer norm", "Anatomy", "Worked examples", "Fine-tuning"]
+PAGE_TITLES = ["Home", "Attention", "Layer norm", "Anatomy", "Worked examples", "Fine-tuning", "Explain & compare",
+               "Lessons"]
 # Record every version of the sidebar navigation the browser ever shows, from the first paint on.
 RECORD_NAVIGATION = r"""
 window.__navSeen = [];

@@ -69,7 +69,7 @@ def test_a_hostile_sentence_in_bertviz_runs_nothing(page, app_url, dialogs):
     page.get_by_role("tab", name="bertviz").click()
     for text in HOSTILE:
         submit(page, sentence_field(page), text)
-        page.frame_locator("iframe").first.locator("svg text").first.wait_for(timeout=TIMEOUT_MS)
+        page.frame_locator("[data-testid='stMain'] iframe").first.locator("svg text").first.wait_for(timeout=TIMEOUT_MS)
         assert_inert(page, dialogs)
 
 

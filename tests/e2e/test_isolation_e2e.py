@@ -43,7 +43,7 @@ def first_heatmap_ticks(page) -> list[str]:
 
 
 def go_to(page, link: str, marker: str):
-    page.locator("[data-testid='stSidebarNav'] a", has_text=link).click()
+    page.locator("[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']", has_text=link).click()
     page.get_by_text(marker).first.wait_for(timeout=TIMEOUT_MS)
 
 

@@ -27,6 +27,12 @@ def dataset():
 
 
 @pytest.fixture(scope="module")
+def long_dataset():
+    """Enough rows that LONG takes minutes even on an idle machine: a cancel never races the last step."""
+    return load_csv(labelled_csv(400))
+
+
+@pytest.fixture(scope="module")
 def spec(tiny_model) -> ModelSpec:
     return tiny_model.spec  # a saved random folder: the training process loads it itself
 
@@ -71,8 +77,8 @@ def test_a_job_trains_in_its_own_process_and_its_record_survives_a_reopen(runner
     assert not (runner.store.job_folder(job_id) / "work").exists()
 
 
-def test_cancel_stops_a_training_process_within_five_seconds(runner, spec, dataset):
-    job_id = runner.submit(spec, dataset, LONG)
+def test_cancel_stops_a_training_process_within_five_seconds(runner, spec, dataset, long_dataset):
+    job_id = runner.submit(spec, long_dataset, LONG)
     wait_until(lambda: runner.snapshot(job_id).step >= 2)
     pid = runner.record(job_id).pid
     runner.cancel(job_id)
@@ -83,8 +89,8 @@ def test_cancel_stops_a_training_process_within_five_seconds(runner, spec, datas
     assert process_gone(pid) and not runner.store.job_folder(job_id).exists()
 
 
-def test_a_killed_process_is_reported_and_frees_its_slot_for_the_next_job(runner, spec, dataset):
-    first = runner.submit(spec, dataset, LONG)
+def test_a_killed_process_is_reported_and_frees_its_slot_for_the_next_job(runner, spec, dataset, long_dataset):
+    first = runner.submit(spec, long_dataset, LONG)
     second = runner.submit(spec, dataset, QUICK)
     wait_until(lambda: runner.snapshot(first).step >= 1)
     assert runner.snapshot(second).state == QUEUED and runner.snapshot(second).queue_position == 1
@@ -103,8 +109,8 @@ def test_an_error_inside_training_ends_the_job_with_its_message(runner, spec, da
     wait_until(lambda: runner.queue() == ([], []), 30)  # the slot is freed once the process has exited
 
 
-def test_a_waiting_job_cancels_at_once(runner, spec, dataset):
-    first = runner.submit(spec, dataset, LONG)
+def test_a_waiting_job_cancels_at_once(runner, spec, dataset, long_dataset):
+    first = runner.submit(spec, long_dataset, LONG)
     second = runner.submit(spec, dataset, QUICK)
     runner.cancel(second)
     assert runner.snapshot(second).state == CANCELLED
@@ -112,10 +118,10 @@ def test_a_waiting_job_cancels_at_once(runner, spec, dataset):
     assert runner.wait(first, START_S).state == CANCELLED
 
 
-def test_a_job_nobody_polls_is_stopped_and_says_why(tmp_path, spec, dataset):
+def test_a_job_nobody_polls_is_stopped_and_says_why(tmp_path, spec, dataset, long_dataset):
     runner = LocalRunner(JobStore(tmp_path / "data"), slots=1, abandon_after_s=2)
     try:
-        job_id = runner.submit(spec, dataset, LONG)
+        job_id = runner.submit(spec, long_dataset, LONG)
         record = wait_until(lambda: (r := runner.store.get(job_id)).snapshot.finished and r, START_S)  # never polled
         assert record.state == CANCELLED and "no page had this job open" in record.snapshot.error
     finally:

@@ -49,8 +49,8 @@ def test_a_tiny_job_runs_end_to_end_on_ray_and_its_model_loads(runner, tiny_mode
     assert tuned.config.id2label == {0: "neg", 1: "pos"}
 
 
-def test_cancel_stops_a_ray_job_within_seconds(runner, tiny_model, dataset):
-    job_id = runner.submit(tiny_model.spec, dataset, LONG)
+def test_cancel_stops_a_ray_job_within_seconds(runner, tiny_model):
+    job_id = runner.submit(tiny_model.spec, load_csv(labelled_csv(400)), LONG)  # minutes of steps: no race
     wait_until(lambda: runner.snapshot(job_id).step >= 2)
     runner.cancel(job_id)
     cancelled_at = time.monotonic()
