@@ -80,7 +80,7 @@ class Student:
         if self.on_attention:
             await visit(self.page, "Layer norm", "Mean and spread of each token", self.deadline)
         else:
-            await visit(self.page, "Attention", "What each head mostly looks at", self.deadline)
+            await visit(self.page, "Attention", "Auto-contrast", self.deadline)  # only the open tab is drawn
             self.layer, self.head = [int(await self.page.locator(f"input[type=range][aria-label='{label}']")
                                          .input_value()) for label in ("Layer", "Head")]
             await timed_wait(self.page, HEATMAP_TITLED, self.title(), self.deadline)

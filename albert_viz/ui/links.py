@@ -22,7 +22,7 @@ SOURCES_IN_LINKS = ("bundled", "random", "hub", "local")
 COPY_LINK_HTML = """
 <div style="font-family: sans-serif; font-size: 14px;">
 <button id="copy" style="padding: 6px 12px; border-radius: 8px; border: 1px solid #bbb; background: white;
-  cursor: pointer; font-size: 14px;">🔗 Copy a link to this view</button>
+  cursor: pointer; font-size: 14px;">Copy a link to this view</button>
 <span id="done" style="margin-left: 8px; color: #2e7d32;"></span>
 <input id="link" readonly style="position: absolute; left: -9999px;">
 </div>
