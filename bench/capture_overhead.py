@@ -36,6 +36,22 @@ def sentence_of(tokens: int) -> str:
     return " ".join((["the", "cat", "loved", "movie"] * tokens)[: tokens - 2])
 
 
+def interleaved_medians(first, second, repeats: int, warm_up: int = 3) -> tuple[float, float]:
+    """Median seconds of two functions timed turn about, after warming both up (allocator, hooks)."""
+    for _ in range(warm_up):
+        first(), second()
+    first_times, second_times = [], []
+    for repeat in range(repeats):
+        # alternate which side goes first, so a slow patch of the machine does not favour one side
+        if repeat % 2 == 0:
+            first_times.append(timed(first))
+            second_times.append(timed(second))
+        else:
+            second_times.append(timed(second))
+            first_times.append(timed(first))
+    return statistics.median(first_times), statistics.median(second_times)
+
+
 def timed(function) -> float:
     started = time.perf_counter()
     function()
@@ -65,18 +81,7 @@ def main() -> None:
     def app_capture():
         return capture(loaded, text)
 
-    for _ in range(3):  # warm up both paths (allocator, transformers' own hooks)
-        bare(), app_capture()
-    bare_times, capture_times = [], []
-    for repeat in range(args.repeats):
-        # alternate which side goes first, so a slow patch of the machine does not favour one side
-        if repeat % 2 == 0:
-            bare_times.append(timed(bare))
-            capture_times.append(timed(app_capture))
-        else:
-            capture_times.append(timed(app_capture))
-            bare_times.append(timed(bare))
-    bare_median, capture_median = statistics.median(bare_times), statistics.median(capture_times)
+    bare_median, capture_median = interleaved_medians(bare, app_capture, args.repeats)
     print(f"device={loaded.device} threads={torch.get_num_threads()} tokens={args.tokens} repeats={args.repeats}")
     print(f"bare_forward_median_ms={bare_median * 1e3:.1f}")
     print(f"capture_median_ms={capture_median * 1e3:.1f}")

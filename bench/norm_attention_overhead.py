@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -26,7 +25,7 @@ from albert_viz.capture import capture, tokenize
 from albert_viz.explain import norm_weighted_attention
 from albert_viz.models import ModelSpec, load_model
 from albert_viz.random_model import save_random_albert
-from bench.capture_overhead import BASE_SIZE, sentence_of, timed
+from bench.capture_overhead import BASE_SIZE, interleaved_medians, sentence_of
 
 
 def main() -> None:
@@ -50,18 +49,7 @@ def main() -> None:
             torch.cuda.synchronize()
         return result
 
-    for _ in range(3):  # warm up both paths
-        capture_only(), capture_and_norm()
-    plain_times, norm_times = [], []
-    for repeat in range(args.repeats):
-        # alternate which side goes first, so a slow patch of the machine does not favour one side
-        if repeat % 2 == 0:
-            plain_times.append(timed(capture_only))
-            norm_times.append(timed(capture_and_norm))
-        else:
-            norm_times.append(timed(capture_and_norm))
-            plain_times.append(timed(capture_only))
-    plain_median, norm_median = statistics.median(plain_times), statistics.median(norm_times)
+    plain_median, norm_median = interleaved_medians(capture_only, capture_and_norm, args.repeats)
     print(f"device={loaded.device} threads={torch.get_num_threads()} tokens={args.tokens} repeats={args.repeats}")
     print(f"capture_median_ms={plain_median * 1e3:.1f}")
     print(f"capture_and_norm_median_ms={norm_median * 1e3:.1f}")
