@@ -36,6 +36,16 @@ def sentence_of(tokens: int) -> str:
     return " ".join((["the", "cat", "loved", "movie"] * tokens)[: tokens - 2])
 
 
+def base_sized_model_and_sentence(tokens: int):
+    """A random albert-base-shaped model, a sentence of exactly `tokens` tokens, and its encoding."""
+    folder = save_random_albert(tempfile.mkdtemp(prefix="bench_albert_base_"), **BASE_SIZE)
+    loaded = load_model(ModelSpec("local", str(folder), "auto"))
+    text = sentence_of(tokens)
+    encoded, _ = tokenize(loaded, text)
+    assert encoded["input_ids"].shape[1] == tokens, encoded["input_ids"].shape
+    return loaded, text, encoded
+
+
 def interleaved_medians(first, second, repeats: int, warm_up: int = 3) -> tuple[float, float]:
     """Median seconds of two functions timed turn about, after warming both up (allocator, hooks)."""
     for _ in range(warm_up):
@@ -64,12 +74,8 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=128)
     args = parser.parse_args()
 
-    folder = save_random_albert(tempfile.mkdtemp(prefix="bench_albert_base_"), **BASE_SIZE)
-    loaded = load_model(ModelSpec("local", str(folder), "auto"))
-    text = sentence_of(args.tokens)
-    encoded, _ = tokenize(loaded, text)
+    loaded, text, encoded = base_sized_model_and_sentence(args.tokens)
     inputs = {key: value.to(loaded.device) for key, value in encoded.items()}
-    assert inputs["input_ids"].shape[1] == args.tokens, inputs["input_ids"].shape
 
     def bare():
         with torch.inference_mode():

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -21,11 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 import torch
 
-from albert_viz.capture import capture, tokenize
+from albert_viz.capture import capture
 from albert_viz.explain import norm_weighted_attention
-from albert_viz.models import ModelSpec, load_model
-from albert_viz.random_model import save_random_albert
-from bench.capture_overhead import BASE_SIZE, interleaved_medians, sentence_of
+from bench.capture_overhead import base_sized_model_and_sentence, interleaved_medians
 
 
 def main() -> None:
@@ -34,11 +31,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=128)
     args = parser.parse_args()
 
-    folder = save_random_albert(tempfile.mkdtemp(prefix="bench_albert_base_"), **BASE_SIZE)
-    loaded = load_model(ModelSpec("local", str(folder), "auto"))
-    text = sentence_of(args.tokens)
-    encoded, _ = tokenize(loaded, text)
-    assert encoded["input_ids"].shape[1] == args.tokens, encoded["input_ids"].shape
+    loaded, text, _ = base_sized_model_and_sentence(args.tokens)
 
     def capture_only():
         return capture(loaded, text)
