@@ -1,6 +1,8 @@
 """Plotly figure builders: numpy in, go.Figure out. No model code, no streamlit."""
 from __future__ import annotations
 
+import functools
+import json
 import math
 from typing import Sequence
 
@@ -23,6 +25,37 @@ CELL_PX = 28
 TITLE_PX = 44
 AXIS_TITLE_PX = 28
 HOVER = "%{customdata[1]} → %{customdata[0]}: %{z:.3f}<extra></extra>"
+
+
+def unchecked_figure(data: list[dict], layout: dict) -> go.Figure:
+    """A go.Figure from plain dicts without plotly's per-property validation.
+
+    Validation is most of what building a figure costs (a 10-token heatmap: ~35 ms built property by property
+    through update_layout, ~3 ms this way), and every slider move of every student rebuilds one. What it would
+    catch, tests catch instead: tests/unit/test_plots.py rebuilds each of these figures with validation on.
+    """
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
+@functools.lru_cache(maxsize=32)
+def _subplot_grid(rows: int, cols: int, options: tuple) -> str:
+    return json.dumps(make_subplots(rows=rows, cols=cols, **dict(options)).to_dict()["layout"])
+
+
+def subplot_layout(rows: int, cols: int, **options) -> dict:
+    """make_subplots' layout (axis domains, subplot titles) as a fresh dict, computed once per grid shape.
+
+    Cell (row, col), counted from 1, plots on axes subplot_axes(row, col, cols).
+    """
+    frozen = tuple((key, tuple(value) if isinstance(value, list) else value) for key, value in sorted(options.items()))
+    return json.loads(_subplot_grid(rows, cols, frozen))
+
+
+def subplot_axes(row: int, col: int, cols: int) -> dict:
+    """A trace's xaxis/yaxis references for cell (row, col) of a subplot_layout grid."""
+    index = (row - 1) * cols + col
+    suffix = "" if index == 1 else str(index)
+    return {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
 
 
 def colour_max(matrices: Sequence[np.ndarray], auto_contrast: bool = False) -> float:
@@ -62,22 +95,25 @@ def attention_heatmap(matrix: np.ndarray, tokens: Sequence[str], title: str, *, 
     n = len(tokens)
     top = float(max(matrix.max(), 1e-9)) if zmax is None else zmax
     with_values = n <= MAX_TOKENS_WITH_VALUES if show_values is None else show_values
-    figure = go.Figure(go.Heatmap(
-        z=matrix, x=list(range(n)), y=list(range(n)), zmin=0.0, zmax=top, colorscale=ATTENTION_SCALE,
+    heatmap = dict(
+        type="heatmap", z=matrix, x=list(range(n)), y=list(range(n)), zmin=0.0, zmax=top, colorscale=ATTENTION_SCALE,
         customdata=_hover_labels(tokens), hovertemplate=HOVER, colorbar=dict(title=dict(text=colour_title or _colour_bar_title(top))),
-        texttemplate="%{z:.2f}" if with_values else None,
-    ))
+    )
+    if with_values:
+        heatmap["texttemplate"] = "%{z:.2f}"
     cell = min(CELL_PX, MAP_PX / max(n, 1))
     ticks, step, label_px = _label_layout(tokens, cell)
     rotate = n > MAX_TOKENS_WITH_VALUES
     thinned = f" (every {step}th token labelled; hover for all)" if step > 1 else ""
-    figure.update_xaxes(title=f"key (attended to){thinned}", side="top", tickangle=-90 if rotate else 0,
-                        automargin=True, **ticks)
-    figure.update_yaxes(title="query (attending)", autorange="reversed", automargin=True, **ticks)
     top_margin = int(TITLE_PX + AXIS_TITLE_PX + (label_px if rotate else 20))
-    height = int(max(360, cell * n + top_margin + 20))
-    figure.update_layout(title=_title_above(title), height=height, margin=dict(l=10, r=10, t=top_margin, b=10))
-    return figure
+    layout = dict(
+        title=_title_above(title), height=int(max(360, cell * n + top_margin + 20)),
+        margin=dict(l=10, r=10, t=top_margin, b=10),
+        xaxis=dict(title=dict(text=f"key (attended to){thinned}"), side="top", tickangle=-90 if rotate else 0,
+                   automargin=True, **ticks),
+        yaxis=dict(title=dict(text="query (attending)"), autorange="reversed", automargin=True, **ticks),
+    )
+    return unchecked_figure([heatmap], layout)
 
 
 def _title_above(text: str) -> dict:

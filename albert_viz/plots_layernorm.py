@@ -8,6 +8,7 @@ import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from albert_viz.plots import subplot_axes, subplot_layout, unchecked_figure
 from albert_viz.layernorm import LayerNormParams, LayerNormStats, OutlierDimensions, WorkedLayerNorm
 
 QUANTITIES = {
@@ -33,20 +34,24 @@ def stats_lines(stats: LayerNormStats, tokens: Sequence[str], indices: Sequence[
                 positions: Sequence[int] | None = None) -> go.Figure:
     """Input/output mean and std across the chosen applications, one line per chosen token (legend toggles one)."""
     positions = range(len(tokens)) if positions is None else positions
-    labels = np.array(stats.labels(), dtype=object)[list(indices)]
-    figure = make_subplots(rows=2, cols=2, subplot_titles=list(QUANTITIES.values()), shared_xaxes=True,
-                           vertical_spacing=0.12, horizontal_spacing=0.08)
+    labels = list(np.array(stats.labels(), dtype=object)[list(indices)])
+    names = _token_names(tokens)
+    traces = []
     for q, key in enumerate(QUANTITIES):
         values = getattr(stats, key)[list(indices)]  # [application, token]
         for t in positions:
-            name = _token_names(tokens)[t]
-            figure.add_trace(go.Scatter(
-                x=list(labels), y=values[:, t], mode="lines+markers", name=name, legendgroup=name,
-                showlegend=q == 0, line_color=_token_colour(t), hovertemplate=f"{name}<br>%{{x}}: %{{y:.4g}}<extra></extra>",
-            ), row=q // 2 + 1, col=q % 2 + 1)
-    figure.update_xaxes(tickangle=-45)
-    figure.update_layout(title=title, height=620, margin=dict(l=10, r=10, t=80, b=10), legend_title="token")
-    return figure
+            traces.append(dict(
+                type="scatter", x=labels, y=values[:, t], mode="lines+markers", name=names[t], legendgroup=names[t],
+                showlegend=q == 0, line=dict(color=_token_colour(t)),
+                hovertemplate=f"{names[t]}<br>%{{x}}: %{{y:.4g}}<extra></extra>", **subplot_axes(q // 2 + 1, q % 2 + 1, 2),
+            ))
+    layout = subplot_layout(2, 2, subplot_titles=list(QUANTITIES.values()), shared_xaxes=True, vertical_spacing=0.12,
+                            horizontal_spacing=0.08)
+    for axis in ("xaxis", "xaxis2", "xaxis3", "xaxis4"):
+        layout[axis]["tickangle"] = -45
+    layout.update(title=dict(text=title), height=620, margin=dict(l=10, r=10, t=80, b=10),
+                  legend=dict(title=dict(text="token")))
+    return unchecked_figure(traces, layout)
 
 
 def stats_heatmap(values: np.ndarray, labels: Sequence[str], tokens: Sequence[str], title: str) -> go.Figure:

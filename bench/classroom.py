@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
@@ -64,6 +65,49 @@ class Tally:
     page_loads: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     finetune_starts: int = 0
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds per role during the phase (CpuMeter)
+
+
+class CpuMeter:
+    """CPU seconds used by this bench's descendants, by role: the app server, Chromium, the training job.
+
+    Sampled twice a second, keeping each process's last reading, so a renderer that exits with its browser
+    context still counts up to its last sample. Load on the machine from elsewhere does not enter it, so the
+    per-interaction figures compare across runs better than latencies do.
+    """
+
+    ROLES = ("server", "chromium", "training")
+
+    def __init__(self) -> None:
+        self.seconds: dict[int, tuple[str, float]] = {}
+
+    @staticmethod
+    def role(process: psutil.Process) -> str | None:
+        command = " ".join(process.cmdline())
+        if "streamlit" in command and " run " in command:
+            return "server"
+        if "chrom" in process.name().lower():
+            return "chromium"
+        if "albert_viz" in command and "finetune" in command:
+            return "training"
+        return None
+
+    def sample(self) -> None:
+        for process in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if (role := self.role(process)) is not None:
+                    times = process.cpu_times()
+                    self.seconds[process.pid] = (role, times.user + times.system)
+
+    def totals(self) -> dict[str, float]:
+        return {role: sum(s for r, s in self.seconds.values() if r == role) for role in self.ROLES}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.sample()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=0.5)
+        self.sample()
 
 
 class PhaseOver(Exception):
@@ -176,15 +220,20 @@ async def keep_one_job_training(out_dir: Path, stop: asyncio.Event, tally: Tally
 async def one_class(browser, url: str, students: int, budget_s: float, scratch: Path) -> Tally:
     """`students` sessions at once, with a job training beside them, all within budget_s."""
     tally = Tally()
-    stop = asyncio.Event()
+    stop, meter = asyncio.Event(), CpuMeter()
     trainer = asyncio.create_task(keep_one_job_training(scratch / f"class{students}", stop, tally))
     await asyncio.sleep(5)  # let the job load its model and start training before the class arrives
+    metering = asyncio.create_task(meter.run(stop))
+    meter.sample()
+    before = meter.totals()
     deadline = time.monotonic() + budget_s
     try:
         await asyncio.gather(*(student(browser, url, i, deadline, tally) for i in range(students)))
     finally:
+        meter.sample()
+        tally.cpu_s = {role: seconds - before[role] for role, seconds in meter.totals().items()}
         stop.set()
-        await trainer
+        await asyncio.gather(trainer, metering)
     return tally
 
 
@@ -195,8 +244,11 @@ def summary(students: int, tally: Tally, wall_s: float) -> str:
     else:
         timing = "p50=n/a p95=n/a max=n/a"
     loads = f"page_load_max={max(tally.page_loads):.1f}s" if tally.page_loads else "page_load_max=n/a"
+    interactions = max(len(tally.latencies), 1)
+    cpu = " ".join(f"{role}={1000 * seconds / interactions:.0f}ms" for role, seconds in tally.cpu_s.items())
     return (f"N={students:<3d} samples={len(tally.latencies):<4d} {timing} errors={len(tally.errors)} "
-            f"{loads} finetune_jobs_started={tally.finetune_starts} wall={wall_s:.0f}s")
+            f"{loads} finetune_jobs_started={tally.finetune_starts} wall={wall_s:.0f}s\n"
+            f"       CPU per measured interaction (page loads and visits included): {cpu}")
 
 
 def p95(tally: Tally) -> float:

@@ -110,3 +110,25 @@ def test_worked_layer_norm_matches_the_bundled_model_within_1e5_everywhere():
     worst = max(worked_layer_norm(result, params, index, position).max_abs_diff
                 for index in range(len(result.layernorms)) for position in range(result.num_tokens))
     assert worst < 1e-5
+
+
+def test_stats_chart_draws_one_line_per_token_in_each_of_the_four_panels_and_one_legend_entry(result):
+    stats = layer_norm_stats(result)
+    from albert_viz import plots_layernorm
+
+    figure = plots_layernorm.stats_lines(stats, [f"t{i}" for i in range(stats.input_mean.shape[1])], [0, 1],
+                                         "stats", positions=[0, 2])
+    assert len(figure.data) == 4 * 2
+    assert {trace.xaxis for trace in figure.data} == {"x", "x2", "x3", "x4"}
+    assert [trace.name for trace in figure.data if trace.showlegend] == ["0 t0", "2 t2"]
+    np.testing.assert_allclose(figure.data[-1].y, stats.output_std[[0, 1], 2])
+
+
+def test_the_unchecked_stats_chart_is_a_valid_plotly_figure(result):
+    """stats_lines skips plotly's validation for speed; rebuilding it with validation on must not fail."""
+    import plotly.graph_objects as go
+
+    from albert_viz import plots_layernorm
+
+    stats = layer_norm_stats(result)
+    go.Figure(plots_layernorm.stats_lines(stats, ["a"] * stats.input_mean.shape[1], [0], "t").to_dict())

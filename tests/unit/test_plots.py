@@ -104,3 +104,21 @@ def test_a_token_a_spreadsheet_would_run_as_a_formula_stays_text_in_the_csv():
 def test_the_camera_button_saves_a_png_named_after_the_view():
     options = plots.download_config("attention layer 2/head 3")["toImageButtonOptions"]
     assert options["format"] == "png" and options["filename"] == "attention_layer_2_head_3" and options["scale"] >= 2
+
+
+@pytest.mark.parametrize("n", [5, 13, 300])
+def test_the_unchecked_heatmap_is_a_valid_plotly_figure(n):
+    """attention_heatmap skips plotly's validation for speed; rebuilding it with validation on must not fail."""
+    import plotly.graph_objects as go
+
+    go.Figure(plots.attention_heatmap(uniform(n), tokens(n), "t", colour_title="size").to_dict())
+
+
+def test_the_unchecked_heatmap_sends_its_weights_as_a_binary_array():
+    """What st.plotly_chart sends: the matrix as base64 typed-array data (compact), not a list of numbers."""
+    import json
+
+    import plotly.io
+
+    spec = json.loads(plotly.io.to_json(plots.attention_heatmap(uniform(40), tokens(40), "t"), validate=False))
+    assert "bdata" in spec["data"][0]["z"]
