@@ -6,7 +6,6 @@ from typing import Sequence
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from albert_viz.plots import subplot_axes, subplot_layout, unchecked_figure
 from albert_viz.layernorm import LayerNormParams, LayerNormStats, OutlierDimensions, WorkedLayerNorm
@@ -56,92 +55,95 @@ def stats_lines(stats: LayerNormStats, tokens: Sequence[str], indices: Sequence[
 
 def stats_heatmap(values: np.ndarray, labels: Sequence[str], tokens: Sequence[str], title: str) -> go.Figure:
     """Token × application heatmap of one statistic: values is [application, token]."""
-    figure = go.Figure(go.Heatmap(
-        z=values.T, x=list(labels), y=list(range(len(tokens))), colorscale="Viridis",
-        hovertemplate="%{x}<br>token %{y}: %{z:.4g}<extra></extra>",
+    heatmap = dict(type="heatmap", z=values.T, x=list(labels), y=list(range(len(tokens))), colorscale="Viridis",
+                   hovertemplate="%{x}<br>token %{y}: %{z:.4g}<extra></extra>")
+    return unchecked_figure([heatmap], dict(
+        title=dict(text=title), height=max(320, 24 * len(tokens) + 220), margin=dict(l=10, r=10, t=60, b=10),
+        xaxis=dict(tickangle=-45),
+        yaxis=dict(title=dict(text="token"), autorange="reversed", tickmode="array",
+                   tickvals=list(range(len(tokens))), ticktext=list(tokens)),
     ))
-    figure.update_yaxes(title="token", autorange="reversed", tickmode="array",
-                        tickvals=list(range(len(tokens))), ticktext=list(tokens))
-    figure.update_xaxes(tickangle=-45)
-    figure.update_layout(title=title, height=max(320, 24 * len(tokens) + 220), margin=dict(l=10, r=10, t=60, b=10))
-    return figure
 
 
 def residual_norm_lines(norms: np.ndarray, tokens: Sequence[str], positions: Sequence[int] | None = None) -> go.Figure:
     """‖h‖ of the chosen tokens at every depth: norms is [layer + 1, token]; depth 0 is the projected embedding."""
-    figure = go.Figure()
-    for t in range(len(tokens)) if positions is None else positions:
-        name = _token_names(tokens)[t]
-        figure.add_trace(go.Scatter(x=list(range(norms.shape[0])), y=norms[:, t], mode="lines+markers", name=name,
-                                    line_color=_token_colour(t),
-                                    hovertemplate=f"{name}<br>after layer %{{x}}: ‖h‖ = %{{y:.4g}}<extra></extra>"))
-    figure.update_xaxes(title="depth (0 = embeddings lifted to H, l = after layer l−1)", dtick=1)
-    figure.update_yaxes(title="‖h‖ (L2 norm)")
-    figure.update_layout(title="Length of each token's vector between layers", height=420, margin=dict(l=10, r=10, t=60, b=10))
-    return figure
+    names = _token_names(tokens)
+    traces = [dict(type="scatter", x=list(range(norms.shape[0])), y=norms[:, t], mode="lines+markers", name=names[t],
+                   line=dict(color=_token_colour(t)),
+                   hovertemplate=f"{names[t]}<br>after layer %{{x}}: ‖h‖ = %{{y:.4g}}<extra></extra>")
+              for t in (range(len(tokens)) if positions is None else positions)]
+    return unchecked_figure(traces, dict(
+        title=dict(text="Length of each token's vector between layers"), height=420,
+        margin=dict(l=10, r=10, t=60, b=10),
+        xaxis=dict(title=dict(text="depth (0 = embeddings lifted to H, l = after layer l−1)"), dtick=1),
+        yaxis=dict(title=dict(text="‖h‖ (L2 norm)")),
+    ))
 
 
 def gamma_beta_histograms(params: LayerNormParams, name: str) -> go.Figure:
     """Distributions of γ and β of one LayerNorm module; name is its readable name for the title."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=["γ (scale)", "β (shift)"])
-    figure.add_trace(go.Histogram(x=params.gamma, nbinsx=60, name="γ", marker_color="#1f77b4"), row=1, col=1)
-    figure.add_trace(go.Histogram(x=params.beta, nbinsx=60, name="β", marker_color="#ff7f0e"), row=1, col=2)
-    figure.update_yaxes(title="dimensions", col=1)
-    figure.update_layout(title=f"{name}: {params.gamma.shape[0]} dimensions", showlegend=False,
-                         height=340, margin=dict(l=10, r=10, t=70, b=10))
-    return figure
+    traces = [dict(type="histogram", x=params.gamma, nbinsx=60, name="γ", marker=dict(color="#1f77b4"),
+                   **subplot_axes(1, 1, 2)),
+              dict(type="histogram", x=params.beta, nbinsx=60, name="β", marker=dict(color="#ff7f0e"),
+                   **subplot_axes(1, 2, 2))]
+    layout = subplot_layout(1, 2, subplot_titles=["γ (scale)", "β (shift)"])
+    layout["yaxis"]["title"] = dict(text="dimensions")
+    layout.update(title=dict(text=f"{name}: {params.gamma.shape[0]} dimensions"), showlegend=False, height=340,
+                  margin=dict(l=10, r=10, t=70, b=10))
+    return unchecked_figure(traces, layout)
 
 
 def top_gamma_bars(params: LayerNormParams, name: str, k: int = 12) -> go.Figure:
     """The k dimensions with the largest |γ|, with their β; name is the module's readable name for the title."""
     dims = params.top_gamma(k)
     names = [f"dim {d}" for d in dims]
-    figure = go.Figure([go.Bar(x=names, y=params.gamma[dims], name="γ"), go.Bar(x=names, y=params.beta[dims], name="β")])
-    figure.update_layout(title=f"Largest |γ|: {name}", barmode="group", height=340,
-                         margin=dict(l=10, r=10, t=60, b=10))
-    return figure
+    traces = [dict(type="bar", x=names, y=params.gamma[dims], name="γ"),
+              dict(type="bar", x=names, y=params.beta[dims], name="β")]
+    return unchecked_figure(traces, dict(title=dict(text=f"Largest |γ|: {name}"), barmode="group", height=340,
+                                         margin=dict(l=10, r=10, t=60, b=10)))
 
 
 def outlier_profile(inputs: np.ndarray, outputs: np.ndarray, dims: Sequence[int], title: str) -> go.Figure:
     """Mean |activation| over tokens in every dimension, before and after one LayerNorm; outliers marked."""
     before, after = np.abs(inputs).mean(axis=0), np.abs(outputs).mean(axis=0)  # [dim] each
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
-                           subplot_titles=["before LayerNorm: mean |input|", "after LayerNorm: mean |output|"])
+    traces = []
     for row, values in ((1, before), (2, after)):
-        figure.add_trace(go.Bar(y=values, marker_color="#9ecae1", showlegend=False,
-                                hovertemplate="dim %{x}: %{y:.4g}<extra></extra>"), row=row, col=1)
-        figure.add_trace(go.Scatter(x=list(dims), y=values[list(dims)], mode="markers+text", marker_color="#d62728",
-                                    text=[str(d) for d in dims], textposition="top center", showlegend=False,
-                                    hovertemplate="outlier dim %{x}: %{y:.4g}<extra></extra>"), row=row, col=1)
-    figure.update_xaxes(title="hidden dimension", row=2, col=1)
-    figure.update_layout(title=title, height=520, margin=dict(l=10, r=10, t=70, b=10))
-    return figure
+        axes = subplot_axes(row, 1, 1)
+        traces.append(dict(type="bar", y=values, marker=dict(color="#9ecae1"), showlegend=False,
+                           hovertemplate="dim %{x}: %{y:.4g}<extra></extra>", **axes))
+        traces.append(dict(type="scatter", x=list(dims), y=values[list(dims)], mode="markers+text",
+                           marker=dict(color="#d62728"), text=[str(d) for d in dims], textposition="top center",
+                           showlegend=False, hovertemplate="outlier dim %{x}: %{y:.4g}<extra></extra>", **axes))
+    layout = subplot_layout(2, 1, shared_xaxes=True, vertical_spacing=0.1,
+                            subplot_titles=["before LayerNorm: mean |input|", "after LayerNorm: mean |output|"])
+    layout["xaxis2"]["title"] = dict(text="hidden dimension")
+    layout.update(title=dict(text=title), height=520, margin=dict(l=10, r=10, t=70, b=10))
+    return unchecked_figure(traces, layout)
 
 
 def outlier_ratio_heatmap(outliers: OutlierDimensions) -> go.Figure:
     """For each outlier dimension and application, how many times a typical dimension's size it is (input)."""
     ratio = outliers.input_ratio().T  # [k, application]
-    figure = go.Figure(go.Heatmap(
-        z=ratio, x=list(outliers.labels), y=[f"dim {d}" for d in outliers.dims], colorscale="Reds",
-        texttemplate="%{z:.1f}×", hovertemplate="%{y} at %{x}: %{z:.1f}× typical<extra></extra>",
-        colorbar=dict(title="× median<br>dim"),
+    heatmap = dict(type="heatmap", z=ratio, x=list(outliers.labels), y=[f"dim {d}" for d in outliers.dims],
+                   colorscale="Reds", texttemplate="%{z:.1f}×",
+                   hovertemplate="%{y} at %{x}: %{z:.1f}× typical<extra></extra>",
+                   colorbar=dict(title=dict(text="× median<br>dim")))
+    return unchecked_figure([heatmap], dict(
+        title=dict(text="Outlier dimensions: mean |input| ÷ the median dimension's"),
+        height=200 + 30 * len(outliers.dims), margin=dict(l=10, r=10, t=60, b=10), xaxis=dict(tickangle=-45),
     ))
-    figure.update_xaxes(tickangle=-45)
-    figure.update_layout(title="Outlier dimensions: mean |input| ÷ the median dimension's",
-                         height=200 + 30 * len(outliers.dims), margin=dict(l=10, r=10, t=60, b=10))
-    return figure
 
 
 def worked_vectors(worked: WorkedLayerNorm) -> go.Figure:
     """x, x̂ and γ·x̂+β over every dimension, with the model's output on top of ours."""
     dims = list(range(worked.x.shape[0]))
-    figure = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07,
-                           subplot_titles=["input x", "x̂ = (x − μ) / √(σ² + ε)", "γ·x̂ + β (ours) and the model's output"])
-    figure.add_trace(go.Scatter(x=dims, y=worked.x, mode="lines", name="x"), row=1, col=1)
-    figure.add_trace(go.Scatter(x=dims, y=worked.x_hat, mode="lines", name="x̂"), row=2, col=1)
-    figure.add_trace(go.Scatter(x=dims, y=worked.y, mode="lines", name="γ·x̂ + β"), row=3, col=1)
-    figure.add_trace(go.Scatter(x=dims, y=worked.model_output, mode="markers", marker=dict(size=3), name="model"),
-                     row=3, col=1)
-    figure.update_xaxes(title="dimension", row=3, col=1)
-    figure.update_layout(title=f"'{worked.token}' at {worked.label}", height=600, margin=dict(l=10, r=10, t=70, b=10))
-    return figure
+    traces = [dict(type="scatter", x=dims, y=worked.x, mode="lines", name="x", **subplot_axes(1, 1, 1)),
+              dict(type="scatter", x=dims, y=worked.x_hat, mode="lines", name="x̂", **subplot_axes(2, 1, 1)),
+              dict(type="scatter", x=dims, y=worked.y, mode="lines", name="γ·x̂ + β", **subplot_axes(3, 1, 1)),
+              dict(type="scatter", x=dims, y=worked.model_output, mode="markers", marker=dict(size=3), name="model",
+                   **subplot_axes(3, 1, 1))]
+    layout = subplot_layout(3, 1, shared_xaxes=True, vertical_spacing=0.07,
+                            subplot_titles=["input x", "x̂ = (x − μ) / √(σ² + ε)", "γ·x̂ + β (ours) and the model's output"])
+    layout["xaxis3"]["title"] = dict(text="dimension")
+    layout.update(title=dict(text=f"'{worked.token}' at {worked.label}"), height=600, margin=dict(l=10, r=10, t=70, b=10))
+    return unchecked_figure(traces, layout)

@@ -124,11 +124,25 @@ def test_stats_chart_draws_one_line_per_token_in_each_of_the_four_panels_and_one
     np.testing.assert_allclose(figure.data[-1].y, stats.output_std[[0, 1], 2])
 
 
-def test_the_unchecked_stats_chart_is_a_valid_plotly_figure(result):
-    """stats_lines skips plotly's validation for speed; rebuilding it with validation on must not fail."""
+def test_every_unchecked_layer_norm_chart_is_a_valid_plotly_figure(trained_looking_model, result):
+    """plots_layernorm skips plotly's validation for speed; rebuilding each chart with validation on must not fail."""
     import plotly.graph_objects as go
 
-    from albert_viz import plots_layernorm
+    from albert_viz import plots_layernorm as charts
 
-    stats = layer_norm_stats(result)
-    go.Figure(plots_layernorm.stats_lines(stats, ["a"] * stats.input_mean.shape[1], [0], "t").to_dict())
+    stats, params = layer_norm_stats(result), layer_norm_params(trained_looking_model.encoder)
+    name, first = next(iter(params.items()))
+    application = result.layernorms[1]
+    outliers = outlier_dimensions(result)
+    figures = [
+        charts.stats_lines(stats, result.tokens, [0, 1], "t"),
+        charts.stats_heatmap(stats.input_mean, stats.labels(), result.tokens, "t"),
+        charts.residual_norm_lines(residual_norms(result), result.tokens),
+        charts.gamma_beta_histograms(first, name),
+        charts.top_gamma_bars(first, name),
+        charts.outlier_profile(application.inputs, application.outputs, list(outliers.dims), "t"),
+        charts.outlier_ratio_heatmap(outliers),
+        charts.worked_vectors(worked_layer_norm(result, params, 1, 2)),
+    ]
+    for figure in figures:
+        go.Figure(figure.to_dict())
