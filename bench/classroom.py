@@ -12,10 +12,19 @@ one-head heatmap shows the new sentence's tokens or the new "Layer L, head H" ti
 interactions that did not finish in time, exceptions drawn on a page and JavaScript page errors.
 Everything is bounded: one deadline per class size, and the whole run within --budget-s.
 
+Each class size also prints the CPU time the server, the Chromium processes and the training job used
+per measured interaction (CpuMeter). On this 2-core machine the browsers are the largest consumer by far:
+Chromium spends ~0.4 CPU-s per slider move and ~5 CPU-s per page load (an empty Streamlit page with one
+slider and one plotly heatmap: ~0.3 s and ~4 s), the server ~0.02 s per move. With the whole class's
+browsers on the server's own cores, latency at N=30 is bounded below by the browsers' queue, not the
+server's: in a real class each browser runs on its own device. --pause-s adds a student's look at the map
+between actions (0 by default: the next action at once).
+
 Last line: ratio=<p95 at the largest N> / <p95 at N=1> (goal <= 5 with zero errors, N = 30).
 
     .venv/bin/python bench/classroom.py            # N = 1, 10, 30 (up to 10 minutes; heavy)
     .venv/bin/python bench/classroom.py --quick    # N = 1, 5
+    .venv/bin/python bench/classroom.py --pause-s 2  # each student looks at the map ~2 s between actions
 """
 from __future__ import annotations
 
@@ -23,6 +32,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -149,8 +159,18 @@ async def visit(page, link: str, marker: str, deadline: float) -> None:
     await timed_wait(page, "text => document.body.textContent.includes(text)", marker, deadline)
 
 
-async def student(browser, url: str, index: int, deadline: float, tally: Tally) -> None:
-    """One student's lesson; every step's outcome lands in the tally."""
+async def student(browser, url: str, index: int, deadline: float, tally: Tally, pause_s: float = 0.0) -> None:
+    """One student's lesson; every step's outcome lands in the tally.
+
+    pause_s: the student's mean look at the map after each measured action (between half and one and a
+    half of it, drawn per student), as a class does; 0 sends the next action at once.
+    """
+    student_rng = random.Random(index)
+
+    async def look_at_the_map() -> None:
+        if pause_s > 0:
+            await asyncio.sleep(pause_s * student_rng.uniform(0.5, 1.5))
+
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(max(deadline - time.monotonic(), 1) * 1000)  # the phase's deadline, not 30 s
     page = await context.new_page()
@@ -170,13 +190,16 @@ async def student(browser, url: str, index: int, deadline: float, tally: Tally) 
         await timed_wait(page, HEATMAP_HAS_TOKENS, [word], deadline)
         tally.latencies.append(time.perf_counter() - started)
         steps_left -= 1
+        await look_at_the_map()
 
         layer = head = 0
         for _ in range(MOVES):
             layer += 1
             tally.latencies.append(await move_slider(page, "Layer", f"Layer {layer}, head {head}", deadline))
+            await look_at_the_map()
             head += 1
             tally.latencies.append(await move_slider(page, "Head", f"Layer {layer}, head {head}", deadline))
+            await look_at_the_map()
             steps_left -= 2
 
         await visit(page, "Layer norm", "Mean and spread of each token", deadline)
@@ -217,7 +240,7 @@ async def keep_one_job_training(out_dir: Path, stop: asyncio.Event, tally: Tally
                     job.wait()
 
 
-async def one_class(browser, url: str, students: int, budget_s: float, scratch: Path) -> Tally:
+async def one_class(browser, url: str, students: int, budget_s: float, scratch: Path, pause_s: float) -> Tally:
     """`students` sessions at once, with a job training beside them, all within budget_s."""
     tally = Tally()
     stop, meter = asyncio.Event(), CpuMeter()
@@ -228,7 +251,7 @@ async def one_class(browser, url: str, students: int, budget_s: float, scratch: 
     before = meter.totals()
     deadline = time.monotonic() + budget_s
     try:
-        await asyncio.gather(*(student(browser, url, i, deadline, tally) for i in range(students)))
+        await asyncio.gather(*(student(browser, url, i, deadline, tally, pause_s) for i in range(students)))
     finally:
         meter.sample()
         tally.cpu_s = {role: seconds - before[role] for role, seconds in meter.totals().items()}
@@ -263,7 +286,7 @@ async def warm_up(browser, url: str, deadline: float) -> None:
         print(f"warm-up: {tally.errors[0]}", flush=True)
 
 
-async def main_async(sizes: list[int], budget_s: float) -> None:
+async def main_async(sizes: list[int], budget_s: float, pause_s: float) -> None:
     started = time.monotonic()
     # Each class size gets a share of what is left in proportion to its size plus 10 (N=1: a sixth).
     weights = [size + 10 for size in sizes]
@@ -278,7 +301,7 @@ async def main_async(sizes: list[int], budget_s: float) -> None:
                     left = budget_s - (time.monotonic() - started) - 30  # keep time to stop everything
                     share = left * weight / sum(weights[sizes.index(size):])
                     phase_started = time.monotonic()
-                    results[size] = await one_class(browser, url, size, share, Path(scratch))
+                    results[size] = await one_class(browser, url, size, share, Path(scratch), pause_s)
                     print(summary(size, results[size], time.monotonic() - phase_started), flush=True)
                     for error in sorted(set(results[size].errors))[:5]:
                         print(f"  error: {error}", flush=True)
@@ -293,9 +316,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="N = 1, 5 instead of 1, 10, 30")
     parser.add_argument("--sizes", type=int, nargs="+", help="class sizes to run, smallest first (first is the base)")
     parser.add_argument("--budget-s", type=float, default=600, help="the whole run's time limit (default 600)")
+    parser.add_argument("--pause-s", type=float, default=0.0,
+                        help="a student's mean pause to look at the map between actions (default 0: none)")
     args = parser.parse_args()
+    print(f"pause between actions: {args.pause_s:.1f} s on average", flush=True)
     sizes = args.sizes or ([1, 5] if args.quick else [1, 10, 30])
-    asyncio.run(main_async(sizes, args.budget_s))
+    asyncio.run(main_async(sizes, args.budget_s, args.pause_s))
 
 
 if __name__ == "__main__":
