@@ -123,3 +123,22 @@ def test_bundled_sop_accuracy_comes_from_the_training_summary(tmp_path):
     assert anatomy.bundled_sop_accuracy(tmp_path) is None
     (tmp_path / "training_summary.json").write_text('{"heldout": {"sop_acc": 0.61}}')
     assert anatomy.bundled_sop_accuracy(tmp_path) == 0.61
+
+
+def test_every_unchecked_anatomy_chart_is_a_valid_plotly_figure(table, tiny_model):
+    """plots_anatomy skips plotly's validation for speed; rebuilding each chart with validation on must not fail."""
+    import plotly.graph_objects as go
+
+    from albert_viz import plots_anatomy as charts
+
+    result, counts = capture(tiny_model, "I love programming"), list(table.values())
+    factorized = next(count for count in counts if count.embedding != count.hidden)
+    figures = [
+        charts.parameter_stack(counts), charts.parameter_stack(counts, log=True), charts.component_shares(counts),
+        charts.sharing_savings(counts), charts.factorization_bars(anatomy.factorization_of(factorized)),
+        charts.projection_vectors(anatomy.projection(tiny_model, result, 1)),
+        charts.layer_change(anatomy.sharing(tiny_model, result)),
+        charts.sop_bars(anatomy.sop_prediction(tiny_model, "the cat sat.", "it was tired.")),
+    ]
+    for figure in figures:
+        go.Figure(figure.to_dict())
