@@ -17,14 +17,18 @@ per measured interaction (CpuMeter). On this 2-core machine the browsers are the
 Chromium spends ~0.4 CPU-s per slider move and ~5 CPU-s per page load (an empty Streamlit page with one
 slider and one plotly heatmap: ~0.3 s and ~4 s), the server ~0.02 s per move. With the whole class's
 browsers on the server's own cores, latency at N=30 is bounded below by the browsers' queue, not the
-server's: in a real class each browser runs on its own device. --pause-s adds a student's look at the map
-between actions (0 by default: the next action at once).
+server's: in a real class each browser runs on its own device. --browsers K keeps K students in Chromium
+(their latencies are the ones reported and in the ratio) and drives the others through Streamlit's agent
+API (POST /_stcore/agent/interact: a real session, the browser's rerun path, nothing drawn), switched on for
+this run's own loopback server only. --pause-s adds a student's look at the map between actions (0 by
+default: the next action at once).
 
 Last line: ratio=<p95 at the largest N> / <p95 at N=1> (goal <= 5 with zero errors, N = 30).
 
     .venv/bin/python bench/classroom.py            # N = 1, 10, 30 (up to 10 minutes; heavy)
     .venv/bin/python bench/classroom.py --quick    # N = 1, 5
     .venv/bin/python bench/classroom.py --pause-s 2  # each student looks at the map ~2 s between actions
+    .venv/bin/python bench/classroom.py --browsers 3 # 3 students in Chromium, the rest on their own devices
 """
 from __future__ import annotations
 
@@ -39,6 +43,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import json
+import urllib.request
 
 import numpy as np
 import psutil
@@ -71,7 +78,8 @@ HEATMAP_TITLED = """title => {
 class Tally:
     """What one class size measured: latencies in seconds, page loads, and every error in words."""
 
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # measured in Chromium: what a student sees
+    api_latencies: list[float] = field(default_factory=list)  # request -> finished rerun, students on the agent API
     page_loads: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     finetune_starts: int = 0
@@ -217,6 +225,81 @@ async def student(browser, url: str, index: int, deadline: float, tally: Tally, 
             await context.close()
 
 
+class ApiStudent:
+    """A student whose browser is elsewhere: the same lesson through Streamlit's agent API.
+
+    POST /_stcore/agent/interact drives a real AppSession through the browser's own rerun path (widget
+    values in, the finished app's element tree out); only the drawing is left out, which in a class
+    happens on each student's own device. The bench turns the API on for its own loopback server only.
+    """
+
+    def __init__(self, url: str, index: int, deadline: float) -> None:
+        self.endpoint, self.index, self.deadline = f"{url}/_stcore/agent/interact", index, deadline
+        self.session_id: str | None = None
+
+    def _post(self, body: dict) -> str:
+        if self.session_id:
+            body = {"session_id": self.session_id, **body}
+        timeout = self.deadline - time.monotonic()
+        if timeout <= 0:
+            raise PhaseOver
+        request = urllib.request.Request(self.endpoint, json.dumps(body).encode(), {"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            answer = response.read().decode()
+        snapshot = json.loads(answer)
+        self.session_id = snapshot.get("session_id", self.session_id)
+        if snapshot.get("status") != "ready":
+            raise RuntimeError(f"the app answered with status {snapshot.get('status')!r}")
+        if '"type": "exception"' in answer or '"type":"exception"' in answer:
+            raise RuntimeError("an exception was drawn on the page")
+        return answer
+
+    async def step(self, body: dict, expected: str) -> float:
+        """Seconds from sending `body` until the finished rerun, which must show `expected`."""
+        started = time.perf_counter()
+        try:
+            answer = await asyncio.to_thread(self._post, body)
+        except (OSError, ValueError) as error:  # URLError, timeouts and bad JSON
+            raise RuntimeError(str(error)) from error
+        if expected not in answer:
+            raise RuntimeError(f"the page did not show {expected!r}")
+        return time.perf_counter() - started
+
+
+async def api_student(url: str, index: int, deadline: float, tally: Tally, pause_s: float = 0.0) -> None:
+    """The lesson of `student`, through the agent API; latencies go to tally.api_latencies."""
+    student_rng, api = random.Random(index), ApiStudent(url, index, deadline)
+
+    async def look_at_the_map() -> None:
+        if pause_s > 0:
+            await asyncio.sleep(pause_s * student_rng.uniform(0.5, 1.5))
+
+    steps_left = 1 + 2 * MOVES + 2
+    try:
+        tally.page_loads.append(await api.step({"page": "attention"}, "Layer 0, head 0"))
+        text, word = sentence_for(index)
+        tally.api_latencies.append(await api.step({"widget_state": {"_widget_sentence": text}}, word))
+        steps_left -= 1
+        await look_at_the_map()
+        layer = head = 0
+        for _ in range(MOVES):
+            layer += 1
+            tally.api_latencies.append(await api.step({"widget_state": {"layer": layer}}, f"Layer {layer}, head {head}"))
+            await look_at_the_map()
+            head += 1
+            tally.api_latencies.append(await api.step({"widget_state": {"head": head}}, f"Layer {layer}, head {head}"))
+            await look_at_the_map()
+            steps_left -= 2
+        await api.step({"page": "layer_norm"}, "Mean and spread of each token")
+        steps_left -= 1
+        await api.step({"page": "worked_examples"}, "Self-attention on the board")
+        steps_left -= 1
+    except PhaseOver:
+        tally.errors.extend([f"API student {index}: step not finished before the deadline"] * steps_left)
+    except RuntimeError as error:
+        tally.errors.extend([f"API student {index}: {error}"] * steps_left)
+
+
 async def keep_one_job_training(out_dir: Path, stop: asyncio.Event, tally: Tally) -> None:
     """One fine-tuning job of the sample set in a subprocess, restarted when it ends, until `stop`."""
     command = [sys.executable, "-m", "albert_viz", "finetune", "--model", "bundled",
@@ -240,8 +323,13 @@ async def keep_one_job_training(out_dir: Path, stop: asyncio.Event, tally: Tally
                     job.wait()
 
 
-async def one_class(browser, url: str, students: int, budget_s: float, scratch: Path, pause_s: float) -> Tally:
-    """`students` sessions at once, with a job training beside them, all within budget_s."""
+async def one_class(browser, url: str, students: int, budget_s: float, scratch: Path, pause_s: float,
+                    browsers: int | None = None) -> Tally:
+    """`students` sessions at once, with a job training beside them, all within budget_s.
+
+    browsers: how many of them drive a real Chromium (all when None); the others use the agent API.
+    """
+    in_chromium = students if browsers is None else min(browsers, students)
     tally = Tally()
     stop, meter = asyncio.Event(), CpuMeter()
     trainer = asyncio.create_task(keep_one_job_training(scratch / f"class{students}", stop, tally))
@@ -251,7 +339,8 @@ async def one_class(browser, url: str, students: int, budget_s: float, scratch: 
     before = meter.totals()
     deadline = time.monotonic() + budget_s
     try:
-        await asyncio.gather(*(student(browser, url, i, deadline, tally, pause_s) for i in range(students)))
+        await asyncio.gather(*(student(browser, url, i, deadline, tally, pause_s) for i in range(in_chromium)),
+                             *(api_student(url, i, deadline, tally, pause_s) for i in range(in_chromium, students)))
     finally:
         meter.sample()
         tally.cpu_s = {role: seconds - before[role] for role, seconds in meter.totals().items()}
@@ -260,18 +349,22 @@ async def one_class(browser, url: str, students: int, budget_s: float, scratch: 
     return tally
 
 
+def percentiles(latencies: list[float]) -> str:
+    if not latencies:
+        return "p50=n/a p95=n/a max=n/a"
+    p50, p95 = np.percentile(latencies, [50, 95])
+    return f"p50={p50:.2f}s p95={p95:.2f}s max={max(latencies):.2f}s"
+
+
 def summary(students: int, tally: Tally, wall_s: float) -> str:
-    if tally.latencies:
-        p50, p95 = np.percentile(tally.latencies, [50, 95])
-        timing = f"p50={p50:.2f}s p95={p95:.2f}s max={max(tally.latencies):.2f}s"
-    else:
-        timing = "p50=n/a p95=n/a max=n/a"
     loads = f"page_load_max={max(tally.page_loads):.1f}s" if tally.page_loads else "page_load_max=n/a"
-    interactions = max(len(tally.latencies), 1)
+    interactions = max(len(tally.latencies) + len(tally.api_latencies), 1)
     cpu = " ".join(f"{role}={1000 * seconds / interactions:.0f}ms" for role, seconds in tally.cpu_s.items())
-    return (f"N={students:<3d} samples={len(tally.latencies):<4d} {timing} errors={len(tally.errors)} "
-            f"{loads} finetune_jobs_started={tally.finetune_starts} wall={wall_s:.0f}s\n"
-            f"       CPU per measured interaction (page loads and visits included): {cpu}")
+    api = (f"\n       API students: samples={len(tally.api_latencies)} {percentiles(tally.api_latencies)} "
+           "(request -> finished rerun)" if tally.api_latencies else "")
+    return (f"N={students:<3d} samples={len(tally.latencies):<4d} {percentiles(tally.latencies)} "
+            f"errors={len(tally.errors)} {loads} finetune_jobs_started={tally.finetune_starts} wall={wall_s:.0f}s"
+            f"{api}\n       CPU per interaction (page loads and visits included): {cpu}")
 
 
 def p95(tally: Tally) -> float:
@@ -286,12 +379,13 @@ async def warm_up(browser, url: str, deadline: float) -> None:
         print(f"warm-up: {tally.errors[0]}", flush=True)
 
 
-async def main_async(sizes: list[int], budget_s: float, pause_s: float) -> None:
+async def main_async(sizes: list[int], budget_s: float, pause_s: float, browsers: int | None) -> None:
     started = time.monotonic()
     # Each class size gets a share of what is left in proportion to its size plus 10 (N=1: a sixth).
     weights = [size + 10 for size in sizes]
     results: dict[int, Tally] = {}
-    with running_app() as url, tempfile.TemporaryDirectory(prefix="albert_viz_classroom_") as scratch:
+    agent_api = ["--server.enableAgentApi", "true"] if browsers is not None else []
+    with running_app(extra_args=agent_api) as url, tempfile.TemporaryDirectory(prefix="albert_viz_classroom_") as scratch:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS,
                                                        headless=True)
@@ -301,7 +395,7 @@ async def main_async(sizes: list[int], budget_s: float, pause_s: float) -> None:
                     left = budget_s - (time.monotonic() - started) - 30  # keep time to stop everything
                     share = left * weight / sum(weights[sizes.index(size):])
                     phase_started = time.monotonic()
-                    results[size] = await one_class(browser, url, size, share, Path(scratch), pause_s)
+                    results[size] = await one_class(browser, url, size, share, Path(scratch), pause_s, browsers)
                     print(summary(size, results[size], time.monotonic() - phase_started), flush=True)
                     for error in sorted(set(results[size].errors))[:5]:
                         print(f"  error: {error}", flush=True)
@@ -318,10 +412,14 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=600, help="the whole run's time limit (default 600)")
     parser.add_argument("--pause-s", type=float, default=0.0,
                         help="a student's mean pause to look at the map between actions (default 0: none)")
+    parser.add_argument("--browsers", type=int, default=None,
+                        help="students in Chromium on this machine (default: all); the others, as if on their own "
+                             "devices, drive the server through Streamlit's agent API (enabled for this run only)")
     args = parser.parse_args()
-    print(f"pause between actions: {args.pause_s:.1f} s on average", flush=True)
+    in_chromium = "all" if args.browsers is None else f"{args.browsers} (the rest through the agent API)"
+    print(f"students in Chromium: {in_chromium}; pause between actions: {args.pause_s:.1f} s on average", flush=True)
     sizes = args.sizes or ([1, 5] if args.quick else [1, 10, 30])
-    asyncio.run(main_async(sizes, args.budget_s, args.pause_s))
+    asyncio.run(main_async(sizes, args.budget_s, args.pause_s, args.browsers))
 
 
 if __name__ == "__main__":

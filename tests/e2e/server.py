@@ -24,12 +24,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(port: int | None = None, timeout_s: float = 120) -> Iterator[str]:
-    """Serve app.py headless on 127.0.0.1; yield its URL once it answers its health check; always stop it."""
+def running_app(port: int | None = None, timeout_s: float = 120, extra_args: list[str] | None = None) -> Iterator[str]:
+    """Serve app.py headless on 127.0.0.1; yield its URL once it answers its health check; always stop it.
+
+    extra_args: more `streamlit run` options (e.g. a bench turning on the agent API for itself).
+    """
     port = port or free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"]
+               "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
+               *(extra_args or [])]
     log = open(REPO / "build" / f"streamlit-{port}.log", "w") if (REPO / "build").is_dir() else subprocess.DEVNULL
     server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                               stdin=subprocess.DEVNULL)
