@@ -35,11 +35,12 @@ def attention_views(capture: Capture) -> None:
                                                  zmax=plots.colour_max([view.matrix], auto or view.is_weight is False),
                                                  colour_title=None if view.is_weight else "size of<br>what moves")
                 name = f"attention{'' if view.mode == 'raw' else '_' + view.mode}_layer{layer}_head{head}"
-                figures.show(figure, "one_head", name, lambda: plots.matrix_csv(view.matrix, capture.tokens))
+                buttons = figures.show(figure, "one_head", name, lambda: plots.matrix_csv(view.matrix, capture.tokens))
                 model = widgets.current_spec().label  # read here: the file is made later, off the script thread
                 figures.html_button(lambda: exports.attention_view_html(
                     figure, title=view.title, sentence=capture.text, sentence_pair=capture.text_pair, model=model,
-                    layer=layer, head=head, mode=view.mode, config=plots.download_config(name)), "one_head_html", name)
+                    layer=layer, head=head, mode=view.mode, config=plots.download_config(name)),
+                    "one_head_html", name, where=buttons)
     if one_layer.open:
         with one_layer:
             st.caption("Click a map to select that head.")

@@ -11,6 +11,7 @@ from typing import Callable
 
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from albert_viz import exports, plots
 from albert_viz.ui.text import safe_file_name
@@ -33,23 +34,27 @@ def chosen_format() -> str:
 
 
 def show(figure: go.Figure, key: str, file_name: str, csv: str | Callable[[], str] | None = None, *,
-         where=st, with_csv: bool = True, **chart_options) -> None:
+         where=st, with_csv: bool = True, **chart_options) -> DeltaGenerator:
     """st.plotly_chart in `where` (st, a column, ...) with the camera set to the chosen format and file name.
 
     csv: the numbers behind the figure, a string or a function that makes it when the button is pressed; by
     default the numbers the figure itself draws (exports.figure_csv), made only on a click.
     chart_options: passed to st.plotly_chart (on_select, selection_mode, ...).
+    Returns the row under the figure that holds its download buttons, for more of them (html_button).
     """
     name = safe_file_name(file_name, default="figure")
     where.plotly_chart(figure, key=key, config=plots.download_config(name, chosen_format()), **chart_options)
-    if with_csv:
-        data = functools.partial(exports.figure_csv, figure) if csv is None else csv
-        where.download_button("Download the numbers (CSV)", data, file_name=f"{name}.csv", mime="text/csv",
-                              key=f"{key}_csv", on_click="ignore", type="tertiary", icon=":material/download:")
+    if not with_csv:  # no empty row under a figure that offers nothing more (presenter mode)
+        return where
+    buttons = where.container(horizontal=True, gap="medium")
+    data = functools.partial(exports.figure_csv, figure) if csv is None else csv
+    buttons.download_button("Download the numbers (CSV)", data, file_name=f"{name}.csv", mime="text/csv",
+                            key=f"{key}_csv", on_click="ignore", type="tertiary", icon=":material/download:")
+    return buttons
 
 
-def html_button(make_html: Callable[[], str], key: str, file_name: str) -> None:
+def html_button(make_html: Callable[[], str], key: str, file_name: str, where=st) -> None:
     """A button that saves one self-contained HTML file (made by make_html only when pressed)."""
-    st.download_button("Save this view as one HTML file (opens offline)", make_html,
-                       file_name=f"{safe_file_name(file_name, default='view')}.html", mime="text/html", key=key,
-                       on_click="ignore", type="tertiary", icon=":material/download:")
+    where.download_button("Save this view as one HTML file (opens offline)", make_html,
+                          file_name=f"{safe_file_name(file_name, default='view')}.html", mime="text/html", key=key,
+                          on_click="ignore", type="tertiary", icon=":material/download:")
