@@ -27,11 +27,12 @@ def offline_page(page):
     return page
 
 
-def camera_download(page, chart) -> bytes:
+def camera_download(page, chart) -> tuple[str, bytes]:
+    """The file name and bytes that the chart's camera button saves."""
     chart.hover()  # the modebar shows on hover
     with page.expect_download(timeout=TIMEOUT_MS) as download:
         chart.locator(CAMERA).click()
-    return _read(download.value)
+    return download.value.suggested_filename, _read(download.value)
 
 
 def button_download(page, label: str):
@@ -51,11 +52,15 @@ def test_the_attention_view_exports_png_svg_csv_and_an_html_file_that_draws_offl
     open_attention_page(page, app_url)
     chart = page.locator("[data-testid='stPlotlyChart']").first
 
-    assert camera_download(page, chart).startswith(PNG_MAGIC)
+    name, png = camera_download(page, chart)
+    assert name == "attention_layer0_head0.png" and png.startswith(PNG_MAGIC)
+    drawn_px = chart.locator(".main-svg").first.bounding_box()["width"]
+    assert int.from_bytes(png[16:20], "big") >= 1.9 * drawn_px  # IHDR width: scale 2, for a projector
 
     page.locator("[data-testid='stSidebar']").get_by_role("radio", name="SVG").click()
     chart.locator(".modebar-btn[data-title='Download plot']").wait_for(state="attached", timeout=TIMEOUT_MS)
-    assert b"<svg" in camera_download(page, chart)[:400]
+    name, svg = camera_download(page, chart)
+    assert name == "attention_layer0_head0.svg" and b"<svg" in svg[:400]
 
     csv = button_download(page, "Download the numbers (CSV)")
     assert csv.suggested_filename.endswith(".csv")
@@ -100,5 +105,6 @@ def test_a_figure_on_another_page_downloads_as_png_offline(offline_page, app_url
     page.goto(f"{app_url}/anatomy", wait_until="domcontentloaded")
     chart = page.locator("[data-testid='stPlotlyChart']").first
     chart.locator(".main-svg").first.wait_for(timeout=TIMEOUT_MS)
-    assert camera_download(page, chart).startswith(PNG_MAGIC)
+    name, png = camera_download(page, chart)
+    assert name == "anatomy_parameter_stack.png" and png.startswith(PNG_MAGIC)
     assert page.blocked == []
