@@ -26,7 +26,7 @@ with st.sidebar:
     st.divider()
 with st.spinner("Starting up: loading PyTorch and the model (only the first visit after a restart is slow)…"):
     from albert_viz import runtime
-    from albert_viz.ui import links
+    from albert_viz.ui import figures, links
     from albert_viz.ui.widgets import model_sidebar
 
     runtime.start_up()  # once per process: torch thread budget, stale temporary folders swept
@@ -34,6 +34,7 @@ links.restore_from_url()  # a shared link opens the sentence and model it names
 model_sidebar()
 with st.sidebar:
     links.copy_link_button()
+    figures.format_choice()
 try:
     navigation.run()
 finally:  # also after a page's st.stop(): the address always names what is on screen

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from albert_viz.attention import PATTERNS, HeadStatistics
+from albert_viz.exports import inert_cell
 
 ATTENTION_SCALE = "Blues"
 # Attention weights lie in [0, 1]: a fixed scale lets a uniform row (1/n everywhere) look faint, as it is,
@@ -192,10 +193,17 @@ def clicked_head(selection: dict) -> int | None:
     return None
 
 
-def download_config(file_name: str, scale: int = 2) -> dict:
-    """st.plotly_chart config: the modebar camera saves a PNG named after the view, drawn in the browser."""
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in file_name).strip("_") or "figure"
-    return {"toImageButtonOptions": {"format": "png", "filename": safe, "scale": scale}, "displaylogo": False}
+IMAGE_FORMATS = ("png", "svg")
+
+
+def download_config(file_name: str, image_format: str = "png", scale: int = 2) -> dict:
+    """st.plotly_chart config: the modebar camera saves the figure as image_format ('png' or 'svg'), drawn in the
+    browser with no network, named after the view; scale 2 gives a PNG sharp enough for a projector."""
+    if image_format not in IMAGE_FORMATS:
+        raise ValueError(f"image_format must be one of {IMAGE_FORMATS}, not {image_format!r}")
+    safe = "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "_" for c in file_name).strip("_") or "figure"
+    return {"toImageButtonOptions": {"format": image_format, "filename": safe[:120], "scale": scale},
+            "displaylogo": False}
 
 
 def head_overview(statistics: HeadStatistics, title: str) -> go.Figure:
@@ -218,14 +226,10 @@ def head_overview(statistics: HeadStatistics, title: str) -> go.Figure:
     return figure
 
 
-SPREADSHEET_FORMULA_START = ("=", "+", "-", "@")
-
-
 def matrix_csv(matrix: np.ndarray, tokens: Sequence[str]) -> str:
     """An attention matrix as CSV: one row per query token, one column per key token, weights to 6 places."""
     import pandas as pd
 
-    # a cell starting with = + - @ is a formula to a spreadsheet: a leading apostrophe keeps the token as text
-    labels = [f"'{token}" if str(token).startswith(SPREADSHEET_FORMULA_START) else str(token) for token in tokens]
+    labels = [inert_cell(str(token)) for token in tokens]  # '=cmd' stays text in a spreadsheet
     frame = pd.DataFrame(matrix, index=pd.Index(labels, name="query \\ key"), columns=labels)
     return frame.to_csv(float_format="%.6f")

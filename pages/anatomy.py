@@ -3,7 +3,7 @@ import streamlit as st
 
 from albert_viz import anatomy, article, glossary, plots_anatomy
 from albert_viz.text_limits import SEGMENT_CHARS
-from albert_viz.ui import model_facts, token_picker, widgets
+from albert_viz.ui import figures, model_facts, token_picker, widgets
 from albert_viz.ui.text import plain
 
 st.title("Anatomy of ALBERT")
@@ -51,16 +51,16 @@ with parameters:
                "parameters counted, pooler included. The paper's Table 1 rounds, and for xxlarge it says 235M where "
                "the released configuration comes to 222.6M (the hub's model cards say 223M; for xlarge 58M).")
     log_scale = st.toggle("Logarithmic scale", key="anatomy_log")
-    st.plotly_chart(plots_anatomy.parameter_stack(counts, log=log_scale), key="anatomy_stack")
+    figures.show(plots_anatomy.parameter_stack(counts, log=log_scale), "anatomy_stack", "anatomy_parameter_stack")
     left, right = st.columns(2)
-    left.plotly_chart(plots_anatomy.component_shares(counts), key="anatomy_shares")
-    right.plotly_chart(plots_anatomy.sharing_savings(counts), key="anatomy_savings")
+    figures.show(plots_anatomy.component_shares(counts), "anatomy_shares", "anatomy_component_shares", where=left)
+    figures.show(plots_anatomy.sharing_savings(counts), "anatomy_savings", "anatomy_sharing_savings", where=right)
 
 with factorized:
     albert_counts = {count.name: count for count in counts if count.embedding != count.hidden}
     chosen = st.selectbox("Model", list(albert_counts), key="anatomy_factor_model")
     factors = anatomy.factorization_of(albert_counts[chosen])
-    st.plotly_chart(plots_anatomy.factorization_bars(factors), key="anatomy_factor")
+    figures.show(plots_anatomy.factorization_bars(factors), "anatomy_factor", "anatomy_embedding_factorization")
     st.markdown(f"With E = {factors.embedding}, every one of the {factors.vocab:,} vocabulary entries stores "
                 f"{factors.embedding} numbers instead of {factors.hidden}; one {factors.embedding}×{factors.hidden} "
                 f"matrix (the E→H projection) lifts them to H: **{factors.factorized:,}** weights instead "
@@ -69,7 +69,7 @@ with factorized:
     if capture is not None:
         position = token_picker.token_selectbox(capture, "anatomy_token")
         projected = anatomy.projection(loaded, capture, position)
-        st.plotly_chart(plots_anatomy.projection_vectors(projected), key="anatomy_projection")
+        figures.show(plots_anatomy.projection_vectors(projected), "anatomy_projection", "anatomy_embedding_projection")
         st.caption(f"W·e + b computed here differs from the model's hidden state 0 by at most "
                    f"{projected.max_abs_diff:.1e}.")
 
@@ -93,7 +93,7 @@ with sharing_tab:
                      hide_index=True)
         st.caption("Which weights ran at each depth is read from hooks on the real forward pass. Same tensor: "
                    + glossary.explain("same tensor"))
-        st.plotly_chart(plots_anatomy.layer_change(shared), key="anatomy_change")
+        figures.show(plots_anatomy.layer_change(shared), "anatomy_change", "anatomy_layer_to_layer_change")
         st.caption("Attention change is the total-variation distance: "
                    + glossary.explain("total-variation distance"))
 
@@ -112,7 +112,7 @@ with sop:
         st.info("Type both segments to ask the model.")
     elif loaded.has_sop_head:
         prediction = model_facts.get_sop_prediction(spec, first, second)
-        st.plotly_chart(plots_anatomy.sop_bars(prediction), key="anatomy_sop")
+        figures.show(plots_anatomy.sop_bars(prediction), "anatomy_sop", "anatomy_sentence_order_prediction")
         st.write(plain(loaded.spec.label) + f"'s SOP head {prediction.verdict}")  # the label may be a typed path
         if spec.source == "bundled" and (accuracy := anatomy.bundled_sop_accuracy()) is not None:
             st.caption(f"After its short CPU pretraining the bundled model gets {accuracy:.0%} of held-out SOP "

@@ -1,8 +1,8 @@
 """Attention: one head, a whole layer, every layer × head, averages and rollout, bertviz."""
 import streamlit as st
 
-from albert_viz.ui import attention_modes, bertviz_panel, quiz, widgets  # first: on a fresh server it reroutes via app.py before torch loads
-from albert_viz import attention, glossary, plots  # noqa: I001
+from albert_viz.ui import attention_modes, bertviz_panel, figures, quiz, widgets  # first: on a fresh server it reroutes via app.py before torch loads
+from albert_viz import attention, exports, glossary, plots  # noqa: I001
 from albert_viz.capture import Capture
 
 st.title("Attention")
@@ -18,14 +18,6 @@ def _select_clicked_head() -> None:
         st.session_state["head"] = head
 
 
-def _chart(figure, key: str, file_name: str, csv: str | None = None, **selection) -> None:
-    """A figure whose camera button saves a PNG named file_name; with csv, a button for its numbers too."""
-    st.plotly_chart(figure, key=key, config=plots.download_config(file_name), **selection)
-    if csv is not None:
-        st.download_button("Download the numbers (CSV)", csv, file_name=f"{file_name}.csv", mime="text/csv",
-                           key=f"{key}_csv", on_click="ignore")
-
-
 @st.fragment  # moving a slider redraws these views only; the sentence and the capture above stay as they are
 def attention_views(capture: Capture) -> None:
     layer, head = widgets.layer_head_selectors(capture)
@@ -39,38 +31,43 @@ def attention_views(capture: Capture) -> None:
     if one_head.open:
         with one_head:
             if view := attention_modes.chosen_view(capture, layer, head):
-                _chart(plots.attention_heatmap(view.matrix, capture.tokens, view.title,
-                                               zmax=plots.colour_max([view.matrix], auto or view.is_weight is False),
-                                               colour_title=None if view.is_weight else "size of<br>what moves"),
-                       "one_head", f"attention{'' if view.mode == 'raw' else '_' + view.mode}_layer{layer}_head{head}",
-                       plots.matrix_csv(view.matrix, capture.tokens))
+                figure = plots.attention_heatmap(view.matrix, capture.tokens, view.title,
+                                                 zmax=plots.colour_max([view.matrix], auto or view.is_weight is False),
+                                                 colour_title=None if view.is_weight else "size of<br>what moves")
+                name = f"attention{'' if view.mode == 'raw' else '_' + view.mode}_layer{layer}_head{head}"
+                buttons = figures.show(figure, "one_head", name, lambda: plots.matrix_csv(view.matrix, capture.tokens))
+                model = widgets.current_spec().label  # read here: the file is made later, off the script thread
+                figures.html_button(lambda: exports.attention_view_html(
+                    figure, title=view.title, sentence=capture.text, sentence_pair=capture.text_pair, model=model,
+                    layer=layer, head=head, mode=view.mode, config=plots.download_config(name)),
+                    "one_head_html", name, where=buttons)
     if one_layer.open:
         with one_layer:
             st.caption("Click a map to select that head.")
-            _chart(plots.heads_grid(capture.attentions[layer], capture.tokens,
-                                    f"Layer {layer}: all {capture.num_heads} heads", selected_head=head,
-                                    zmax=plots.colour_max([capture.attentions[layer]], auto), clickable=True),
-                   "one_layer", f"attention_layer{layer}_all_heads", on_select=_select_clicked_head,
-                   selection_mode="points")
+            figures.show(plots.heads_grid(capture.attentions[layer], capture.tokens,
+                                          f"Layer {layer}: all {capture.num_heads} heads", selected_head=head,
+                                          zmax=plots.colour_max([capture.attentions[layer]], auto), clickable=True),
+                         "one_layer", f"attention_layer{layer}_all_heads", on_select=_select_clicked_head,
+                         selection_mode="points")
     if overview.open:
         with overview:
             st.caption("Each cell is one head; its colour is how much weight its dominant pattern gets "
                        "(← previous token, → next token, • itself, C [CLS], S [SEP], blank: broad).")
-            _chart(plots.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
-                   "overview", "attention_head_patterns")
+            figures.show(plots.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
+                         "overview", "attention_head_patterns")
     if averages.open:
         with averages:
             mean = attention.head_mean(capture.attentions)[layer]
             rollout = attention.rollout(capture.attentions)[layer]
             shared = plots.colour_max([mean, rollout], auto)
-            _chart(plots.attention_heatmap(mean, capture.tokens, f"Layer {layer}: mean over heads", zmax=shared),
-                   "head_mean", f"attention_layer{layer}_head_mean",
-                   plots.matrix_csv(mean, capture.tokens))
+            figures.show(plots.attention_heatmap(mean, capture.tokens, f"Layer {layer}: mean over heads", zmax=shared),
+                         "head_mean", f"attention_layer{layer}_head_mean",
+                         lambda: plots.matrix_csv(mean, capture.tokens))
             st.caption("Rollout (Abnar & Zuidema 2020) follows attention through the residual path, layer by layer.",
                        help=glossary.explain("rollout") + " " + glossary.explain("residual path"))
-            _chart(plots.attention_heatmap(rollout, capture.tokens, f"Rollout up to layer {layer}", zmax=shared),
-                   "rollout", f"attention_rollout_to_layer{layer}",
-                   plots.matrix_csv(rollout, capture.tokens))
+            figures.show(plots.attention_heatmap(rollout, capture.tokens, f"Rollout up to layer {layer}", zmax=shared),
+                         "rollout", f"attention_rollout_to_layer{layer}",
+                         lambda: plots.matrix_csv(rollout, capture.tokens))
     if bertviz.open:
         with bertviz:
             bertviz_panel.render(capture, layer, head)

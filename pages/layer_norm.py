@@ -2,7 +2,7 @@
 import streamlit as st
 
 from albert_viz import glossary, layernorm, plots_layernorm
-from albert_viz.ui import model_facts, token_picker, widgets
+from albert_viz.ui import figures, model_facts, token_picker, widgets
 from albert_viz.ui.text import safe_file_name
 
 st.title("Layer norm")
@@ -28,10 +28,10 @@ with across_depth:
                                         "full_layer": "after feed-forward (full layer)"}.get)
     chosen = [i for i, site in enumerate(stats.sites) if site in sites]
     if chosen:
-        st.plotly_chart(plots_layernorm.stats_lines(stats, capture.tokens, chosen,
-                                                    "Mean and spread of each token, going in and coming out",
-                                                    lines_for),
-                        key="ln_lines")
+        figures.show(plots_layernorm.stats_lines(stats, capture.tokens, chosen,
+                                                 "Mean and spread of each token, going in and coming out",
+                                                 lines_for),
+                     "ln_lines", "layernorm_token_mean_and_spread")
         st.caption("Inputs drift with depth; outputs stay where γ and β put them, whatever came in: "
                    "that is LayerNorm keeping the numbers in range. Click a token in the legend to hide it.")
     else:
@@ -40,12 +40,13 @@ with across_depth:
 with heatmaps:
     quantity = st.radio("Statistic", list(plots_layernorm.QUANTITIES), horizontal=True, key="ln_quantity",
                         format_func=plots_layernorm.QUANTITIES.get)
-    st.plotly_chart(plots_layernorm.stats_heatmap(getattr(stats, quantity), labels, capture.tokens,
-                                                  plots_layernorm.QUANTITIES[quantity]), key="ln_heatmap")
+    figures.show(plots_layernorm.stats_heatmap(getattr(stats, quantity), labels, capture.tokens,
+                                               plots_layernorm.QUANTITIES[quantity]),
+                 "ln_heatmap", f"layernorm_{quantity}")
 
 with residual:
-    st.plotly_chart(plots_layernorm.residual_norm_lines(layernorm.residual_norms(capture), capture.tokens, lines_for),
-                    key="ln_residual")
+    figures.show(plots_layernorm.residual_norm_lines(layernorm.residual_norms(capture), capture.tokens, lines_for),
+                 "ln_residual", "layernorm_residual_norms")
     st.caption("Each block adds its result to the token's running vector (the residual stream) and only then "
                "normalises (post-LN, as in BERT), so what leaves every layer is a LayerNorm output: x̂ always has "
                "length √H (up to ε), and γ and β set the rest. Depth 0 is the embedding lifted from E to H, which "
@@ -65,8 +66,10 @@ with shared:
                 + ", ".join(ran_at) + ".")
     st.caption(f"In the model's code: `{module}`.")
     left, right = st.columns(2)
-    left.plotly_chart(plots_layernorm.gamma_beta_histograms(params[module], readable[module]), key="ln_hist")
-    right.plotly_chart(plots_layernorm.top_gamma_bars(params[module], readable[module]), key="ln_top_gamma")
+    figures.show(plots_layernorm.gamma_beta_histograms(params[module], readable[module]),
+                 "ln_hist", "layernorm_gamma_beta", where=left)
+    figures.show(plots_layernorm.top_gamma_bars(params[module], readable[module]),
+                 "ln_top_gamma", "layernorm_largest_gamma", where=right)
     runs = [i for i, name in enumerate(stats.modules) if name == module]
     st.dataframe({"application": [labels[i] for i in runs],
                   "mean input std (over tokens)": [float(stats.input_std[i].mean()) for i in runs],
@@ -76,12 +79,13 @@ with shared:
 
 with outliers:
     found = layernorm.outlier_dimensions(capture, k=st.slider("How many dimensions", 1, 12, 5, key="ln_k"))
-    st.plotly_chart(plots_layernorm.outlier_ratio_heatmap(found), key="ln_outlier_ratio")
+    figures.show(plots_layernorm.outlier_ratio_heatmap(found), "ln_outlier_ratio", "layernorm_outlier_dimensions")
     hidden = [i for i, site in enumerate(stats.sites) if site != "embeddings"]
     index = token_picker.labelled_selectbox("Application", hidden, labels, "ln_outlier_application")
     application = capture.layernorms[index]
-    st.plotly_chart(plots_layernorm.outlier_profile(application.inputs, application.outputs, found.dims,
-                                                    f"Every hidden dimension at {labels[index]}"), key="ln_profile")
+    figures.show(plots_layernorm.outlier_profile(application.inputs, application.outputs, found.dims,
+                                                 f"Every hidden dimension at {labels[index]}"),
+                 "ln_profile", "layernorm_dimension_profile")
 
 with worked_tab:
     left, right = st.columns(2)
@@ -108,4 +112,4 @@ with worked_tab:
     st.dataframe(worked.head(8), hide_index=True)
     st.download_button("Download every dimension (CSV)", worked.to_csv(), mime="text/csv", key="ln_csv",
                        file_name=safe_file_name(f"layernorm_{labels[index]}_token{position}.csv"))
-    st.plotly_chart(plots_layernorm.worked_vectors(worked), key="ln_worked")
+    figures.show(plots_layernorm.worked_vectors(worked), "ln_worked", "layernorm_worked_example")

@@ -8,6 +8,7 @@ from albert_viz import plots, plots_explain
 from albert_viz.capture import Capture, CaptureError
 from albert_viz.compare import MINIMAL_PAIRS, SideBySide
 from albert_viz.models import ModelLoadError, ModelSpec
+from albert_viz.ui import figures
 from albert_viz.ui.text import plain
 from albert_viz.ui.resources import get_capture, get_model
 from albert_viz.ui.widgets import SOURCES, current_model, current_spec
@@ -84,16 +85,17 @@ def render(compared: SideBySide) -> None:
     head = right.slider("Head", 0, heads - 1, 0, key="compare_head") if heads > 1 else 0
     for column, captured, name in zip(st.columns(2), (first, second), ("First", "Second")):
         with column:
-            st.plotly_chart(plots.attention_heatmap(captured.attentions[layer, head], captured.tokens,
-                                                    f"{name}: layer {layer}, head {head}"), key=f"compare_{name}")
+            figures.show(plots.attention_heatmap(captured.attentions[layer, head], captured.tokens,
+                                                 f"{name}: layer {layer}, head {head}"),
+                         f"compare_{name}", f"compare_{name}_layer{layer}_head{head}")
     if compared.change is None:
         st.info(compared.note)
         return
-    st.plotly_chart(plots_explain.difference_heatmap(compared.change.difference[layer, head], compared.labels(),
-                                                     f"Second minus first: layer {layer}, head {head}"),
-                    key="compare_difference")
-    st.plotly_chart(plots_explain.head_change_map(compared.change.change, "Which heads changed most"),
-                    key="compare_heads")
+    figures.show(plots_explain.difference_heatmap(compared.change.difference[layer, head], compared.labels(),
+                                                  f"Second minus first: layer {layer}, head {head}"),
+                 "compare_difference", f"compare_difference_layer{layer}_head{head}")
+    figures.show(plots_explain.head_change_map(compared.change.change, "Which heads changed most"),
+                 "compare_heads", "compare_head_change")
     top = pd.DataFrame(compared.change.top_heads(5), columns=["layer", "head", "change"])
     st.table(top.style.format({"change": "{:.3f}"}))
     st.caption("Change is the total-variation distance between a head's two attention rows (0 = the same "

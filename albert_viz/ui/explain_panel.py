@@ -13,6 +13,7 @@ from albert_viz.attribution import ATTENTION_VIEWS, GRADIENT_VIEWS, MASKED_WORD,
 from albert_viz.capture import Capture, CaptureError
 from albert_viz.explain import ExplainError
 from albert_viz.models import ModelSpec
+from albert_viz.ui import figures
 from albert_viz.ui.resources import get_model
 from albert_viz.ui.widgets import current_model, current_spec
 
@@ -80,7 +81,7 @@ def render(result: Attribution) -> None:
     st.caption("Integrated Gradients credit per token: blue pushed the score up, red pushed it down.")
     st.html(coloured_tokens(result.tokens, result.integrated_gradients))
     _completeness(result)
-    st.plotly_chart(plots_explain.attribution_bars(result), key="attribution_bars")
+    figures.show(plots_explain.attribution_bars(result), "attribution_bars", "explain_attribution")
     _agreement(result)
 
 

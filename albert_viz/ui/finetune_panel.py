@@ -34,7 +34,7 @@ from albert_viz.finetune.predict import attention_change, classify
 from albert_viz.models import LoadedModel, ModelLoadError, ModelSpec, load_model
 from albert_viz.text_limits import SENTENCE_CHARS, excerpt
 from albert_viz.ui.text import plain
-from albert_viz.ui import state, widgets
+from albert_viz.ui import figures, state, widgets
 from albert_viz.ui.resources import get_capture, get_model, get_runner
 
 JOB = "finetune_job"  # id of the session's latest job (the URL's ?job= wins: it survives a reload)
@@ -140,9 +140,9 @@ def describe_data(choice: DataChoice, loaded: LoadedModel, max_length: int) -> N
                      "Texts are shown as plain text."))
     st.dataframe(dataset.frame().head(200), hide_index=True, height=250, key="ft_preview")
     balance, lengths = st.columns(2)
-    balance.plotly_chart(charts.class_balance(dataset.class_counts), key="ft_balance")
+    figures.show(charts.class_balance(dataset.class_counts), "ft_balance", "finetune_class_balance", where=balance)
     counts = _lengths(loaded.spec, choice.digest, dataset.text_column, dataset)
-    lengths.plotly_chart(charts.length_histogram(counts, max_length), key="ft_lengths")
+    figures.show(charts.length_histogram(counts, max_length), "ft_lengths", "finetune_text_lengths", where=lengths)
     if advice := truncation_advice(counts, max_length, _length_limit(loaded)):
         _offer_longer_texts(advice)
 
@@ -274,7 +274,7 @@ def _draw_progress(job_id: str) -> None:
     st.progress(snapshot.fraction, text=f"{snapshot.message}: step {snapshot.step} of {snapshot.total_steps or '…'}"
                                         f" · {format_duration(snapshot.elapsed_s)}" + (f" · {left}" if left else ""))
     if snapshot.losses or snapshot.evaluations:
-        st.plotly_chart(charts.training_curves(snapshot), key="ft_curves")
+        figures.show(charts.training_curves(snapshot), "ft_curves", "finetune_training_curves")
     if not snapshot.finished:
         st.button("Cancel training", on_click=runner.cancel, args=(job_id,), key="ft_cancel")
         st.caption("Training runs on the server, not in this tab: closing or reloading the tab does not stop it, "
@@ -359,7 +359,7 @@ def _scores(job: FinishedJob) -> None:
     columns[3].metric("Training time", f"{result.seconds:.0f} s", help=f"{result.steps} steps, "
                       f"{result.samples_per_second:.1f} samples/s")
     left, right = st.columns(2)
-    left.plotly_chart(charts.confusion_matrix(report), key="ft_confusion")
+    figures.show(charts.confusion_matrix(report), "ft_confusion", "finetune_confusion_matrix", where=left)
     per_class = pd.DataFrame([vars(score) for score in report.per_class])
     right.dataframe(per_class, hide_index=True, key="ft_per_class",
                     column_config={"name": "label", "support": "validation rows"})
@@ -388,8 +388,9 @@ def _attention_of(job: FinishedJob, tuned: LoadedModel, text: str, key: str) -> 
         st.info(plain(str(error)))
         return
     layer, head = widgets.layer_head_selectors(result, key=key)
-    st.plotly_chart(plots.attention_heatmap(result.attentions[layer, head], result.tokens,
-                                            f"Fine-tuned model · layer {layer}, head {head}"), key=f"map{key}")
+    figures.show(plots.attention_heatmap(result.attentions[layer, head], result.tokens,
+                                         f"Fine-tuned model · layer {layer}, head {head}"),
+                 f"map{key}", f"finetuned_attention_layer{layer}_head{head}")
 
 
 def _try_it(job: FinishedJob, tuned: LoadedModel) -> None:
@@ -406,7 +407,7 @@ def _try_it(job: FinishedJob, tuned: LoadedModel) -> None:
         return
     left, right = st.columns([1, 2])
     left.metric("Predicted label", plain(prediction.label))
-    right.plotly_chart(charts.probabilities(prediction.probabilities), key="ft_probabilities")
+    figures.show(charts.probabilities(prediction.probabilities), "ft_probabilities", "finetune_prediction", where=right)
 
 
 def _held_out_example(texts: tuple[str, ...]) -> str:
@@ -428,14 +429,17 @@ def _before_after(job: FinishedJob, tuned: LoadedModel) -> None:
     layer, head = widgets.layer_head_selectors(after, key="_ft_compare")
     # two maps to a row: three side by side leave each about 400 px, too narrow for the token labels
     before_column, after_column = st.columns(2)
-    before_column.plotly_chart(plots.attention_heatmap(before.attentions[layer, head], before.tokens,
-                                                       f"Before ({job.base.spec.label})"), key="ft_before")
-    after_column.plotly_chart(plots.attention_heatmap(after.attentions[layer, head], after.tokens,
-                                                      "After fine-tuning"), key="ft_after")
+    figures.show(plots.attention_heatmap(before.attentions[layer, head], before.tokens,
+                                         f"Before ({job.base.spec.label})"),
+                 "ft_before", f"finetune_before_layer{layer}_head{head}", where=before_column)
+    figures.show(plots.attention_heatmap(after.attentions[layer, head], after.tokens,
+                                         "After fine-tuning"),
+                 "ft_after", f"finetune_after_layer{layer}_head{head}", where=after_column)
     difference_column, heads_column = st.columns(2)
-    difference_column.plotly_chart(charts.attention_difference(change.difference[layer, head], change.tokens,
-                                                               "After − before"), key="ft_difference")
-    heads_column.plotly_chart(charts.head_change(change.change), key="ft_head_change")
+    figures.show(charts.attention_difference(change.difference[layer, head], change.tokens,
+                                             "After − before"),
+                 "ft_difference", f"finetune_difference_layer{layer}_head{head}", where=difference_column)
+    figures.show(charts.head_change(change.change), "ft_head_change", "finetune_head_change", where=heads_column)
     top = ", ".join(f"layer {layer} head {head} ({moved:.4f})" for layer, head, moved in change.top_heads(5))
     st.caption(f"Heads that moved most on this sentence: {top}. Fine-tuning updates the one shared layer, "
                "so every depth can change. How far a head moved: half the summed absolute difference of each "

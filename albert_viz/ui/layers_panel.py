@@ -7,7 +7,7 @@ from albert_viz import plots_explain
 from albert_viz.capture import Capture
 from albert_viz.layers import LayerProjection, ProbeRun, project_layers
 from albert_viz.models import ModelSpec
-from albert_viz.ui import finetune_panel
+from albert_viz.ui import figures, finetune_panel
 from albert_viz.ui.text import plain
 from albert_viz.ui.widgets import current_model, current_spec
 
@@ -25,11 +25,13 @@ def states(capture: Capture) -> None:
     layer = st.slider("Layer", 0, capture.num_layers, capture.num_layers, key="layers_layer",
                       help="0 is the embedding output; layer l is the state after l layers.")
     left, right = st.columns(2)
-    left.plotly_chart(plots_explain.layer_scatter(projection, layer), key="layers_scatter")
-    right.plotly_chart(plots_explain.difference_heatmap(projection.cosine[layer], capture.tokens,
-                                                        f"Cosine similarity of the tokens, layer {layer}",
-                                                        colour_title="cosine", bound=1.0,
-                                                        axis_titles=("token", "token")), key="layers_cosine")
+    figures.show(plots_explain.layer_scatter(projection, layer),
+                 "layers_scatter", f"layers_projection_layer{layer}", where=left)
+    figures.show(plots_explain.difference_heatmap(projection.cosine[layer], capture.tokens,
+                                                  f"Cosine similarity of the tokens, layer {layer}",
+                                                  colour_title="cosine", bound=1.0,
+                                                  axis_titles=("token", "token")),
+                 "layers_cosine", f"layers_cosine_layer{layer}", where=right)
     st.caption("One PCA is fitted on the states of every layer together, so the axes stay put as you move the "
                "slider: tokens drifting together means the layer is making them alike.")
 
@@ -64,4 +66,4 @@ def _show_run() -> None:
     if run.error:
         st.info(plain(run.error))
         return
-    st.plotly_chart(plots_explain.probe_accuracy(run.result), key="probe_chart")
+    figures.show(plots_explain.probe_accuracy(run.result), "probe_chart", "layers_probe_accuracy")

@@ -10,7 +10,7 @@ import streamlit as st
 from albert_viz import attention, lessons, plots, plots_anatomy, plots_layernorm, walkthrough
 from albert_viz.layernorm import layer_norm_stats
 from albert_viz.lessons import Lesson, LessonStep
-from albert_viz.ui import model_facts, widgets
+from albert_viz.ui import figures, model_facts, widgets
 from albert_viz.ui.text import plain
 
 # Large type for the back of the room; applies to this page's narration and step title only.
@@ -92,7 +92,8 @@ def show_view(step: LessonStep) -> None:
         _toy(step)
     elif step.view == "parameters":
         counts = model_facts.get_parameter_table(widgets.current_spec())
-        st.plotly_chart(plots_anatomy.parameter_stack(counts, log=True), key="present_parameters")
+        figures.show(plots_anatomy.parameter_stack(counts, log=True),
+                     "present_parameters", "lesson_parameters", with_csv=False)
     elif step.view == "page":
         st.page_link(step.get("page"), label=step.get("label") or "Open the page", icon=":material/open_in_new:")
     else:
@@ -104,8 +105,8 @@ def _toy(step: LessonStep) -> None:
     result = walkthrough.toy_attention(preset.x, preset.w_q, preset.w_k, preset.w_v, tokens=walkthrough.TOY_TOKENS)
     show = step.get("show", "weights")
     if show == "weights":
-        st.plotly_chart(plots.attention_heatmap(result.weights, result.tokens, "A = softmax(QKᵀ / √d_k), row by row"),
-                        key="present_toy")
+        figures.show(plots.attention_heatmap(result.weights, result.tokens, "A = softmax(QKᵀ / √d_k), row by row"),
+                     "present_toy", "lesson_toy_attention", with_csv=False)
         return
     formulas = {
         "scores": rf"QK^\top = {walkthrough.latex_matrix(result.scores)}",
@@ -129,19 +130,21 @@ def _model_view(step: LessonStep) -> None:
     elif step.view == "attention":
         head = _clamped(step.get("head", 0), capture.num_heads, "head")
         matrix, title = _attention_map(capture, layer, head, step.get("map", "head"))
-        st.plotly_chart(plots.attention_heatmap(matrix, capture.tokens, title), key="present_attention")
+        figures.show(plots.attention_heatmap(matrix, capture.tokens, title),
+                     "present_attention", "lesson_attention", with_csv=False)
     elif step.view == "heads":
-        st.plotly_chart(plots.heads_grid(capture.attentions[layer], capture.tokens,
-                                         f"Layer {layer}: all {capture.num_heads} heads"), key="present_heads")
+        figures.show(plots.heads_grid(capture.attentions[layer], capture.tokens,
+                                      f"Layer {layer}: all {capture.num_heads} heads"),
+                     "present_heads", "lesson_all_heads", with_csv=False)
     elif step.view == "overview":
-        st.plotly_chart(plots.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
-                        key="present_overview")
+        figures.show(plots.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
+                     "present_overview", "lesson_head_patterns", with_csv=False)
     elif step.view == "layernorm":
         stats = layer_norm_stats(capture)
         hidden = [i for i, site in enumerate(stats.sites) if site != "embeddings"]
-        st.plotly_chart(plots_layernorm.stats_lines(stats, capture.tokens, hidden,
-                                                    "Mean and spread going into and out of each LayerNorm"),
-                        key="present_layernorm")
+        figures.show(plots_layernorm.stats_lines(stats, capture.tokens, hidden,
+                                                 "Mean and spread going into and out of each LayerNorm"),
+                     "present_layernorm", "lesson_layernorm", with_csv=False)
 
 
 def _attention_map(capture, layer: int, head: int, kind: str):

@@ -9,7 +9,7 @@ from albert_viz import plots, quiz, walkthrough
 from albert_viz.capture import Capture
 from albert_viz.models import LoadedModel
 from albert_viz.quiz import Question
-from albert_viz.ui import walkthrough_panel
+from albert_viz.ui import figures, walkthrough_panel
 from albert_viz.ui.text import plain
 from albert_viz.walkthrough import WalkthroughError
 
@@ -75,8 +75,9 @@ def attention_quiz(capture: Capture, layer: int, head: int) -> None:
     question = quiz.attention_question(capture, layer, head, st.session_state.get(ROUND, 0))
 
     def reveal() -> None:
-        st.plotly_chart(plots.attention_heatmap(capture.attentions[layer, head], capture.tokens,
-                                                f"Layer {layer}, head {head}"), key="quiz_heatmap")
+        figures.show(plots.attention_heatmap(capture.attentions[layer, head], capture.tokens,
+                                             f"Layer {layer}, head {head}"),
+                     "quiz_heatmap", f"quiz_layer{layer}_head{head}")
 
     card(question, "attention", reveal=reveal)
     st.button("Ask about another word", on_click=_next_round, key="quiz_another")

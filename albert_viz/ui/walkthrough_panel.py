@@ -10,7 +10,7 @@ from albert_viz import anatomy, article, glossary, plots, walkthrough
 from albert_viz.capture import Capture
 from albert_viz.models import LoadedModel
 from albert_viz.text_limits import SEGMENT_CHARS, WORD_CHARS
-from albert_viz.ui import state, widgets
+from albert_viz.ui import figures, state, widgets
 from albert_viz.ui.text import plain
 from albert_viz.ui.token_picker import labelled_selectbox
 from albert_viz.walkthrough import WalkthroughError
@@ -158,8 +158,8 @@ def _toy_steps(result: walkthrough.ToyAttention) -> None:
     st.latex(rf"A = \mathrm{{softmax}}_{{j}}\!\left(\frac{{QK^\top}}{{\sqrt{{d_k}}}}\right) = "
              rf"{walkthrough.latex_matrix(result.weights)}")
     st.latex(rf"O = AV = {walkthrough.latex_matrix(result.output)}")
-    st.plotly_chart(plots.attention_heatmap(result.weights, result.tokens, "A: query i (rows) over keys j (columns)"),
-                    key="wk_toy_heatmap")
+    figures.show(plots.attention_heatmap(result.weights, result.tokens, "A: query i (rows) over keys j (columns)"),
+                 "wk_toy_heatmap", "worked_example_toy_attention")
     _one_row_in_full(result)
 
 
@@ -273,9 +273,9 @@ def _head_steps(walk: walkthrough.HeadWalkthrough, shown: int) -> None:
     for tab, matrix in zip(tabs, (walk.scores, walk.scaled, walk.weights, walk.model_weights)):
         with tab:
             st.dataframe(pd.DataFrame(matrix, index=rows, columns=rows).style.format(precision=6))
-    st.plotly_chart(plots.attention_heatmap(walk.weights, walk.tokens,
-                                            f"Layer {walk.layer}, head {walk.head}, recomputed by hand"),
-                    key="wk_real_heatmap")
+    figures.show(plots.attention_heatmap(walk.weights, walk.tokens,
+                                         f"Layer {walk.layer}, head {walk.head}, recomputed by hand"),
+                 "wk_real_heatmap", f"worked_example_layer{walk.layer}_head{walk.head}")
     _one_score_in_full(walk)
     _check(f"Attention of layer {walk.layer}, head {walk.head} ({walk.precision})", walk.max_abs_diff)
 

@@ -49,7 +49,7 @@ def test_a_new_session_opens_the_job_by_its_url_and_sees_its_results(open_page, 
         time.sleep(1)
     assert not second.exception and not second.error, [error.value for error in second.error]
     assert any(metric.label == "Accuracy" for metric in second.metric)
-    assert second.get("download_button")
+    assert any("fine-tuned model" in button.proto.label for button in second.get("download_button"))
 
 
 def test_an_unknown_job_in_the_url_gets_a_clear_message(tiny_spec):
