@@ -29,6 +29,7 @@ Last line: ratio=<p95 at the largest N> / <p95 at N=1> (goal <= 5 with zero erro
     .venv/bin/python bench/classroom.py --quick    # N = 1, 5
     .venv/bin/python bench/classroom.py --pause-s 2  # each student looks at the map ~2 s between actions
     .venv/bin/python bench/classroom.py --browsers 3 # 3 students in Chromium, the rest on their own devices
+    .venv/bin/python bench/classroom.py --ray        # the fine-tuning job as a Ray task (requirements-cluster.txt)
 """
 from __future__ import annotations
 
@@ -301,10 +302,14 @@ async def api_student(url: str, index: int, deadline: float, tally: Tally, pause
 
 
 async def keep_one_job_training(out_dir: Path, stop: asyncio.Event, tally: Tally) -> None:
-    """One fine-tuning job of the sample set in a subprocess, restarted when it ends, until `stop`."""
+    """One fine-tuning job of the sample set in a subprocess, restarted when it ends, until `stop`.
+
+    The CLI goes through the app's job runner: a process of its own here, or a Ray task when
+    ALBERT_VIZ_RAY_ADDRESS is set (--ray). Its job store lives in the scratch folder, not the user's.
+    """
     command = [sys.executable, "-m", "albert_viz", "finetune", "--model", "bundled",
                "--csv", str(REPO / "assets" / "datasets" / "movie_reviews.csv"), "--max-steps", "300"]
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", ALBERT_VIZ_DATA=str(out_dir.parent / "job_store"))
     while not stop.is_set():
         job = subprocess.Popen(command + ["--out", str(out_dir / f"job{tally.finetune_starts}")], cwd=REPO,
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -405,6 +410,23 @@ async def main_async(sizes: list[int], budget_s: float, pause_s: float, browsers
     print(f"ratio={p95(results[sizes[-1]]) / p95(results[sizes[0]]):.2f}")
 
 
+@contextlib.contextmanager
+def ray_head(enabled: bool):
+    """With --ray: a one-CPU Ray head on this machine for the jobs (ALBERT_VIZ_RAY_ADDRESS=auto), stopped after."""
+    if not enabled:
+        yield
+        return
+    ray = [str(Path(sys.executable).with_name("ray"))]
+    subprocess.run(ray + ["start", "--head", "--num-cpus=1", "--include-dashboard=false"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    os.environ["ALBERT_VIZ_RAY_ADDRESS"] = "auto"
+    try:
+        yield
+    finally:
+        os.environ.pop("ALBERT_VIZ_RAY_ADDRESS", None)
+        subprocess.run(ray + ["stop", "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="N = 1, 5 instead of 1, 10, 30")
@@ -412,14 +434,17 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=600, help="the whole run's time limit (default 600)")
     parser.add_argument("--pause-s", type=float, default=0.0,
                         help="a student's mean pause to look at the map between actions (default 0: none)")
+    parser.add_argument("--ray", action="store_true", help="train the job as a Ray task (a local one-CPU Ray head)")
     parser.add_argument("--browsers", type=int, default=None,
                         help="students in Chromium on this machine (default: all); the others, as if on their own "
                              "devices, drive the server through Streamlit's agent API (enabled for this run only)")
     args = parser.parse_args()
     in_chromium = "all" if args.browsers is None else f"{args.browsers} (the rest through the agent API)"
-    print(f"students in Chromium: {in_chromium}; pause between actions: {args.pause_s:.1f} s on average", flush=True)
+    print(f"students in Chromium: {in_chromium}; pause between actions: {args.pause_s:.1f} s on average; "
+          f"the job trains {'as a Ray task' if args.ray else 'in a process of its own'}", flush=True)
     sizes = args.sizes or ([1, 5] if args.quick else [1, 10, 30])
-    asyncio.run(main_async(sizes, args.budget_s, args.pause_s, args.browsers))
+    with ray_head(args.ray):
+        asyncio.run(main_async(sizes, args.budget_s, args.pause_s, args.browsers))
 
 
 if __name__ == "__main__":
