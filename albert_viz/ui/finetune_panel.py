@@ -334,14 +334,18 @@ def _zip(job_id: str, _model_dir: str) -> bytes:
     return zip_model(_model_dir)
 
 
+def finished_model() -> tuple[FinishedJob, LoadedModel] | None:
+    """The session's finished job and its fine-tuned model (loaded once), or None (with a word when it is gone)."""
+    job = _finished_job()
+    tuned = _tuned_model(job) if job is not None else None
+    return None if tuned is None else (job, tuned)
+
+
 def results() -> None:
     """Everything after a finished job: scores, mistakes, try-it, before/after, download."""
-    job = _finished_job()
-    if job is None:
+    if (finished := finished_model()) is None:
         return
-    tuned = _tuned_model(job)
-    if tuned is None:
-        return
+    job, tuned = finished
     st.header("Results")
     _scores(job)
     _mistakes(job, tuned)

@@ -5,13 +5,14 @@ import streamlit as st
 
 from albert_viz import plots_explain
 from albert_viz.capture import Capture
-from albert_viz.layers import LayerProjection, ProbeRun, project_layers
-from albert_viz.models import ModelSpec
+from albert_viz.layers import LayerProjection, ProbeRun, describe_probes, project_layers
+from albert_viz.models import LoadedModel, ModelSpec
 from albert_viz.ui import finetune_panel
 from albert_viz.ui.text import plain
 from albert_viz.ui.widgets import current_model, current_spec
 
 RUN = "probe_run"  # the session's ProbeRun
+SIDEBAR_MODEL, BASE_AND_TUNED = "the sidebar's model", "base and fine-tuned"  # the choice of models to probe
 
 
 @st.cache_data(show_spinner="Fitting one PCA across all layers…", max_entries=32)
@@ -35,7 +36,7 @@ def states(capture: Capture) -> None:
 
 
 def probing() -> None:
-    """Pick a labelled CSV, start or stop a probing run, and show its progress or result."""
+    """Pick a labelled CSV and the models, start or stop a probing run, and show its progress or result."""
     st.subheader("Probing: where does the label become readable?")
     st.caption("A logistic regression per layer reads the label from frozen states ([CLS], and the mean of the "
                "tokens); its accuracy on held-out rows says how readable the label is at that depth.")
@@ -43,10 +44,30 @@ def probing() -> None:
     loaded = current_model()
     if choice is None or loaded is None:
         return
+    models, split = _models_to_probe(loaded)
     run: ProbeRun | None = st.session_state.get(RUN)
     if st.button("Probe every layer", key="probe_start", type="primary", disabled=run is not None and not run.finished):
-        st.session_state[RUN] = ProbeRun(loaded, choice.dataset).start()
+        st.session_state[RUN] = ProbeRun(models, choice.dataset, **split).start()
     _show_run()
+
+
+def _models_to_probe(loaded: LoadedModel) -> tuple[dict[str, LoadedModel], dict[str, float]]:
+    """The sidebar's model alone, or (once this session has a finished fine-tuning job) its base and its result."""
+    finished = finetune_panel.finished_model()
+    if finished is None:
+        return {"model": loaded}, {}
+    picked = st.radio("Models", [SIDEBAR_MODEL, BASE_AND_TUNED], key="probe_models", horizontal=True,
+                      help="Your fine-tuning job has finished: probe the model it started from and the model it "
+                           "made, on the same rows.")
+    if picked == SIDEBAR_MODEL:
+        return {"model": loaded}, {}
+    job, tuned = finished
+    config = job.result.config
+    st.caption(plain(f"Base: {job.base.spec.label}. Both models are probed on one split, the fine-tuning job's own "
+                     f"(validation fraction {config.validation_fraction:g}, seed {config.seed}): on the data it "
+                     "trained on, the probes are scored on rows the fine-tuned model never saw."))
+    return {"base model": job.base, "fine-tuned model": tuned}, dict(validation_fraction=config.validation_fraction,
+                                                                       seed=config.seed)
 
 
 @st.fragment(run_every=1.0)
@@ -55,7 +76,7 @@ def _show_run() -> None:
     if run is None:
         return
     if not run.finished:
-        reading = f"Reading every layer: {run.done:,} of {run.total:,} rows"
+        reading = f"Reading every layer of the {run.reading}: {run.done:,} of {run.total:,} rows"
         st.progress(run.done / max(run.total, 1),
                     text=reading if run.done < run.total else "Fitting one logistic regression per layer…")
         if st.button("Stop", key="probe_stop"):
@@ -65,3 +86,4 @@ def _show_run() -> None:
         st.info(plain(run.error))
         return
     st.plotly_chart(plots_explain.probe_accuracy(run.result), key="probe_chart")
+    st.markdown(plain(describe_probes(run.result)))

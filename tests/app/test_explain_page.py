@@ -139,6 +139,7 @@ def test_probing_the_classroom_sample_draws_accuracy_by_layer(open_page, plotly_
     at.radio(key="explain_section").set_value("What each layer knows").run()
     sample = [option for option in at.radio(key="ft_source").options if "lassroom" in option][0]
     at.radio(key="ft_source").set_value(sample).run()
+    assert all(radio.key != "probe_models" for radio in at.radio)  # no fine-tuning job in this session
     at.button(key="probe_start").click().run()
     run = at.session_state["probe_run"]
     run._thread.join(timeout=120)
@@ -147,3 +148,25 @@ def test_probing_the_classroom_sample_draws_accuracy_by_layer(open_page, plotly_
     chart = [plotly_chart(at, i) for i in range(len(at.get("plotly_chart")))][-1]
     assert [trace["name"] for trace in chart["data"]] == ["[CLS] state", "mean of the tokens"]
     assert len(chart["data"][0]["x"]) == 4  # embeddings + 3 layers
+
+
+def test_once_a_fine_tuning_job_has_finished_base_and_fine_tuned_are_probed_on_one_chart(open_page, plotly_chart,
+                                                                                         tiny_spec):
+    from tests.app.test_finetune_jobs_page import start_job
+    from tests.app.test_finetune_page import wait_for_results
+
+    at = wait_for_results(start_job(open_page, tiny_spec, steps=3))  # a real job, in this session
+    at.switch_page(PAGE).run()
+    at.radio(key="explain_section").set_value("What each layer knows").run()
+    sample = [option for option in at.radio(key="ft_source").options if "lassroom" in option][0]
+    at.radio(key="ft_source").set_value(sample).run()
+    at.radio(key="probe_models").set_value("base and fine-tuned").run()
+    at.button(key="probe_start").click().run()
+    at.session_state["probe_run"]._thread.join(timeout=120)
+    at.run()
+    assert not at.exception
+    chart = plotly_chart(at, len(at.get("plotly_chart")) - 1)
+    assert [trace["name"] for trace in chart["data"]] == [
+        "[CLS] state · base model", "mean of the tokens · base model",
+        "[CLS] state · fine-tuned model", "mean of the tokens · fine-tuned model"]
+    assert any("From the base model to the fine-tuned model" in text.value for text in at.markdown)
