@@ -75,25 +75,28 @@ def _capture_or_stop(spec: ModelSpec, text: str) -> Capture:
         st.stop()
 
 
-def render(compared: SideBySide) -> None:
-    """The two maps for one layer and head, then the difference and the heads ranked by change, or why not."""
+def render(compared: SideBySide, names: tuple[str, str] = ("First", "Second"), key: str = "compare") -> None:
+    """The two maps for one layer and head, then the difference and the heads ranked by change, or why not.
+
+    The Explain page compares two inputs; the fine-tuning page compares (before, after) with other names and keys."""
     first, second = compared.first, compared.second
     layers, heads = min(first.num_layers, second.num_layers), min(first.num_heads, second.num_heads)
     left, right = st.columns(2)
-    layer = left.slider("Layer", 0, layers - 1, 0, key="compare_layer") if layers > 1 else 0
-    head = right.slider("Head", 0, heads - 1, 0, key="compare_head") if heads > 1 else 0
-    for column, captured, name in zip(st.columns(2), (first, second), ("First", "Second")):
+    layer = left.slider("Layer", 0, layers - 1, 0, key=f"{key}_layer") if layers > 1 else 0
+    head = right.slider("Head", 0, heads - 1, 0, key=f"{key}_head") if heads > 1 else 0
+    for column, captured, name in zip(st.columns(2), (first, second), names):
         with column:
             st.plotly_chart(plots.attention_heatmap(captured.attentions[layer, head], captured.tokens,
-                                                    f"{name}: layer {layer}, head {head}"), key=f"compare_{name}")
+                                                    f"{name}: layer {layer}, head {head}"), key=f"{key}_{name}")
     if compared.change is None:
         st.info(compared.note)
         return
-    st.plotly_chart(plots_explain.difference_heatmap(compared.change.difference[layer, head], compared.labels(),
-                                                     f"Second minus first: layer {layer}, head {head}"),
-                    key="compare_difference")
+    st.plotly_chart(plots_explain.difference_heatmap(
+        compared.change.difference[layer, head], compared.labels(),
+        f"{names[1]} minus {names[0].lower()}: layer {layer}, head {head}",
+        colour_title=f"{names[1].lower()} −<br>{names[0].lower()}"), key=f"{key}_difference")
     st.plotly_chart(plots_explain.head_change_map(compared.change.change, "Which heads changed most"),
-                    key="compare_heads")
+                    key=f"{key}_heads")
     top = pd.DataFrame(compared.change.top_heads(5), columns=["layer", "head", "change"])
     st.table(top.style.format({"change": "{:.3f}"}))
     st.caption("Change is the total-variation distance between a head's two attention rows (0 = the same "

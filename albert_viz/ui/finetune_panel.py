@@ -19,6 +19,7 @@ import streamlit as st
 
 from albert_viz import glossary, plots
 from albert_viz.capture import MAX_TOKENS_PER_REQUEST, Capture, CaptureError, capture
+from albert_viz.compare import side_by_side
 from albert_viz.finetune import charts
 from albert_viz.finetune.data import (
     LIMIT_TEXT, MAX_CLASSES, MAX_ROWS, SAMPLES, SAMPLES_DIR, CsvError, LabelledDataset, RawTable, TruncationAdvice,
@@ -30,11 +31,11 @@ from albert_viz.finetune.job import (
     format_duration, time_left, token_lengths,
 )
 from albert_viz.finetune.runner import class_rows
-from albert_viz.finetune.predict import attention_change, classify
+from albert_viz.finetune.predict import classify
 from albert_viz.models import LoadedModel, ModelLoadError, ModelSpec, load_model
 from albert_viz.text_limits import SENTENCE_CHARS, excerpt
 from albert_viz.ui.text import plain
-from albert_viz.ui import state, widgets
+from albert_viz.ui import compare_panel, state, widgets
 from albert_viz.ui.resources import get_capture, get_model, get_runner
 
 JOB = "finetune_job"  # id of the session's latest job (the URL's ?job= wins: it survives a reload)
@@ -419,32 +420,19 @@ def _held_out_example(texts: tuple[str, ...]) -> str:
 
 
 def _before_after(job: FinishedJob, tuned: LoadedModel) -> None:
+    """The Explain page's side-by-side view, for one sentence through the base model and the fine-tuned one."""
     st.subheader("Before and after: what changed inside")
     text = widgets.limited_text_input(st, "Sentence to compare", SENTENCE_CHARS, key="ft_compare_text",
                                       value=st.session_state.get(state.SENTENCE, state.DEFAULT_SENTENCE))
     try:
         before = get_capture(job.base.spec, text)
         after = _tuned_capture(job.id, text, tuned)
-        change = attention_change(before, after)
     except (CaptureError, ModelLoadError) as error:
         st.info(plain(str(error)))
         return
-    layer, head = widgets.layer_head_selectors(after, key="_ft_compare")
-    # two maps to a row: three side by side leave each about 400 px, too narrow for the token labels
-    before_column, after_column = st.columns(2)
-    before_column.plotly_chart(plots.attention_heatmap(before.attentions[layer, head], before.tokens,
-                                                       f"Before ({job.base.spec.label})"), key="ft_before")
-    after_column.plotly_chart(plots.attention_heatmap(after.attentions[layer, head], after.tokens,
-                                                      "After fine-tuning"), key="ft_after")
-    difference_column, heads_column = st.columns(2)
-    difference_column.plotly_chart(charts.attention_difference(change.difference[layer, head], change.tokens,
-                                                               "After − before"), key="ft_difference")
-    heads_column.plotly_chart(charts.head_change(change.change), key="ft_head_change")
-    top = ", ".join(f"layer {layer} head {head} ({moved:.4f})" for layer, head, moved in change.top_heads(5))
-    st.caption(f"Heads that moved most on this sentence: {top}. Fine-tuning updates the one shared layer, "
-               "so every depth can change. How far a head moved: half the summed absolute difference of each "
-               "attention row before and after, averaged over the rows (0 = the same weights, 1 = weight on "
-               "completely different tokens).")
+    compare_panel.render(side_by_side(before, after), names=("Before", "After"), key="ft_compare")
+    st.caption(plain(f"Before is {job.base.spec.label}, the model the job started from. Fine-tuning updates the "
+                     "one shared layer, so every depth can change."))
 
 
 def _download(job: FinishedJob) -> None:
