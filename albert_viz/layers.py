@@ -131,6 +131,13 @@ def probe_models(models: Mapping[str, LoadedModel], dataset: LabelledDataset, tr
     return ProbeComparison(tuple(models), tuple(results))
 
 
+def validation_rows_held_out(dataset: LabelledDataset, validation_fraction: float, seed: int,
+                             held_out_texts: Sequence[str]) -> bool:
+    """Whether every row this split scores on is among held_out_texts (the rows a fine-tuning job never trained on)."""
+    _, validation = split_indices(dataset, validation_fraction, seed)
+    return {dataset.texts[row] for row in validation} <= set(held_out_texts)
+
+
 # "Readable" at a layer: its accuracy has come this share of the way from the majority baseline to the model's best.
 READABLE_SHARE = 0.9
 # A best accuracy less than this above the majority baseline is read as "the probes found no label at all".

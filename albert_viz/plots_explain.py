@@ -35,8 +35,11 @@ def attribution_bars(result: Attribution) -> go.Figure:
 
 def difference_heatmap(difference: np.ndarray, labels: Sequence[str], title: str,
                        colour_title: str = "second −<br>first", bound: float | None = None,
-                       axis_titles: tuple[str, str] = ("query (attending)", "key (attended to)")) -> go.Figure:
-    """A signed token × token matrix (a difference, a cosine similarity), white at zero, blue above, red below."""
+                       axis_titles: tuple[str, str] = ("query (attending)", "key (attended to)"),
+                       x_side: str = "top") -> go.Figure:
+    """A signed token × token matrix (a difference, a cosine similarity), white at zero, blue above, red below.
+
+    x_side="bottom" suits a narrow column: tokens slanted on top would run into the title."""
     n = len(labels)
     bound = bound or float(max(np.abs(difference).max(), 1e-9))
     figure = go.Figure(go.Heatmap(
@@ -44,7 +47,7 @@ def difference_heatmap(difference: np.ndarray, labels: Sequence[str], title: str
         hovertemplate="%{y} → %{x}: %{z:+.3f}<extra></extra>", colorbar=dict(title=colour_title),
     ))
     axis = dict(tickmode="array", tickvals=list(range(n)), ticktext=list(labels))
-    figure.update_xaxes(title=axis_titles[1], side="top", **axis)
+    figure.update_xaxes(title=axis_titles[1], side=x_side, **axis)
     figure.update_yaxes(title=axis_titles[0], autorange="reversed", **axis)
     figure.update_layout(title=title, height=max(360, 28 * n + 160), margin=dict(l=10, r=10, t=90, b=10))
     return figure
@@ -95,9 +98,10 @@ def probe_accuracy(comparison: ProbeComparison) -> go.Figure:
         for kind, (pooling, values, dash) in enumerate((("[CLS] state", result.cls_accuracy, "solid"),
                                                         ("mean of the tokens", result.mean_accuracy, "dash"))):
             colour = MODEL_COLOURS[(index if several else kind) % len(MODEL_COLOURS)]
+            width = max(4 - 2 * index, 2) if several else 2  # later models thinner on top: where they agree, both show
             figure.add_trace(go.Scatter(x=layers, y=values, mode="lines+markers",
                                         name=f"{pooling} · {name}" if several else pooling,
-                                        line=dict(color=colour, dash=dash)))
+                                        line=dict(color=colour, dash=dash, width=width)))
     figure.add_hline(y=comparison.results[0].majority_accuracy, line_dash="dot",
                      annotation_text="always the commonest label")
     figure.update_xaxes(title="layer (0 = embeddings)", dtick=1)

@@ -7,7 +7,7 @@ from albert_viz.finetune.data import LabelledDataset
 from albert_viz.finetune.job import split_indices
 from albert_viz.layers import (
     ProbeCancelled, ProbeComparison, ProbeResult, ProbeRun, describe_probes, layer_features, probe_layers,
-    project_layers, readable_layer,
+    project_layers, readable_layer, validation_rows_held_out,
 )
 
 
@@ -91,6 +91,14 @@ def test_two_models_are_probed_on_the_same_rows_the_fine_tuning_job_would_hold_o
         np.testing.assert_array_equal(result.train, train)
         np.testing.assert_array_equal(result.validation, validation)
     assert len(base.cls_accuracy) == tiny_model.config.num_hidden_layers + 1  # each model's own depth
+
+
+def test_the_page_knows_when_the_probes_score_on_rows_the_job_held_out():
+    dataset = presence_dataset(60)
+    _, held_out = split_indices(dataset, 0.2, 13)  # what a job with these settings never trains on
+    job_held_out = [dataset.texts[row] for row in held_out]
+    assert validation_rows_held_out(dataset, 0.2, 13, job_held_out)
+    assert not validation_rows_held_out(presence_dataset(80), 0.2, 13, job_held_out)  # another file
 
 
 def known_result(cls, mean, majority=0.5) -> ProbeResult:
