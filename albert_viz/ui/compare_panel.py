@@ -7,6 +7,7 @@ import streamlit as st
 from albert_viz import plots, plots_explain
 from albert_viz.capture import Capture, CaptureError
 from albert_viz.compare import MINIMAL_PAIRS, SideBySide
+from albert_viz.explain import special_tokens_note, special_tokens_only
 from albert_viz.models import ModelLoadError, ModelSpec
 from albert_viz.ui.text import plain
 from albert_viz.ui.resources import get_capture, get_model
@@ -43,7 +44,7 @@ def _two_sentences() -> tuple[Capture, Capture]:
     first = left.text_input("First sentence", key=FIRST, max_chars=2000)
     second = right.text_input("Second sentence", key=SECOND, max_chars=2000)
     spec = current_spec()
-    return _capture_or_stop(spec, first), _capture_or_stop(spec, second)
+    return _capture_or_stop(spec, first, "The first sentence"), _capture_or_stop(spec, second, "The second sentence")
 
 
 def _two_models() -> tuple[Capture, Capture]:
@@ -64,15 +65,26 @@ def _two_models() -> tuple[Capture, Capture]:
     except ModelLoadError as error:
         st.error(plain(f"Could not load the second model. {error}"))
         st.stop()
-    return _capture_or_stop(current_spec(), text), _capture_or_stop(spec, text)
+    return (_capture_or_stop(current_spec(), text, "The sentence"),
+            _capture_or_stop(spec, text, "The sentence, through the second model"))
 
 
-def _capture_or_stop(spec: ModelSpec, text: str) -> Capture:
-    try:
-        return get_capture(spec, text)
-    except CaptureError as error:
-        st.info(str(error))
+def _capture_or_stop(spec: ModelSpec, text: str, what: str) -> Capture:
+    """The cached capture of one input; a clear message and a stop when it holds no word, a note when it was cut."""
+    if not text.strip():
+        st.info(f"{what} is empty: type a sentence.")
         st.stop()
+    try:
+        captured = get_capture(spec, text)
+    except CaptureError as error:
+        st.info(plain(f"{what}: {error}"))
+        st.stop()
+    if special_tokens_only(get_model(spec), captured):
+        st.info(special_tokens_note(what))
+        st.stop()
+    if note := captured.truncation_note():
+        st.warning(plain(f"{what}: {note}"))
+    return captured
 
 
 def render(compared: SideBySide, names: tuple[str, str] = ("First", "Second"), key: str = "compare") -> None:

@@ -5,7 +5,9 @@ import streamlit as st
 
 from albert_viz import plots_explain
 from albert_viz.capture import Capture
-from albert_viz.layers import LayerProjection, ProbeRun, describe_probes, project_layers
+from albert_viz.explain import special_tokens_note, special_tokens_only
+from albert_viz.finetune.data import LabelledDataset
+from albert_viz.layers import LayerProjection, ProbeRun, describe_probes, project_layers, validation_rows_held_out
 from albert_viz.models import LoadedModel, ModelSpec
 from albert_viz.ui import finetune_panel
 from albert_viz.ui.text import plain
@@ -22,6 +24,10 @@ def _projection(spec: ModelSpec, text: str, text_pair: str | None, _capture: Cap
 
 def states(capture: Capture) -> None:
     """A layer slider over the shared PCA plane, and that layer's token-by-token cosine similarity."""
+    loaded = current_model()
+    if loaded is not None and special_tokens_only(loaded, capture):
+        st.info(special_tokens_note("The sentence"))
+        return
     projection = _projection(current_spec(), capture.text, capture.text_pair, capture)
     layer = st.slider("Layer", 0, capture.num_layers, capture.num_layers, key="layers_layer",
                       help="0 is the embedding output; layer l is the state after l layers.")
@@ -30,7 +36,8 @@ def states(capture: Capture) -> None:
     right.plotly_chart(plots_explain.difference_heatmap(projection.cosine[layer], capture.tokens,
                                                         f"Cosine similarity of the tokens, layer {layer}",
                                                         colour_title="cosine", bound=1.0,
-                                                        axis_titles=("token", "token")), key="layers_cosine")
+                                                        axis_titles=("token", "token"), x_side="bottom"),
+                       key="layers_cosine")
     st.caption("One PCA is fitted on the states of every layer together, so the axes stay put as you move the "
                "slider: tokens drifting together means the layer is making them alike.")
 
@@ -44,14 +51,14 @@ def probing() -> None:
     loaded = current_model()
     if choice is None or loaded is None:
         return
-    models, split = _models_to_probe(loaded)
+    models, split = _models_to_probe(loaded, choice.dataset)
     run: ProbeRun | None = st.session_state.get(RUN)
     if st.button("Probe every layer", key="probe_start", type="primary", disabled=run is not None and not run.finished):
         st.session_state[RUN] = ProbeRun(models, choice.dataset, **split).start()
     _show_run()
 
 
-def _models_to_probe(loaded: LoadedModel) -> tuple[dict[str, LoadedModel], dict[str, float]]:
+def _models_to_probe(loaded: LoadedModel, dataset: LabelledDataset) -> tuple[dict[str, LoadedModel], dict[str, float]]:
     """The sidebar's model alone, or (once this session has a finished fine-tuning job) its base and its result."""
     finished = finetune_panel.finished_model()
     if finished is None:
@@ -63,9 +70,14 @@ def _models_to_probe(loaded: LoadedModel) -> tuple[dict[str, LoadedModel], dict[
         return {"model": loaded}, {}
     job, tuned = finished
     config = job.result.config
-    st.caption(plain(f"Base: {job.base.spec.label}. Both models are probed on one split, the fine-tuning job's own "
-                     f"(validation fraction {config.validation_fraction:g}, seed {config.seed}): on the data it "
-                     "trained on, the probes are scored on rows the fine-tuned model never saw."))
+    if validation_rows_held_out(dataset, config.validation_fraction, config.seed, job.result.validation_texts):
+        rows = "the rows the fine-tuning job held out, so the fine-tuned model never trained on them"
+    else:
+        rows = ("held-out rows of this file; it is not the data the fine-tuning job trained on, so this shows how "
+                "readable these labels are in each model's states")
+    st.caption(plain(f"Base: {job.base.spec.label}. Both models are probed on one split, made the way the "
+                     f"fine-tuning job made its own (validation fraction {config.validation_fraction:g}, seed "
+                     f"{config.seed}); the probes are scored on {rows}."))
     return {"base model": job.base, "fine-tuned model": tuned}, dict(validation_fraction=config.validation_fraction,
                                                                        seed=config.seed)
 

@@ -170,3 +170,45 @@ def test_once_a_fine_tuning_job_has_finished_base_and_fine_tuned_are_probed_on_o
         "[CLS] state · base model", "mean of the tokens · base model",
         "[CLS] state · fine-tuned model", "mean of the tokens · fine-tuned model"]
     assert any("From the base model to the fine-tuned model" in text.value for text in at.markdown)
+
+
+LONG_TEXT = " ".join(["word"] * 400)  # the tiny test model reads at most 64 tokens
+
+
+@pytest.mark.parametrize("section", ["Why this prediction", "What each layer knows"])
+def test_an_empty_sentence_gets_a_message_and_nothing_drawn(open_page, tiny_spec, section):
+    at = open_page(PAGE, tiny_spec)
+    at.radio(key="explain_section").set_value(section).run()
+    at.text_input(key="_widget_sentence").input("").run()
+    assert not at.exception and not at.get("plotly_chart")
+    assert any("the text is empty" in info.value for info in at.info)
+
+
+def test_an_empty_sentence_of_a_pair_gets_a_message_and_nothing_drawn(open_page, tiny_spec):
+    at = open_side_by_side(open_page, tiny_spec)
+    at.text_input(key="compare_first").input("").run()
+    assert not at.exception and not at.get("plotly_chart")
+    assert any("The first sentence is empty" in info.value for info in at.info)
+
+
+def test_special_tokens_only_get_a_message_in_each_section_instead_of_maps(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)  # a masked-word model: nothing to mask is not the reason, no word at all is
+    at.text_input(key="_widget_sentence").input("[CLS] [SEP]").run()
+    assert any("special tokens only" in info.value for info in at.info)
+    at.radio(key="explain_section").set_value("What each layer knows").run()
+    assert not at.get("plotly_chart") and any("special tokens only" in info.value for info in at.info)
+    at.radio(key="explain_section").set_value("Side by side").run()
+    at.text_input(key="compare_second").input("[SEP] [MASK]").run()
+    assert not at.exception and not at.get("plotly_chart")
+    assert any("The second sentence is made of special tokens only" in info.value for info in at.info)
+
+
+def test_a_text_too_long_is_cut_with_a_note_in_each_section(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.text_input(key="_widget_sentence").input(LONG_TEXT).run()
+    assert not at.exception
+    assert any("attributions read the first 64" in warning.value for warning in at.warning)
+    at.radio(key="explain_section").set_value("Side by side").run()
+    at.text_input(key="compare_first").input(LONG_TEXT[:1990]).run()
+    assert not at.exception
+    assert any("first sentence" in warning.value and "cut to fit" in warning.value for warning in at.warning)
