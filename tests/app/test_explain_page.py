@@ -24,7 +24,7 @@ def classifier_spec(tmp_path_factory) -> ModelSpec:
 def test_a_model_without_a_classifier_gets_a_note_and_explains_the_masked_word(open_page, plotly_chart, tiny_spec):
     at = open_page(PAGE, tiny_spec)
     assert not at.exception
-    assert any("masked-word (MLM) guesses only" in info.value for info in at.info)
+    assert any("masked-word (MLM) guesses only" in info.value.replace("\\", "") for info in at.info)
     assert at.radio(key="explain_target").options == ["the masked-word guess"]
     at.selectbox(key="explain_mask").set_value("2: love").run()  # "love" in [CLS] i love programming [SEP]
     assert not at.exception
@@ -212,3 +212,12 @@ def test_a_text_too_long_is_cut_with_a_note_in_each_section(open_page, tiny_spec
     at.text_input(key="compare_first").input(LONG_TEXT[:1990]).run()
     assert not at.exception
     assert any("first sentence" in warning.value and "cut to fit" in warning.value for warning in at.warning)
+
+
+def test_the_no_classifier_note_names_a_typed_folder_as_plain_text(open_page, tmp_path):
+    from albert_viz.random_model import save_random_albert
+
+    folder = save_random_albert(tmp_path / "my_*bold*_[link](x)")
+    at = open_page(PAGE, ModelSpec("local", str(folder), "cpu"))
+    note = next(info.value for info in at.info if "no classification head" in info.value)
+    assert "\\*bold\\*" in note and "\\[link\\]\\(x\\)" in note  # escaped: shown as typed, not as Markdown
