@@ -167,20 +167,24 @@ def _capitalised(name: str) -> str:
 
 
 def _layer_name(layer: int) -> str:
-    return "the embeddings (layer 0)" if layer == 0 else f"layer {layer}"
+    return "layer 0 (the embeddings)" if layer == 0 else f"layer {layer}"
+
+
+def _pooling_at(result: ProbeResult, layer: int) -> str:
+    return "[CLS]" if result.cls_accuracy[layer] >= result.mean_accuracy[layer] else "the mean of the tokens"
 
 
 def _describe_one(name: str, result: ProbeResult) -> str:
     best = result.best_accuracy
     top = int(best.argmax())
-    pooling = "[CLS]" if result.cls_accuracy[top] >= result.mean_accuracy[top] else "the mean of the tokens"
     layer = readable_layer(result)
     if layer is None:
         return (f"{_capitalised(name)}: no layer reads the label much better than always answering the commonest "
                 f"label ({result.majority_accuracy:.0%}); the best is {best.max():.0%} at {_layer_name(top)}.")
-    return (f"{_capitalised(name)}: the label becomes readable at {_layer_name(layer)} "
-            f"({best[layer]:.0%}, against {result.majority_accuracy:.0%} for always the commonest label); "
-            f"the best is {best.max():.0%} at {_layer_name(top)}, from {pooling}.")
+    better_later = f"; the best is {best.max():.0%} at {_layer_name(top)}" if best[top] > best[layer] else ""
+    return (f"{_capitalised(name)}: the label becomes readable at {_layer_name(layer)}: {best[layer]:.0%} from "
+            f"{_pooling_at(result, layer)}, against {result.majority_accuracy:.0%} for always answering the "
+            f"commonest label{better_later}.")
 
 
 def _describe_move(base_name: str, base: ProbeResult, name: str, other: ProbeResult) -> str:
@@ -194,9 +198,10 @@ def _describe_move(base_name: str, base: ProbeResult, name: str, other: ProbeRes
     else:
         moved = (f"where the label becomes readable moved {'earlier' if after < before else 'later'}, "
                  f"from {_layer_name(before)} to {_layer_name(after)}")
-    last = len(base.cls_accuracy) - 1
+    before_cls, after_cls = f"{base.cls_accuracy[-1]:.0%}", f"{other.cls_accuracy[-1]:.0%}"
+    went = f"stayed at {after_cls}" if before_cls == after_cls else f"went from {before_cls} to {after_cls}"
     return (f"From the {base_name} to the {name}: {moved}; the last layer's [CLS] state (what a classifier reads) "
-            f"went from {base.cls_accuracy[last]:.0%} to {other.cls_accuracy[last]:.0%}.")
+            f"{went}.")
 
 
 class ProbeRun:

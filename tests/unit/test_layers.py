@@ -115,7 +115,8 @@ def test_the_reading_names_where_fine_tuning_moved_the_label_and_the_last_cls_ac
     base = known_result([0.5, 0.6, 0.92, 0.95], [0.5, 0.55, 0.7, 0.9])
     tuned = known_result([0.5, 0.97, 1.0, 1.0], [0.5, 0.9, 0.95, 0.95])
     text = describe_probes(ProbeComparison(("base model", "fine-tuned model"), (base, tuned)))
-    assert "Base model: the label becomes readable at layer 2 (92%" in text
-    assert "Fine-tuned model: the label becomes readable at layer 1 (97%" in text
+    assert "Base model: the label becomes readable at layer 2: 92% from [CLS], against 50%" in text
+    assert "the best is 95% at layer 3" in text
+    assert "Fine-tuned model: the label becomes readable at layer 1: 97% from [CLS]" in text
     assert "moved earlier, from layer 2 to layer 1" in text
     assert "went from 95% to 100%" in text
