@@ -86,6 +86,9 @@ def _inputs(loaded: LoadedModel, text: str, text_pair: str | None, kind: str, ma
     """Token ids (mask in place), segment ids, ordinary tokens, explained position, untruncated length, masked token."""
     encoded, full_length = tokenize(loaded, text, text_pair, MAX_TOKENS)
     ids = encoded["input_ids"].to(loaded.device)  # [1, token]
+    special = torch.tensor(loaded.tokenizer.all_special_ids, device=ids.device)
+    if torch.isin(ids[0], special).all():  # before masking: "choose a word to mask" would not say why there is none
+        raise ExplainError("The sentence is made of special tokens only: there is nothing to credit.")
     masked = None
     if kind == MASKED_WORD:
         mask_id = loaded.tokenizer.mask_token_id
@@ -99,10 +102,10 @@ def _inputs(loaded: LoadedModel, text: str, text_pair: str | None, kind: str, ma
         masked = loaded.tokenizer.convert_ids_to_tokens(int(ids[0, mask_position]))
         ids = ids.clone()
         ids[0, mask_position] = mask_id
-    special = torch.tensor(loaded.tokenizer.all_special_ids, device=ids.device)
     ordinary = ~torch.isin(ids[0], special)  # [token]
-    if not ordinary.any():
-        raise ExplainError("The sentence is made of special tokens only: there is nothing to credit.")
+    if not ordinary.any():  # the masked word was the only one
+        raise ExplainError("The masked word is the sentence's only word: no other word is left to credit. "
+                           "Add a few words around it.")
     segments = encoded["token_type_ids"].to(loaded.device)
     return ids, segments, ordinary, (0 if kind == CLASSIFIER else mask_position), full_length, masked
 

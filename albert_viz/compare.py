@@ -2,14 +2,15 @@
 
 Where the tokens line up one to one (same count, same model shape) the attention is subtracted
 position by position and the heads are ranked by how far their rows moved; the fine-tuning page's
-before/after view is the two-models case of the same `attention_change`.
+before/after view is the two-models case (base, fine-tuned) of the same `side_by_side`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from albert_viz.capture import Capture
-from albert_viz.finetune.predict import AttentionChange, attention_change
 
 # Minimal pairs: one word differs, so the difference map isolates what that word does to attention.
 MINIMAL_PAIRS = {
@@ -20,6 +21,27 @@ MINIMAL_PAIRS = {
     "loved vs hated": ("I loved this movie, the story was great.", "I hated this movie, the story was great."),
     "not": ("The film was good.", "The film was not good."),
 }
+
+
+@dataclass(frozen=True, eq=False)
+class AttentionChange:
+    """Second minus first attention, position by position; change is [layer, head] mean total-variation distance."""
+
+    difference: np.ndarray  # [layer, head, query, key]: second minus first
+    change: np.ndarray  # [layer, head]: 0 = same pattern, 1 = no overlap at all
+
+    def top_heads(self, count: int = 5) -> list[tuple[int, int, float]]:
+        """(layer, head, change) of the heads that moved most, largest first."""
+        order = np.argsort(self.change, axis=None)[::-1][:count]
+        heads = self.change.shape[1]
+        return [(int(i // heads), int(i % heads), float(self.change.flat[i])) for i in order]
+
+
+def attention_change(first: Capture, second: Capture) -> AttentionChange:
+    """Subtract two captures of the same shape: the same sentence by two models, or a minimal pair."""
+    difference = second.attentions - first.attentions  # [layer, head, query, key]
+    change = 0.5 * np.abs(difference).sum(axis=-1).mean(axis=-1)  # TV distance per query row, mean over rows
+    return AttentionChange(difference, change)
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,4 +69,4 @@ def side_by_side(first: Capture, second: Capture) -> SideBySide:
                 "line up and a difference map would compare unrelated tokens. Make them the same length "
                 "(a minimal pair: change one word for one word) to see it.")
         return SideBySide(first, second, None, note)
-    return SideBySide(first, second, attention_change(first, second, same_tokens=False), None)
+    return SideBySide(first, second, attention_change(first, second), None)

@@ -29,6 +29,17 @@ class ExplainError(ValueError):
     """The input cannot be explained this way; the message is for the user."""
 
 
+def special_tokens_only(loaded: LoadedModel, capture: Capture) -> bool:
+    """Whether every token is one the tokenizer adds or reserves ([CLS], [SEP], [MASK], …): no word to look at."""
+    return bool(np.isin(capture.token_ids, loaded.tokenizer.all_special_ids).all())
+
+
+def special_tokens_note(what: str) -> str:
+    """What a page says instead of drawing an input that holds no word."""
+    return (f"{what} is made of special tokens only ([CLS], [SEP], [MASK] and the like): there is no word to look "
+            "at. Type a sentence with words.")
+
+
 @dataclass(frozen=True, eq=False)
 class NormWeightedAttention:
     """‖α_ij · f_h(x_j)‖ for every layer and head, and the size ‖f_h(x_j)‖ of what each token offers."""
@@ -55,7 +66,8 @@ def norm_weighted_attention(loaded: LoadedModel, capture: Capture) -> NormWeight
     for layer in range(capture.num_layers):
         module = albert_layer(loaded, layer).attention
         parameter = module.value.weight
-        layer_input = torch.from_numpy(capture.hidden_states[layer]).to(parameter.device, parameter.dtype)
+        # torch.tensor copies: the cached capture is read-only, and torch will not wrap a read-only array
+        layer_input = torch.tensor(capture.hidden_states[layer], device=parameter.device, dtype=parameter.dtype)
         norms.append(_head_value_norms(layer_input, module).float().cpu().numpy())
     value_norms = np.stack(norms)  # [layer, head, key]
     weights = capture.attentions * value_norms[:, :, None, :]  # α_ij scales key j's vector: [layer, head, query, key]

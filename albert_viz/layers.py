@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -84,6 +84,13 @@ class ProbeResult:
     cls_accuracy: np.ndarray  # [layer + 1]
     mean_accuracy: np.ndarray  # [layer + 1]
     majority_accuracy: float  # always answering the most common training label
+    train: np.ndarray  # [train row]: the rows the probes were fitted on
+    validation: np.ndarray  # [validation row]: the rows they were scored on
+
+    @property
+    def best_accuracy(self) -> np.ndarray:
+        """[layer + 1]: the better of the two poolings at each layer."""
+        return np.maximum(self.cls_accuracy, self.mean_accuracy)
 
 
 def _accuracy(features: np.ndarray, labels: np.ndarray, train: np.ndarray, validation: np.ndarray) -> float:
@@ -99,18 +106,114 @@ def probe_layers(features: LayerFeatures, labels: Sequence[int], train: np.ndarr
     cls = [_accuracy(features.cls[:, layer], labels, train, validation) for layer in range(depth)]
     mean = [_accuracy(features.mean[:, layer], labels, train, validation) for layer in range(depth)]
     majority = np.bincount(labels[train]).argmax()
-    return ProbeResult(np.array(cls), np.array(mean), float(np.mean(labels[validation] == majority)))
+    return ProbeResult(np.array(cls), np.array(mean), float(np.mean(labels[validation] == majority)),
+                       np.asarray(train), np.asarray(validation))
+
+
+@dataclass(frozen=True, eq=False)
+class ProbeComparison:
+    """The same probes, fitted and scored on the same rows, for one or more models (e.g. base and fine-tuned)."""
+
+    names: tuple[str, ...]
+    results: tuple[ProbeResult, ...]
+
+
+def probe_models(models: Mapping[str, LoadedModel], dataset: LabelledDataset, train: np.ndarray,
+                 validation: np.ndarray, batch_size: int = 32,
+                 on_rows: Callable[[str, int, int], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> ProbeComparison:
+    """Probe every layer of each model on one split; on_rows(model name, rows read, total) after each batch."""
+    results = []
+    for name, loaded in models.items():
+        progress = None if on_rows is None else (lambda done, total, name=name: on_rows(name, done, total))
+        features = layer_features(loaded, dataset.texts, batch_size, on_batch=progress, cancelled=cancelled)
+        results.append(probe_layers(features, dataset.label_ids, train, validation))
+    return ProbeComparison(tuple(models), tuple(results))
+
+
+def validation_rows_held_out(dataset: LabelledDataset, validation_fraction: float, seed: int,
+                             held_out_texts: Sequence[str]) -> bool:
+    """Whether every row this split scores on is among held_out_texts (the rows a fine-tuning job never trained on)."""
+    _, validation = split_indices(dataset, validation_fraction, seed)
+    return {dataset.texts[row] for row in validation} <= set(held_out_texts)
+
+
+# "Readable" at a layer: its accuracy has come this share of the way from the majority baseline to the model's best.
+READABLE_SHARE = 0.9
+# A best accuracy less than this above the majority baseline is read as "the probes found no label at all".
+NOTHING_READABLE_MARGIN = 0.05
+
+
+def readable_layer(result: ProbeResult) -> int | None:
+    """The first layer whose accuracy is 90% of the way from the majority baseline to the best, or None."""
+    best = result.best_accuracy
+    if best.max() < result.majority_accuracy + NOTHING_READABLE_MARGIN:
+        return None
+    threshold = result.majority_accuracy + READABLE_SHARE * (best.max() - result.majority_accuracy)
+    return int(np.argmax(best >= threshold - 1e-12))
+
+
+def describe_probes(comparison: ProbeComparison) -> str:
+    """The chart in words, from its numbers: where each model makes the label readable, and what changed."""
+    sentences = [_describe_one(name, result) for name, result in zip(comparison.names, comparison.results)]
+    base_name, base = comparison.names[0], comparison.results[0]
+    for name, other in zip(comparison.names[1:], comparison.results[1:]):
+        sentences.append(_describe_move(base_name, base, name, other))
+    return " ".join(sentences)
+
+
+def _capitalised(name: str) -> str:
+    return name[:1].upper() + name[1:]  # str.capitalize would lower-case a model's name
+
+
+def _layer_name(layer: int) -> str:
+    return "layer 0 (the embeddings)" if layer == 0 else f"layer {layer}"
+
+
+def _pooling_at(result: ProbeResult, layer: int) -> str:
+    return "[CLS]" if result.cls_accuracy[layer] >= result.mean_accuracy[layer] else "the mean of the tokens"
+
+
+def _describe_one(name: str, result: ProbeResult) -> str:
+    best = result.best_accuracy
+    top = int(best.argmax())
+    layer = readable_layer(result)
+    if layer is None:
+        return (f"{_capitalised(name)}: no layer reads the label much better than always answering the commonest "
+                f"label ({result.majority_accuracy:.0%}); the best is {best.max():.0%} at {_layer_name(top)}.")
+    better_later = f"; the best is {best.max():.0%} at {_layer_name(top)}" if best[top] > best[layer] else ""
+    return (f"{_capitalised(name)}: the label becomes readable at {_layer_name(layer)}: {best[layer]:.0%} from "
+            f"{_pooling_at(result, layer)}, against {result.majority_accuracy:.0%} for always answering the "
+            f"commonest label{better_later}.")
+
+
+def _describe_move(base_name: str, base: ProbeResult, name: str, other: ProbeResult) -> str:
+    before, after = readable_layer(base), readable_layer(other)
+    if before == after:
+        moved = "where the label becomes readable did not move"
+    elif before is None:
+        moved = f"the label became readable, from {_layer_name(after)} on"
+    elif after is None:
+        moved = "no layer reads the label any more"
+    else:
+        moved = (f"where the label becomes readable moved {'earlier' if after < before else 'later'}, "
+                 f"from {_layer_name(before)} to {_layer_name(after)}")
+    before_cls, after_cls = f"{base.cls_accuracy[-1]:.0%}", f"{other.cls_accuracy[-1]:.0%}"
+    went = f"stayed at {after_cls}" if before_cls == after_cls else f"went from {before_cls} to {after_cls}"
+    return (f"From the {base_name} to the {name}: {moved}; the last layer's [CLS] state (what a classifier reads) "
+            f"{went}.")
 
 
 class ProbeRun:
-    """Probing in a background thread: features, then one probe per layer; the page polls, never the thread."""
+    """Probing in a background thread: features, then one probe per layer, for each model on one split; the page
+    polls, never the thread."""
 
-    def __init__(self, loaded: LoadedModel, dataset: LabelledDataset, validation_fraction: float = 0.2,
-                 seed: int = 13, batch_size: int = 32):
-        self.loaded, self.dataset = loaded, dataset
+    def __init__(self, models: Mapping[str, LoadedModel], dataset: LabelledDataset,
+                 validation_fraction: float = 0.2, seed: int = 13, batch_size: int = 32):
+        self.models, self.dataset = dict(models), dataset
         self.validation_fraction, self.seed, self.batch_size = validation_fraction, seed, batch_size
-        self.done, self.total = 0, len(dataset)
-        self.result: ProbeResult | None = None
+        self.reading, self.done, self.total = next(iter(self.models)), 0, len(dataset)
+        self.result: ProbeComparison | None = None
         self.error: str | None = None
         self.cancelled = threading.Event()
         self._thread = threading.Thread(target=self._run, name="probe", daemon=True)
@@ -123,15 +226,14 @@ class ProbeRun:
     def finished(self) -> bool:
         return not self._thread.is_alive() and (self.result is not None or self.error is not None)
 
-    def _progress(self, done: int, total: int) -> None:
-        self.done = done
+    def _progress(self, name: str, done: int, total: int) -> None:
+        self.reading, self.done = name, done
 
     def _run(self) -> None:
         try:
             train, validation = split_indices(self.dataset, self.validation_fraction, self.seed)
-            features = layer_features(self.loaded, self.dataset.texts, self.batch_size, on_batch=self._progress,
-                                      cancelled=self.cancelled.is_set)
-            self.result = probe_layers(features, self.dataset.label_ids, train, validation)
+            self.result = probe_models(self.models, self.dataset, train, validation, self.batch_size,
+                                       on_rows=self._progress, cancelled=self.cancelled.is_set)
         except ProbeCancelled as stopped:
             self.error = str(stopped)
         except Exception as error:  # shown on the page; the thread must not die silently

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from albert_viz.attribution import ATTENTION_VIEWS, GRADIENT_VIEWS, Attribution
-from albert_viz.layers import LayerProjection, ProbeResult
+from albert_viz.layers import LayerProjection, ProbeComparison
 
 VIEW_TITLES = {**GRADIENT_VIEWS, **ATTENTION_VIEWS}
 CREDIT_SCALE = "RdBu"  # red pushes the score down, blue pushes it up; white is no credit
@@ -35,8 +35,11 @@ def attribution_bars(result: Attribution) -> go.Figure:
 
 def difference_heatmap(difference: np.ndarray, labels: Sequence[str], title: str,
                        colour_title: str = "second −<br>first", bound: float | None = None,
-                       axis_titles: tuple[str, str] = ("query (attending)", "key (attended to)")) -> go.Figure:
-    """A signed token × token matrix (a difference, a cosine similarity), white at zero, blue above, red below."""
+                       axis_titles: tuple[str, str] = ("query (attending)", "key (attended to)"),
+                       x_side: str = "top") -> go.Figure:
+    """A signed token × token matrix (a difference, a cosine similarity), white at zero, blue above, red below.
+
+    x_side="bottom" suits a narrow column: tokens slanted on top would run into the title."""
     n = len(labels)
     bound = bound or float(max(np.abs(difference).max(), 1e-9))
     figure = go.Figure(go.Heatmap(
@@ -44,7 +47,7 @@ def difference_heatmap(difference: np.ndarray, labels: Sequence[str], title: str
         hovertemplate="%{y} → %{x}: %{z:+.3f}<extra></extra>", colorbar=dict(title=colour_title),
     ))
     axis = dict(tickmode="array", tickvals=list(range(n)), ticktext=list(labels))
-    figure.update_xaxes(title=axis_titles[1], side="top", **axis)
+    figure.update_xaxes(title=axis_titles[1], side=x_side, **axis)
     figure.update_yaxes(title=axis_titles[0], autorange="reversed", **axis)
     figure.update_layout(title=title, height=max(360, 28 * n + 160), margin=dict(l=10, r=10, t=90, b=10))
     return figure
@@ -83,14 +86,24 @@ def layer_scatter(projection: LayerProjection, layer: int) -> go.Figure:
     return figure
 
 
-def probe_accuracy(result: ProbeResult) -> go.Figure:
-    """Validation accuracy by layer for the [CLS] and mean-pooled probes, with the majority-class line."""
-    layers = list(range(len(result.cls_accuracy)))
-    figure = go.Figure([
-        go.Scatter(x=layers, y=result.cls_accuracy, mode="lines+markers", name="[CLS] state"),
-        go.Scatter(x=layers, y=result.mean_accuracy, mode="lines+markers", name="mean of the tokens"),
-    ])
-    figure.add_hline(y=result.majority_accuracy, line_dash="dot", annotation_text="always the commonest label")
+MODEL_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")  # one colour per model; dash tells the pooling
+
+
+def probe_accuracy(comparison: ProbeComparison) -> go.Figure:
+    """Validation accuracy by layer for the [CLS] and mean-pooled probes of each model, with the majority-class line."""
+    several = len(comparison.names) > 1
+    figure = go.Figure()
+    for index, (name, result) in enumerate(zip(comparison.names, comparison.results)):
+        layers = list(range(len(result.cls_accuracy)))
+        for kind, (pooling, values, dash) in enumerate((("[CLS] state", result.cls_accuracy, "solid"),
+                                                        ("mean of the tokens", result.mean_accuracy, "dash"))):
+            colour = MODEL_COLOURS[(index if several else kind) % len(MODEL_COLOURS)]
+            width = max(4 - 2 * index, 2) if several else 2  # later models thinner on top: where they agree, both show
+            figure.add_trace(go.Scatter(x=layers, y=values, mode="lines+markers",
+                                        name=f"{pooling} · {name}" if several else pooling,
+                                        line=dict(color=colour, dash=dash, width=width)))
+    figure.add_hline(y=comparison.results[0].majority_accuracy, line_dash="dot",
+                     annotation_text="always the commonest label")
     figure.update_xaxes(title="layer (0 = embeddings)", dtick=1)
     figure.update_yaxes(title="validation accuracy", range=[0, 1.02])
     figure.update_layout(title="Where does the label become readable?", height=420, margin=dict(l=10, r=10, t=60, b=10))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -76,29 +75,4 @@ def probabilities(probabilities: dict[str, float]) -> go.Figure:
                               text=[f"{probabilities[n]:.1%}" for n in names]))
     figure.update_layout(xaxis=dict(range=[0, 1], title="probability"), height=60 + 40 * len(names),
                          margin=dict(l=10, r=10, t=10, b=10))
-    return figure
-
-
-def attention_difference(difference: np.ndarray, tokens: Sequence[str], title: str) -> go.Figure:
-    """A [query, key] difference map: red where fine-tuning added weight, blue where it took weight away."""
-    n, bound = len(tokens), float(max(np.abs(difference).max(), 1e-9))
-    figure = go.Figure(go.Heatmap(z=difference, x=list(range(n)), y=list(range(n)), zmin=-bound, zmax=bound,
-                                  colorscale="RdBu_r", colorbar=dict(title="after − before")))
-    axis = dict(tickmode="array", tickvals=list(range(n)), ticktext=list(tokens))
-    figure.update_xaxes(title="key (attended to)", side="top", **axis)
-    figure.update_yaxes(title="query (attending)", autorange="reversed", **axis)
-    figure.update_layout(title=title, height=max(360, 28 * n + 160), margin=dict(l=10, r=10, t=90, b=10))
-    return figure
-
-
-def head_change(change: np.ndarray) -> go.Figure:
-    """Layers × heads: how far each head's attention moved (0 same, 1 completely different)."""
-    layers, heads = change.shape
-    figure = go.Figure(go.Heatmap(z=change, x=list(range(heads)), y=list(range(layers)), colorscale="Reds", zmin=0,
-                                  hovertemplate="layer %{y}, head %{x}: moved %{z:.3f}<extra></extra>",
-                                  colorbar=dict(title="moved<br>(0–1)")))
-    figure.update_xaxes(title="head", dtick=1)
-    figure.update_yaxes(title="layer", dtick=1, autorange="reversed")
-    figure.update_layout(title="Which heads changed most",
-                         height=max(300, 34 * layers + 140), margin=dict(l=10, r=10, t=60, b=10))
     return figure

@@ -8,6 +8,7 @@ from albert_viz.explain import MODES, AttentionView, ExplainError, NormWeightedA
     norm_weighted_attention
 from albert_viz.models import ModelSpec
 from albert_viz.ui.resources import get_model
+from albert_viz.ui.text import plain
 from albert_viz.ui.widgets import current_spec
 
 EXPLANATION = (
@@ -43,5 +44,5 @@ def chosen_view(capture: Capture, layer: int, head: int) -> AttentionView | None
     try:
         return attention_view(capture, mode, layer, head, mute, norms)
     except ExplainError as error:
-        st.info(str(error))
+        st.info(plain(str(error)))
         return None

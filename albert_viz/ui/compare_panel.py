@@ -7,6 +7,7 @@ import streamlit as st
 from albert_viz import plots, plots_explain
 from albert_viz.capture import Capture, CaptureError
 from albert_viz.compare import MINIMAL_PAIRS, SideBySide
+from albert_viz.explain import special_tokens_note, special_tokens_only
 from albert_viz.models import ModelLoadError, ModelSpec
 from albert_viz.ui import figures
 from albert_viz.ui.text import plain
@@ -44,7 +45,7 @@ def _two_sentences() -> tuple[Capture, Capture]:
     first = left.text_input("First sentence", key=FIRST, max_chars=2000)
     second = right.text_input("Second sentence", key=SECOND, max_chars=2000)
     spec = current_spec()
-    return _capture_or_stop(spec, first), _capture_or_stop(spec, second)
+    return _capture_or_stop(spec, first, "The first sentence"), _capture_or_stop(spec, second, "The second sentence")
 
 
 def _two_models() -> tuple[Capture, Capture]:
@@ -65,37 +66,52 @@ def _two_models() -> tuple[Capture, Capture]:
     except ModelLoadError as error:
         st.error(plain(f"Could not load the second model. {error}"))
         st.stop()
-    return _capture_or_stop(current_spec(), text), _capture_or_stop(spec, text)
+    return (_capture_or_stop(current_spec(), text, "The sentence"),
+            _capture_or_stop(spec, text, "The sentence, through the second model"))
 
 
-def _capture_or_stop(spec: ModelSpec, text: str) -> Capture:
-    try:
-        return get_capture(spec, text)
-    except CaptureError as error:
-        st.info(str(error))
+def _capture_or_stop(spec: ModelSpec, text: str, what: str) -> Capture:
+    """The cached capture of one input; a clear message and a stop when it holds no word, a note when it was cut."""
+    if not text.strip():
+        st.info(f"{what} is empty: type a sentence.")
         st.stop()
+    try:
+        captured = get_capture(spec, text)
+    except CaptureError as error:
+        st.info(plain(f"{what}: {error}"))
+        st.stop()
+    if special_tokens_only(get_model(spec), captured):
+        st.info(special_tokens_note(what))
+        st.stop()
+    if note := captured.truncation_note():
+        st.warning(plain(f"{what}: {note}"))
+    return captured
 
 
-def render(compared: SideBySide) -> None:
-    """The two maps for one layer and head, then the difference and the heads ranked by change, or why not."""
+def render(compared: SideBySide, names: tuple[str, str] = ("First", "Second"), key: str = "compare") -> None:
+    """The two maps for one layer and head, then the difference and the heads ranked by change, or why not.
+
+    The Explain page compares two inputs; the fine-tuning page compares (before, after) with other names and keys."""
     first, second = compared.first, compared.second
     layers, heads = min(first.num_layers, second.num_layers), min(first.num_heads, second.num_heads)
     left, right = st.columns(2)
-    layer = left.slider("Layer", 0, layers - 1, 0, key="compare_layer") if layers > 1 else 0
-    head = right.slider("Head", 0, heads - 1, 0, key="compare_head") if heads > 1 else 0
-    for column, captured, name in zip(st.columns(2), (first, second), ("First", "Second")):
+    layer = left.slider("Layer", 0, layers - 1, 0, key=f"{key}_layer") if layers > 1 else 0
+    head = right.slider("Head", 0, heads - 1, 0, key=f"{key}_head") if heads > 1 else 0
+    for column, captured, name in zip(st.columns(2), (first, second), names):
         with column:
             figures.show(plots.attention_heatmap(captured.attentions[layer, head], captured.tokens,
                                                  f"{name}: layer {layer}, head {head}"),
-                         f"compare_{name}", f"compare_{name}_layer{layer}_head{head}")
+                         f"{key}_{name}", f"{key}_{name}_layer{layer}_head{head}")
     if compared.change is None:
         st.info(compared.note)
         return
-    figures.show(plots_explain.difference_heatmap(compared.change.difference[layer, head], compared.labels(),
-                                                  f"Second minus first: layer {layer}, head {head}"),
-                 "compare_difference", f"compare_difference_layer{layer}_head{head}")
+    figures.show(plots_explain.difference_heatmap(
+        compared.change.difference[layer, head], compared.labels(),
+        f"{names[1]} minus {names[0].lower()}: layer {layer}, head {head}",
+        colour_title=f"{names[1].lower()} −<br>{names[0].lower()}"),
+        f"{key}_difference", f"{key}_difference_layer{layer}_head{head}")
     figures.show(plots_explain.head_change_map(compared.change.change, "Which heads changed most"),
-                 "compare_heads", "compare_head_change")
+                 f"{key}_heads", f"{key}_head_change")
     top = pd.DataFrame(compared.change.top_heads(5), columns=["layer", "head", "change"])
     st.table(top.style.format({"change": "{:.3f}"}))
     st.caption("Change is the total-variation distance between a head's two attention rows (0 = the same "

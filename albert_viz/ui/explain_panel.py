@@ -15,6 +15,7 @@ from albert_viz.explain import ExplainError
 from albert_viz.models import ModelSpec
 from albert_viz.ui import figures
 from albert_viz.ui.resources import get_model
+from albert_viz.ui.text import plain
 from albert_viz.ui.widgets import current_model, current_spec
 
 STEPS = 32
@@ -36,7 +37,7 @@ def question(capture: Capture) -> Question:
         st.stop()
     kinds = attribution.targets(loaded)
     if attribution.CLASSIFIER not in kinds:
-        st.info(attribution.no_head_note(loaded))
+        st.info(plain(attribution.no_head_note(loaded)))  # it names the model: a folder or hub id the user typed
     if not kinds:
         st.stop()
     kind = st.radio("Explain", kinds, format_func=KINDS.get, horizontal=True, key="explain_target")
@@ -67,7 +68,7 @@ def attribution_or_stop(capture: Capture, asked: Question) -> Attribution:
     try:
         return _explained(current_spec(), capture.text, capture.text_pair, asked.kind, asked.mask_position)
     except (ExplainError, CaptureError) as error:
-        st.info(str(error))
+        st.info(plain(str(error)))
         st.stop()
 
 

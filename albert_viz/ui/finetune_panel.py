@@ -19,6 +19,7 @@ import streamlit as st
 
 from albert_viz import glossary, plots
 from albert_viz.capture import MAX_TOKENS_PER_REQUEST, Capture, CaptureError, capture
+from albert_viz.compare import side_by_side
 from albert_viz.finetune import charts
 from albert_viz.finetune.data import (
     LIMIT_TEXT, MAX_CLASSES, MAX_ROWS, SAMPLES, SAMPLES_DIR, CsvError, LabelledDataset, RawTable, TruncationAdvice,
@@ -30,11 +31,11 @@ from albert_viz.finetune.job import (
     format_duration, time_left, token_lengths,
 )
 from albert_viz.finetune.runner import class_rows
-from albert_viz.finetune.predict import attention_change, classify
+from albert_viz.finetune.predict import classify
 from albert_viz.models import LoadedModel, ModelLoadError, ModelSpec, load_model
 from albert_viz.text_limits import SENTENCE_CHARS, excerpt
 from albert_viz.ui.text import plain
-from albert_viz.ui import figures, state, widgets
+from albert_viz.ui import compare_panel, figures, state, widgets
 from albert_viz.ui.resources import get_capture, get_model, get_runner
 
 JOB = "finetune_job"  # id of the session's latest job (the URL's ?job= wins: it survives a reload)
@@ -334,14 +335,18 @@ def _zip(job_id: str, _model_dir: str) -> bytes:
     return zip_model(_model_dir)
 
 
+def finished_model() -> tuple[FinishedJob, LoadedModel] | None:
+    """The session's finished job and its fine-tuned model (loaded once), or None (with a word when it is gone)."""
+    job = _finished_job()
+    tuned = _tuned_model(job) if job is not None else None
+    return None if tuned is None else (job, tuned)
+
+
 def results() -> None:
     """Everything after a finished job: scores, mistakes, try-it, before/after, download."""
-    job = _finished_job()
-    if job is None:
+    if (finished := finished_model()) is None:
         return
-    tuned = _tuned_model(job)
-    if tuned is None:
-        return
+    job, tuned = finished
     st.header("Results")
     _scores(job)
     _mistakes(job, tuned)
@@ -416,35 +421,19 @@ def _held_out_example(texts: tuple[str, ...]) -> str:
 
 
 def _before_after(job: FinishedJob, tuned: LoadedModel) -> None:
+    """The Explain page's side-by-side view, for one sentence through the base model and the fine-tuned one."""
     st.subheader("Before and after: what changed inside")
     text = widgets.limited_text_input(st, "Sentence to compare", SENTENCE_CHARS, key="ft_compare_text",
                                       value=st.session_state.get(state.SENTENCE, state.DEFAULT_SENTENCE))
     try:
         before = get_capture(job.base.spec, text)
         after = _tuned_capture(job.id, text, tuned)
-        change = attention_change(before, after)
     except (CaptureError, ModelLoadError) as error:
         st.info(plain(str(error)))
         return
-    layer, head = widgets.layer_head_selectors(after, key="_ft_compare")
-    # two maps to a row: three side by side leave each about 400 px, too narrow for the token labels
-    before_column, after_column = st.columns(2)
-    figures.show(plots.attention_heatmap(before.attentions[layer, head], before.tokens,
-                                         f"Before ({job.base.spec.label})"),
-                 "ft_before", f"finetune_before_layer{layer}_head{head}", where=before_column)
-    figures.show(plots.attention_heatmap(after.attentions[layer, head], after.tokens,
-                                         "After fine-tuning"),
-                 "ft_after", f"finetune_after_layer{layer}_head{head}", where=after_column)
-    difference_column, heads_column = st.columns(2)
-    figures.show(charts.attention_difference(change.difference[layer, head], change.tokens,
-                                             "After − before"),
-                 "ft_difference", f"finetune_difference_layer{layer}_head{head}", where=difference_column)
-    figures.show(charts.head_change(change.change), "ft_head_change", "finetune_head_change", where=heads_column)
-    top = ", ".join(f"layer {layer} head {head} ({moved:.4f})" for layer, head, moved in change.top_heads(5))
-    st.caption(f"Heads that moved most on this sentence: {top}. Fine-tuning updates the one shared layer, "
-               "so every depth can change. How far a head moved: half the summed absolute difference of each "
-               "attention row before and after, averaged over the rows (0 = the same weights, 1 = weight on "
-               "completely different tokens).")
+    compare_panel.render(side_by_side(before, after), names=("Before", "After"), key="ft_compare")
+    st.caption(plain(f"Before is {job.base.spec.label}, the model the job started from. Fine-tuning updates the "
+                     "one shared layer, so every depth can change."))
 
 
 def _download(job: FinishedJob) -> None:

@@ -5,13 +5,16 @@ import streamlit as st
 
 from albert_viz import plots_explain
 from albert_viz.capture import Capture
-from albert_viz.layers import LayerProjection, ProbeRun, project_layers
-from albert_viz.models import ModelSpec
+from albert_viz.explain import special_tokens_note, special_tokens_only
+from albert_viz.finetune.data import LabelledDataset
+from albert_viz.layers import LayerProjection, ProbeRun, describe_probes, project_layers, validation_rows_held_out
+from albert_viz.models import LoadedModel, ModelSpec
 from albert_viz.ui import figures, finetune_panel
 from albert_viz.ui.text import plain
 from albert_viz.ui.widgets import current_model, current_spec
 
 RUN = "probe_run"  # the session's ProbeRun
+SIDEBAR_MODEL, BASE_AND_TUNED = "the sidebar's model", "base and fine-tuned"  # the choice of models to probe
 
 
 @st.cache_data(show_spinner="Fitting one PCA across all layers…", max_entries=32)
@@ -21,6 +24,10 @@ def _projection(spec: ModelSpec, text: str, text_pair: str | None, _capture: Cap
 
 def states(capture: Capture) -> None:
     """A layer slider over the shared PCA plane, and that layer's token-by-token cosine similarity."""
+    loaded = current_model()
+    if loaded is not None and special_tokens_only(loaded, capture):
+        st.info(special_tokens_note("The sentence"))
+        return
     projection = _projection(current_spec(), capture.text, capture.text_pair, capture)
     layer = st.slider("Layer", 0, capture.num_layers, capture.num_layers, key="layers_layer",
                       help="0 is the embedding output; layer l is the state after l layers.")
@@ -30,14 +37,14 @@ def states(capture: Capture) -> None:
     figures.show(plots_explain.difference_heatmap(projection.cosine[layer], capture.tokens,
                                                   f"Cosine similarity of the tokens, layer {layer}",
                                                   colour_title="cosine", bound=1.0,
-                                                  axis_titles=("token", "token")),
+                                                  axis_titles=("token", "token"), x_side="bottom"),
                  "layers_cosine", f"layers_cosine_layer{layer}", where=right)
     st.caption("One PCA is fitted on the states of every layer together, so the axes stay put as you move the "
                "slider: tokens drifting together means the layer is making them alike.")
 
 
 def probing() -> None:
-    """Pick a labelled CSV, start or stop a probing run, and show its progress or result."""
+    """Pick a labelled CSV and the models, start or stop a probing run, and show its progress or result."""
     st.subheader("Probing: where does the label become readable?")
     st.caption("A logistic regression per layer reads the label from frozen states ([CLS], and the mean of the "
                "tokens); its accuracy on held-out rows says how readable the label is at that depth.")
@@ -45,10 +52,35 @@ def probing() -> None:
     loaded = current_model()
     if choice is None or loaded is None:
         return
+    models, split = _models_to_probe(loaded, choice.dataset)
     run: ProbeRun | None = st.session_state.get(RUN)
     if st.button("Probe every layer", key="probe_start", type="primary", disabled=run is not None and not run.finished):
-        st.session_state[RUN] = ProbeRun(loaded, choice.dataset).start()
+        st.session_state[RUN] = ProbeRun(models, choice.dataset, **split).start()
     _show_run()
+
+
+def _models_to_probe(loaded: LoadedModel, dataset: LabelledDataset) -> tuple[dict[str, LoadedModel], dict[str, float]]:
+    """The sidebar's model alone, or (once this session has a finished fine-tuning job) its base and its result."""
+    finished = finetune_panel.finished_model()
+    if finished is None:
+        return {"model": loaded}, {}
+    picked = st.radio("Models", [SIDEBAR_MODEL, BASE_AND_TUNED], key="probe_models", horizontal=True,
+                      help="Your fine-tuning job has finished: probe the model it started from and the model it "
+                           "made, on the same rows.")
+    if picked == SIDEBAR_MODEL:
+        return {"model": loaded}, {}
+    job, tuned = finished
+    config = job.result.config
+    if validation_rows_held_out(dataset, config.validation_fraction, config.seed, job.result.validation_texts):
+        rows = "the rows the fine-tuning job held out, so the fine-tuned model never trained on them"
+    else:
+        rows = ("held-out rows of this file; it is not the data the fine-tuning job trained on, so this shows how "
+                "readable these labels are in each model's states")
+    st.caption(plain(f"Base: {job.base.spec.label}. Both models are probed on one split, made the way the "
+                     f"fine-tuning job made its own (validation fraction {config.validation_fraction:g}, seed "
+                     f"{config.seed}); the probes are scored on {rows}."))
+    return {"base model": job.base, "fine-tuned model": tuned}, dict(validation_fraction=config.validation_fraction,
+                                                                       seed=config.seed)
 
 
 @st.fragment(run_every=1.0)
@@ -57,7 +89,7 @@ def _show_run() -> None:
     if run is None:
         return
     if not run.finished:
-        reading = f"Reading every layer: {run.done:,} of {run.total:,} rows"
+        reading = f"Reading every layer of the {run.reading}: {run.done:,} of {run.total:,} rows"
         st.progress(run.done / max(run.total, 1),
                     text=reading if run.done < run.total else "Fitting one logistic regression per layer…")
         if st.button("Stop", key="probe_stop"):
@@ -67,3 +99,4 @@ def _show_run() -> None:
         st.info(plain(run.error))
         return
     figures.show(plots_explain.probe_accuracy(run.result), "probe_chart", "layers_probe_accuracy")
+    st.markdown(plain(describe_probes(run.result)))

@@ -24,7 +24,7 @@ def classifier_spec(tmp_path_factory) -> ModelSpec:
 def test_a_model_without_a_classifier_gets_a_note_and_explains_the_masked_word(open_page, plotly_chart, tiny_spec):
     at = open_page(PAGE, tiny_spec)
     assert not at.exception
-    assert any("masked-word (MLM) guesses only" in info.value for info in at.info)
+    assert any("masked-word (MLM) guesses only" in info.value.replace("\\", "") for info in at.info)
     assert at.radio(key="explain_target").options == ["the masked-word guess"]
     at.selectbox(key="explain_mask").set_value("2: love").run()  # "love" in [CLS] i love programming [SEP]
     assert not at.exception
@@ -139,6 +139,7 @@ def test_probing_the_classroom_sample_draws_accuracy_by_layer(open_page, plotly_
     at.radio(key="explain_section").set_value("What each layer knows").run()
     sample = [option for option in at.radio(key="ft_source").options if "lassroom" in option][0]
     at.radio(key="ft_source").set_value(sample).run()
+    assert all(radio.key != "probe_models" for radio in at.radio)  # no fine-tuning job in this session
     at.button(key="probe_start").click().run()
     run = at.session_state["probe_run"]
     run._thread.join(timeout=120)
@@ -147,3 +148,76 @@ def test_probing_the_classroom_sample_draws_accuracy_by_layer(open_page, plotly_
     chart = [plotly_chart(at, i) for i in range(len(at.get("plotly_chart")))][-1]
     assert [trace["name"] for trace in chart["data"]] == ["[CLS] state", "mean of the tokens"]
     assert len(chart["data"][0]["x"]) == 4  # embeddings + 3 layers
+
+
+def test_once_a_fine_tuning_job_has_finished_base_and_fine_tuned_are_probed_on_one_chart(open_page, plotly_chart,
+                                                                                         tiny_spec):
+    from tests.app.test_finetune_jobs_page import start_job
+    from tests.app.test_finetune_page import wait_for_results
+
+    at = wait_for_results(start_job(open_page, tiny_spec, steps=3))  # a real job, in this session
+    at.switch_page(PAGE).run()
+    at.radio(key="explain_section").set_value("What each layer knows").run()
+    sample = [option for option in at.radio(key="ft_source").options if "lassroom" in option][0]
+    at.radio(key="ft_source").set_value(sample).run()
+    at.radio(key="probe_models").set_value("base and fine-tuned").run()
+    at.button(key="probe_start").click().run()
+    at.session_state["probe_run"]._thread.join(timeout=120)
+    at.run()
+    assert not at.exception
+    chart = plotly_chart(at, len(at.get("plotly_chart")) - 1)
+    assert [trace["name"] for trace in chart["data"]] == [
+        "[CLS] state · base model", "mean of the tokens · base model",
+        "[CLS] state · fine-tuned model", "mean of the tokens · fine-tuned model"]
+    assert any("From the base model to the fine-tuned model" in text.value for text in at.markdown)
+
+
+LONG_TEXT = " ".join(["word"] * 400)  # the tiny test model reads at most 64 tokens
+
+
+@pytest.mark.parametrize("section", ["Why this prediction", "What each layer knows"])
+def test_an_empty_sentence_gets_a_message_and_nothing_drawn(open_page, tiny_spec, section):
+    at = open_page(PAGE, tiny_spec)
+    at.radio(key="explain_section").set_value(section).run()
+    at.text_input(key="_widget_sentence").input("").run()
+    assert not at.exception and not at.get("plotly_chart")
+    assert any("the text is empty" in info.value for info in at.info)
+
+
+def test_an_empty_sentence_of_a_pair_gets_a_message_and_nothing_drawn(open_page, tiny_spec):
+    at = open_side_by_side(open_page, tiny_spec)
+    at.text_input(key="compare_first").input("").run()
+    assert not at.exception and not at.get("plotly_chart")
+    assert any("The first sentence is empty" in info.value for info in at.info)
+
+
+def test_special_tokens_only_get_a_message_in_each_section_instead_of_maps(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)  # a masked-word model: nothing to mask is not the reason, no word at all is
+    at.text_input(key="_widget_sentence").input("[CLS] [SEP]").run()
+    assert any("special tokens only" in info.value for info in at.info)
+    at.radio(key="explain_section").set_value("What each layer knows").run()
+    assert not at.get("plotly_chart") and any("special tokens only" in info.value for info in at.info)
+    at.radio(key="explain_section").set_value("Side by side").run()
+    at.text_input(key="compare_second").input("[SEP] [MASK]").run()
+    assert not at.exception and not at.get("plotly_chart")
+    assert any("The second sentence is made of special tokens only" in info.value for info in at.info)
+
+
+def test_a_text_too_long_is_cut_with_a_note_in_each_section(open_page, tiny_spec):
+    at = open_page(PAGE, tiny_spec)
+    at.text_input(key="_widget_sentence").input(LONG_TEXT).run()
+    assert not at.exception
+    assert any("attributions read the first 64" in warning.value for warning in at.warning)
+    at.radio(key="explain_section").set_value("Side by side").run()
+    at.text_input(key="compare_first").input(LONG_TEXT[:1990]).run()
+    assert not at.exception
+    assert any("first sentence" in warning.value and "cut to fit" in warning.value for warning in at.warning)
+
+
+def test_the_no_classifier_note_names_a_typed_folder_as_plain_text(open_page, tmp_path):
+    from albert_viz.random_model import save_random_albert
+
+    folder = save_random_albert(tmp_path / "my_*bold*_[link](x)")
+    at = open_page(PAGE, ModelSpec("local", str(folder), "cpu"))
+    note = next(info.value for info in at.info if "no classification head" in info.value)
+    assert "\\*bold\\*" in note and "\\[link\\]\\(x\\)" in note  # escaped: shown as typed, not as Markdown

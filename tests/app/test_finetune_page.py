@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 PAGE = "pages/finetune.py"
 CSV = ("text,label\n" + "".join(f"good great movie {i},pos\nbad boring movie {i},neg\n" for i in range(10))).encode()
 
@@ -146,3 +148,27 @@ def test_missing_labels_are_left_out_and_counted(open_page, tiny_spec):
     at = upload(open_page(PAGE, tiny_spec), CSV + b"no idea,NaN\nwho knows,n/a\n")
     assert not at.error
     assert any("2 rows have no label" in info and "left out" in info for info in shown(at.info))
+
+
+def test_before_and_after_is_the_side_by_side_view_of_the_base_and_the_fine_tuned_model(open_page, plotly_chart,
+                                                                                       tiny_spec):
+    from albert_viz.capture import capture
+    from albert_viz.models import ModelSpec, load_model
+
+    at = upload(open_page(PAGE, tiny_spec), CSV)
+    at.number_input(key="ft_max_steps").set_value(3)
+    at.button(key="ft_start").click()
+    at = wait_for_results(at.run())
+    at.text_input(key="ft_compare_text").input("good great movie").run()
+    at.slider(key="ft_compare_layer").set_value(2)
+    at.slider(key="ft_compare_head").set_value(1).run()
+    assert not at.exception
+    tuned_folder = at.session_state["finetune_tuned"][1].spec.location
+    before = capture(load_model(tiny_spec), "good great movie")
+    after = capture(load_model(ModelSpec("local", tuned_folder, "cpu")), "good great movie")
+    charts = [plotly_chart(at, i) for i in range(len(at.get("plotly_chart")))]
+    titles = {chart["layout"].get("title", {}).get("text"): index for index, chart in enumerate(charts)}
+    difference = charts[titles["After minus before: layer 2, head 1"]]
+    np.testing.assert_allclose(difference["data"][0]["z"], after.attentions[2, 1] - before.attentions[2, 1], atol=1e-6)
+    assert "Which heads changed most" in titles
+    assert at.table[0].value.shape == (5, 3)  # the five heads that changed most, as on the Explain page

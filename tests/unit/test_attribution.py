@@ -89,6 +89,16 @@ def test_a_sentence_of_special_tokens_only_gets_a_clear_message(tiny_classifier)
         explain_prediction(tiny_classifier, "[SEP] [CLS]", kind=CLASSIFIER, n_steps=4)
 
 
+def test_special_tokens_only_for_the_masked_word_head_say_so_rather_than_asking_for_a_word(tiny_model):
+    with pytest.raises(ExplainError, match="special tokens only"):
+        explain_prediction(tiny_model, "[SEP] [CLS]", kind=MASKED_WORD, n_steps=4)
+
+
+def test_masking_the_only_word_says_no_other_word_is_left_to_credit(tiny_model):
+    with pytest.raises(ExplainError, match="only word"):
+        explain_prediction(tiny_model, "movie", kind=MASKED_WORD, mask_position=1, n_steps=4)
+
+
 def test_masked_word_without_a_mask_or_a_chosen_word_gets_a_clear_message(tiny_model):
     with pytest.raises(ExplainError, match="Choose a word to mask"):
         explain_prediction(tiny_model, SENTENCE, kind=MASKED_WORD)

@@ -18,7 +18,8 @@ from albert_viz.finetune.export import unzip_model, zip_model
 from albert_viz.finetune.job import (
     CANCELLED, DONE, FAILED, FinetuneConfig, FinetuneJob, JobError, JobQueue, Progress, QUEUED,
 )
-from albert_viz.finetune.predict import attention_change, classify
+from albert_viz.compare import side_by_side
+from albert_viz.finetune.predict import classify
 from albert_viz.capture import capture
 from albert_viz.models import ModelSpec, load_model
 
@@ -188,9 +189,9 @@ def test_finetuned_folder_is_a_model_source_for_the_app(finished, tiny_model):
     assert type(tuned.model).__name__ == "AlbertForSequenceClassification"
     prediction = classify(tuned, "good movie")
     assert prediction.label in ("neg", "pos") and sum(prediction.probabilities.values()) == pytest.approx(1.0)
-    change = attention_change(capture(tiny_model, "good movie"), capture(tuned, "good movie"))
-    assert change.change.shape == (3, 4) and np.all(change.change >= 0)
-    assert len(change.top_heads(3)) == 3
+    compared = side_by_side(capture(tiny_model, "good movie"), capture(tuned, "good movie"))  # the before/after view
+    assert compared.change.change.shape == (3, 4) and np.all(compared.change.change >= 0)
+    assert len(compared.change.top_heads(3)) == 3
 
 
 def test_cli_single_process_trains_and_saves(tiny_model, tmp_path, capsys):

@@ -3,7 +3,12 @@ import numpy as np
 import pytest
 
 from albert_viz.capture import capture
-from albert_viz.layers import ProbeCancelled, layer_features, probe_layers, project_layers
+from albert_viz.finetune.data import LabelledDataset
+from albert_viz.finetune.job import split_indices
+from albert_viz.layers import (
+    ProbeCancelled, ProbeComparison, ProbeResult, ProbeRun, describe_probes, layer_features, probe_layers,
+    project_layers, readable_layer, validation_rows_held_out,
+)
 
 
 def test_every_layer_is_projected_with_the_same_pca(tiny_model):
@@ -62,13 +67,56 @@ def test_a_cancelled_probe_stops_before_the_next_batch(tiny_model):
         layer_features(tiny_model, texts, batch_size=10, cancelled=lambda: True)
 
 
-def test_a_stopped_probe_run_ends_with_a_message_and_no_result(tiny_model):
-    from albert_viz.finetune.data import LabelledDataset
-    from albert_viz.layers import ProbeRun
+def presence_dataset(rows: int = 40) -> LabelledDataset:
+    texts, labels = synthetic_presence_set(rows)
+    return LabelledDataset(tuple(texts), tuple(str(label) for label in labels), ("0", "1"), "text", "label")
 
-    texts, labels = synthetic_presence_set(40)
-    dataset = LabelledDataset(tuple(texts), tuple(str(label) for label in labels), ("0", "1"), "text", "label")
-    run = ProbeRun(tiny_model, dataset, batch_size=10)
+
+def test_a_stopped_probe_run_ends_with_a_message_and_no_result(tiny_model):
+    run = ProbeRun({"model": tiny_model}, presence_dataset(), batch_size=10)
     run.cancelled.set()  # what the page's Stop button does
     run.start()._thread.join(timeout=60)
     assert run.finished and run.result is None and run.error == "Probing stopped."
+
+
+def test_two_models_are_probed_on_the_same_rows_the_fine_tuning_job_would_hold_out(tiny_model, grouped_model):
+    dataset = presence_dataset(60)
+    run = ProbeRun({"base model": tiny_model, "fine-tuned model": grouped_model}, dataset,
+                   validation_fraction=0.25, seed=7, batch_size=20).start()
+    run._thread.join(timeout=120)
+    assert run.error is None and run.result.names == ("base model", "fine-tuned model")
+    base, other = run.result.results
+    train, validation = split_indices(dataset, 0.25, 7)  # the split a job with these settings trains on
+    for result in (base, other):
+        np.testing.assert_array_equal(result.train, train)
+        np.testing.assert_array_equal(result.validation, validation)
+    assert len(base.cls_accuracy) == tiny_model.config.num_hidden_layers + 1  # each model's own depth
+
+
+def test_the_page_knows_when_the_probes_score_on_rows_the_job_held_out():
+    dataset = presence_dataset(60)
+    _, held_out = split_indices(dataset, 0.2, 13)  # what a job with these settings never trains on
+    job_held_out = [dataset.texts[row] for row in held_out]
+    assert validation_rows_held_out(dataset, 0.2, 13, job_held_out)
+    assert not validation_rows_held_out(presence_dataset(80), 0.2, 13, job_held_out)  # another file
+
+
+def known_result(cls, mean, majority=0.5) -> ProbeResult:
+    return ProbeResult(np.array(cls), np.array(mean), majority, np.arange(8), np.arange(8, 10))
+
+
+def test_the_label_is_readable_where_accuracy_first_nears_its_best():
+    result = known_result([0.5, 0.6, 0.92, 0.95], [0.5, 0.55, 0.7, 0.9])
+    assert readable_layer(result) == 2  # 0.92 >= 0.5 + 0.9 * (0.95 - 0.5)
+    assert readable_layer(known_result([0.5, 0.52, 0.5], [0.5, 0.5, 0.53])) is None  # never above the baseline
+
+
+def test_the_reading_names_where_fine_tuning_moved_the_label_and_the_last_cls_accuracy():
+    base = known_result([0.5, 0.6, 0.92, 0.95], [0.5, 0.55, 0.7, 0.9])
+    tuned = known_result([0.5, 0.97, 1.0, 1.0], [0.5, 0.9, 0.95, 0.95])
+    text = describe_probes(ProbeComparison(("base model", "fine-tuned model"), (base, tuned)))
+    assert "Base model: the label becomes readable at layer 2: 92% from [CLS], against 50%" in text
+    assert "the best is 95% at layer 3" in text
+    assert "Fine-tuned model: the label becomes readable at layer 1: 97% from [CLS]" in text
+    assert "moved earlier, from layer 2 to layer 1" in text
+    assert "went from 95% to 100%" in text
