@@ -7,6 +7,7 @@ import math
 from typing import Sequence
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -32,10 +33,24 @@ def unchecked_figure(data: list[dict], layout: dict) -> go.Figure:
     """A go.Figure from plain dicts without plotly's per-property validation.
 
     Validation is most of what building a figure costs (a 10-token heatmap: ~35 ms built property by property
-    through update_layout, ~3 ms this way), and every slider move of every student rebuilds one. What it would
-    catch, tests catch instead: tests/unit/test_plots.py rebuilds each of these figures with validation on.
+    through update_layout, ~3 ms this way), and every slider move of every student rebuilds one. One thing
+    validation does matters to the picture: it turns a colour-scale name into plotly.py's own colours, and
+    plotly.js reads some names differently (its "Blues" runs dark to light, plotly.py's light to dark), so
+    names are resolved here. tests/unit/test_plots.py checks each such figure sends exactly what a validated
+    one would.
     """
-    return go.Figure(data=data, layout=layout, _validate=False)
+    return go.Figure(data=[_explicit_colour_scales(trace) for trace in data], layout=layout, _validate=False)
+
+
+def _explicit_colour_scales(trace: dict) -> dict:
+    """The trace with each named colour scale (its own or its marker's) replaced by plotly.py's colours."""
+    trace = dict(trace)
+    if isinstance(trace.get("colorscale"), str):
+        trace["colorscale"] = plotly.colors.get_colorscale(trace["colorscale"])
+    marker = trace.get("marker")
+    if isinstance(marker, dict) and isinstance(marker.get("colorscale"), str):
+        trace["marker"] = {**marker, "colorscale": plotly.colors.get_colorscale(marker["colorscale"])}
+    return trace
 
 
 @functools.lru_cache(maxsize=32)

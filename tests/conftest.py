@@ -31,3 +31,20 @@ def tiny_model(tmp_path_factory) -> LoadedModel:
 def grouped_model(tmp_path_factory) -> LoadedModel:
     """A layout no released checkpoint uses: 2 hidden groups of 2 inner layers over 4 layers."""
     return load_tiny(tmp_path_factory, "grouped", num_hidden_layers=4, num_hidden_groups=2, inner_group_num=2)
+
+
+@pytest.fixture
+def assert_sent_as_validated():
+    """Checks that a figure built without plotly's validation (plots.unchecked_figure) is valid and sends the
+    browser exactly the JSON that the same figure built with validation sends."""
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io
+
+    def check(figure) -> None:
+        validated = go.Figure(figure.to_dict())  # raises on any invalid property
+        sent = json.loads(plotly.io.to_json(figure, validate=False))
+        assert sent == json.loads(plotly.io.to_json(validated, validate=False))
+
+    return check

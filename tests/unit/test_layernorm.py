@@ -124,10 +124,9 @@ def test_stats_chart_draws_one_line_per_token_in_each_of_the_four_panels_and_one
     np.testing.assert_allclose(figure.data[-1].y, stats.output_std[[0, 1], 2])
 
 
-def test_every_unchecked_layer_norm_chart_is_a_valid_plotly_figure(trained_looking_model, result):
-    """plots_layernorm skips plotly's validation for speed; rebuilding each chart with validation on must not fail."""
-    import plotly.graph_objects as go
-
+def test_every_unchecked_layer_norm_chart_sends_what_a_validated_one_would(trained_looking_model, result,
+                                                                          assert_sent_as_validated):
+    """plots_layernorm skips plotly's validation for speed: each chart must send the same JSON as a validated one."""
     from albert_viz import plots_layernorm as charts
 
     stats, params = layer_norm_stats(result), layer_norm_params(trained_looking_model.encoder)
@@ -145,4 +144,4 @@ def test_every_unchecked_layer_norm_chart_is_a_valid_plotly_figure(trained_looki
         charts.worked_vectors(worked_layer_norm(result, params, 1, 2)),
     ]
     for figure in figures:
-        go.Figure(figure.to_dict())
+        assert_sent_as_validated(figure)

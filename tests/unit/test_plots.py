@@ -107,11 +107,15 @@ def test_the_camera_button_saves_a_png_named_after_the_view():
 
 
 @pytest.mark.parametrize("n", [5, 13, 300])
-def test_the_unchecked_heatmap_is_a_valid_plotly_figure(n):
-    """attention_heatmap skips plotly's validation for speed; rebuilding it with validation on must not fail."""
-    import plotly.graph_objects as go
+def test_the_unchecked_heatmap_sends_what_a_validated_one_would(n, assert_sent_as_validated):
+    """attention_heatmap skips plotly's validation for speed: same JSON, the colour scale's colours included."""
+    assert_sent_as_validated(plots.attention_heatmap(uniform(n), tokens(n), "t", colour_title="size"))
 
-    go.Figure(plots.attention_heatmap(uniform(n), tokens(n), "t", colour_title="size").to_dict())
+
+def test_attention_maps_run_from_white_at_zero_to_dark_blue_at_one():
+    """A named scale would reach plotly.js as "Blues", which it draws dark at 0: the colours must travel."""
+    scale = [list(step) for step in plots.attention_heatmap(uniform(3), tokens(3), "t").data[0].colorscale]
+    assert scale[0] == [0.0, "rgb(247,251,255)"] and scale[-1] == [1.0, "rgb(8,48,107)"]
 
 
 def test_the_unchecked_heatmap_sends_its_weights_as_a_binary_array():
