@@ -18,6 +18,10 @@ def test_the_server_shows_students_no_error_details_and_watches_no_files():
     assert config["server"]["fileWatcherType"] == "none"
 
 
+def test_programs_without_a_browser_cannot_drive_a_class_server():
+    assert tomllib.loads(CONFIG.read_text())["server"]["enableAgentApi"] is False
+
+
 def test_an_unforeseen_load_failure_becomes_a_message_and_its_traceback_goes_to_the_log(monkeypatch, caplog):
     import albert_viz.models as models
 
