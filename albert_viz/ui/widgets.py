@@ -126,12 +126,16 @@ def sentence_inputs(with_pair: bool = True) -> tuple[str, str | None]:
     return text, (pair or None)
 
 
-def capture_or_stop(text: str, text_pair: str | None = None) -> Capture:
-    """The cached capture for the current model, or a clear message and a stop."""
+def capture_or_stop(text: str, text_pair: str | None = None, exact: bool = False) -> Capture:
+    """The cached capture for the current model, or a clear message and a stop.
+
+    exact: the page checks the model's arithmetic to the last float32 digit, so a long text's capture must not
+    come from the float16 cache (see resources.get_capture).
+    """
     if current_model() is None:
         st.stop()
     try:
-        result = get_capture(current_spec(), text, text_pair)
+        result = get_capture(current_spec(), text, text_pair, exact=exact)
     except CaptureError as error:
         st.info(plain(str(error)))
         st.stop()
