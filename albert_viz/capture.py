@@ -143,6 +143,11 @@ class Capture:
         arrays += [array for application in self.layernorms for array in (application.inputs, application.outputs)]
         return sum(array.nbytes for array in arrays)
 
+    def cap(self) -> TokenCap:
+        """The token cap this capture was read under."""
+        limit = self.model_limit or self.num_tokens
+        return TokenCap(self.token_limit or limit, limit, self.limit_reason)
+
     def truncation_note(self) -> str | None:
         """What the page says when the text did not fit (what was cut, and why), else None."""
         if not self.truncated:

@@ -23,6 +23,10 @@ CELL_PX = 28
 TITLE_PX = 44
 AXIS_TITLE_PX = 28
 HOVER = "%{customdata[1]} → %{customdata[0]}: %{z:.3f}<extra></extra>"
+# Past this many tokens a map names its tokens through its axes (one label per token) instead of a
+# [query, key] grid of hover strings: at 512 tokens that grid was ~4 MB of text, the weights themselves 1.4 MB.
+MAX_TOKENS_WITH_HOVER_GRID = 64
+LONG_HOVER = "%{y} → %{x}: %{z:.3f}<extra></extra>"
 
 
 def colour_max(matrices: Sequence[np.ndarray], auto_contrast: bool = False) -> float:
@@ -36,12 +40,16 @@ def _colour_bar_title(zmax: float) -> str:
     return "attention<br>weight" if zmax >= FULL_SCALE else f"attention<br>weight<br>(auto-contrast,<br>top {zmax:.2f})"
 
 
-def _label_layout(tokens: Sequence[str], cell_px: float) -> tuple[dict, int, float]:
-    """Tick values/text that fit the cell size: every token while they fit, else every k-th; font; label px."""
+def _label_layout(tokens: Sequence[str], cell_px: float, coordinates: Sequence | None = None) -> tuple[dict, int, float]:
+    """Tick values/text that fit the cell size: every token while they fit, else every k-th; font; label px.
+
+    coordinates: the axis value of each token (default its index; a long map uses unique category names).
+    """
     font = max(8.0, min(12.0, cell_px * 0.8))
     step = max(1, math.ceil(font * 1.2 / cell_px))  # a label needs ~1.2 font heights of room
     positions = list(range(0, len(tokens), step))
-    ticks = dict(tickmode="array", tickvals=positions, ticktext=[tokens[i] for i in positions], tickfont=dict(size=font))
+    values = [coordinates[i] for i in positions] if coordinates is not None else positions
+    ticks = dict(tickmode="array", tickvals=values, ticktext=[tokens[i] for i in positions], tickfont=dict(size=font))
     longest = max((len(str(token)) for token in tokens), default=1)
     return ticks, step, font * (0.65 * min(longest, 16) + 1)
 
@@ -62,18 +70,25 @@ def attention_heatmap(matrix: np.ndarray, tokens: Sequence[str], title: str, *, 
     n = len(tokens)
     top = float(max(matrix.max(), 1e-9)) if zmax is None else zmax
     with_values = n <= MAX_TOKENS_WITH_VALUES if show_values is None else show_values
+    if n <= MAX_TOKENS_WITH_HOVER_GRID:
+        coordinates, hover = None, dict(x=list(range(n)), y=list(range(n)), customdata=_hover_labels(tokens),
+                                        hovertemplate=HOVER)
+    else:  # each token a category named "token (i)": unique, and the hover reads it off the axes
+        coordinates = [f"{token} ({i})" for i, token in enumerate(tokens)]
+        hover = dict(x=coordinates, y=coordinates, hovertemplate=LONG_HOVER)
     figure = go.Figure(go.Heatmap(
-        z=matrix, x=list(range(n)), y=list(range(n)), zmin=0.0, zmax=top, colorscale=ATTENTION_SCALE,
-        customdata=_hover_labels(tokens), hovertemplate=HOVER, colorbar=dict(title=dict(text=colour_title or _colour_bar_title(top))),
+        z=np.asarray(matrix, dtype=np.float32), zmin=0.0, zmax=top, colorscale=ATTENTION_SCALE, **hover,
+        colorbar=dict(title=dict(text=colour_title or _colour_bar_title(top))),
         texttemplate="%{z:.2f}" if with_values else None,
-    ))
+    ))  # float32: plotly sends it as a base64 typed array (float64 would be twice the bytes; float16 goes as text)
     cell = min(CELL_PX, MAP_PX / max(n, 1))
-    ticks, step, label_px = _label_layout(tokens, cell)
+    ticks, step, label_px = _label_layout(tokens, cell, coordinates)
     rotate = n > MAX_TOKENS_WITH_VALUES
     thinned = f" (every {step}th token labelled; hover for all)" if step > 1 else ""
+    axis_type = "category" if coordinates is not None else "-"
     figure.update_xaxes(title=f"key (attended to){thinned}", side="top", tickangle=-90 if rotate else 0,
-                        automargin=True, **ticks)
-    figure.update_yaxes(title="query (attending)", autorange="reversed", automargin=True, **ticks)
+                        automargin=True, type=axis_type, **ticks)
+    figure.update_yaxes(title="query (attending)", autorange="reversed", automargin=True, type=axis_type, **ticks)
     top_margin = int(TITLE_PX + AXIS_TITLE_PX + (label_px if rotate else 20))
     height = int(max(360, cell * n + top_margin + 20))
     figure.update_layout(title=_title_above(title), height=height, margin=dict(l=10, r=10, t=top_margin, b=10))
@@ -87,9 +102,27 @@ def _title_above(text: str) -> dict:
 
 
 # A click needs a selectable point under the cursor (plotly cannot select heatmap cells), so each small map
-# carries one invisible marker per cell; past this many tokens those markers cost too much to send.
+# carries one invisible marker per cell; past this many tokens those markers cost too much to send as text.
 MAX_CLICKABLE_TOKENS = 48
 SELECTED_COLOUR = "#d62728"
+# Past this many tokens a view of many maps (all heads of a layer) sends an overview: each cell the largest
+# weight in a block of tokens, at most OVERVIEW_CELLS cells a side; one head's exact map is a click away.
+OVERVIEW_CELLS = 64
+
+
+def block_max(matrices: np.ndarray, cells: int = OVERVIEW_CELLS) -> tuple[np.ndarray, int]:
+    """The largest value in each block × block square of the last two axes, and the block size.
+
+    [..., n, n] -> [..., m, m] with block = ceil(n / cells) and m = ceil(n / block); the last block of a row
+    or column may be smaller. Max, not mean, so that one sharp weight (a previous-token head) still shows.
+    """
+    n = matrices.shape[-1]
+    block = max(1, math.ceil(n / cells))
+    m = math.ceil(n / block)
+    pad = [(0, 0)] * (matrices.ndim - 2) + [(0, m * block - n)] * 2
+    padded = np.pad(matrices.astype(np.float32), pad, constant_values=-np.inf)  # [..., m*block, m*block]
+    blocks = padded.reshape(*matrices.shape[:-2], m, block, m, block)  # [..., row block, row, col block, col]
+    return blocks.max(axis=(-3, -1)), block
 
 
 def heads_grid(attentions: np.ndarray, tokens: Sequence[str], title: str, columns: int = 4, *,
@@ -97,33 +130,63 @@ def heads_grid(attentions: np.ndarray, tokens: Sequence[str], title: str, column
     """All heads of one layer, small multiples on one colour scale: attentions is [head, query, key].
 
     selected_head gets a red outline; clickable adds an invisible marker per cell so that a click on a map
-    is a plotly selection whose customdata[0] is the head (see clicked_head).
+    is a plotly selection whose customdata is the head (see clicked_head). Past OVERVIEW_CELLS tokens each
+    map is a block_max overview, and the title says so.
     """
     heads, n = attentions.shape[0], len(tokens)
     rows = -(-heads // columns)
     names = [f"<b>head {h} (selected)</b>" if h == selected_head else f"head {h}" for h in range(heads)]
     figure = make_subplots(rows=rows, cols=columns, subplot_titles=names, horizontal_spacing=0.03,
                            vertical_spacing=0.08)
-    with_markers = clickable and n <= MAX_CLICKABLE_TOKENS
+    overview, block = block_max(attentions) if n > OVERVIEW_CELLS else (attentions, 1)
+    starts = np.arange(overview.shape[-1], dtype=np.int16) * block  # the first token of each block, [cell]
     for head in range(heads):
         where = dict(row=head // columns + 1, col=head % columns + 1)
+        if block == 1 and n <= MAX_CLICKABLE_TOKENS:
+            cells = dict(z=attentions[head], customdata=_hover_labels(tokens), hovertemplate=f"head {head}<br>query {HOVER}")
+            markers = _click_markers(attentions[head], tokens, head) if clickable else None
+        else:
+            cells = dict(z=overview[head], x=starts, y=starts, hovertemplate=_block_hover(head, block))
+            markers = _block_click_markers(overview[head], starts, head, block) if clickable else None
         figure.add_trace(go.Heatmap(
-            z=attentions[head], zmin=0.0, zmax=zmax, colorscale=ATTENTION_SCALE, showscale=head == 0,
-            colorbar=dict(title=dict(text=_colour_bar_title(zmax))), customdata=_hover_labels(tokens),
-            hovertemplate=f"head {head}<br>query {HOVER}", hoverinfo="skip" if with_markers else None,
+            **cells, zmin=0.0, zmax=zmax, colorscale=ATTENTION_SCALE, showscale=head == 0,
+            colorbar=dict(title=dict(text=_colour_bar_title(zmax))),
+            hoverinfo="skip" if markers is not None else None,
         ), **where)
-        if with_markers:
-            figure.add_trace(_click_markers(attentions[head], tokens, head), **where)
+        if markers is not None:
+            figure.add_trace(markers, **where)
     figure.update_xaxes(showticklabels=False)
     figure.update_yaxes(showticklabels=False, autorange="reversed")
     figure.update_xaxes(title=dict(text="key →", standoff=2), row=1, col=1)
     figure.update_yaxes(title=dict(text="query ↓", standoff=2), row=1, col=1)
     if selected_head is not None:
         _outline(figure, selected_head)
+    if block > 1:
+        title += (f"<br><sup>Overview of {n} tokens: each cell is the largest weight in a block of {block} × {block} "
+                  "tokens. Click a head for its exact map.</sup>")
     figure.update_layout(title=_title_above(title), height=220 * rows + 100, margin=dict(l=10, r=10, t=80, b=10),
                          showlegend=False,
                          clickmode="event+select", dragmode=False)
     return figure
+
+
+def _block_hover(head: int, block: int) -> str:
+    if block == 1:
+        return f"head {head}<br>query %{{y}} → key %{{x}}: %{{z:.3f}}<extra></extra>"
+    return (f"head {head}<br>queries %{{y}}…+{block - 1} → keys %{{x}}…+{block - 1}<br>largest weight "
+            "%{z:.3f}<extra></extra>")
+
+
+def _block_click_markers(overview: np.ndarray, starts: np.ndarray, head: int, block: int) -> go.Scatter:
+    """One transparent marker per overview cell: numbers only (typed arrays), the head as its customdata."""
+    m = len(starts)
+    rows, cols = np.divmod(np.arange(m * m), m)  # flat cell index -> (query block, key block)
+    invisible = dict(marker=dict(opacity=0))
+    return go.Scatter(x=starts[cols], y=starts[rows], mode="markers", customdata=np.full(m * m, head, np.int8),
+                      marker=dict(size=10, opacity=0, color=overview.reshape(-1)),  # [cell]
+                      selected=invisible, unselected=invisible,
+                      hovertemplate=_block_hover(head, block).replace("%{z:.3f}", "%{marker.color:.3f}")
+                      .replace("<br>", " (click to select)<br>", 1))
 
 
 def _click_markers(matrix: np.ndarray, tokens: Sequence[str], head: int) -> go.Scatter:
@@ -151,6 +214,8 @@ def clicked_head(selection: dict) -> int | None:
     """The head a click on heads_grid(clickable=True) chose, from a Streamlit plotly selection state."""
     for point in selection.get("points", []):
         customdata = point.get("customdata")
+        if isinstance(customdata, (int, float)):  # the overview's markers carry the head alone
+            return int(customdata)
         if customdata:
             return int(customdata[0])
     return None

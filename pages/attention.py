@@ -11,6 +11,7 @@ st.caption("Row i of a map is query token i; it spreads a total weight of 1 over
 
 text, text_pair = widgets.sentence_inputs(with_pair=True)
 capture = widgets.capture_or_stop(text, text_pair)
+widgets.limits_caption(capture)
 
 
 def _select_clicked_head() -> None:
@@ -52,6 +53,11 @@ def attention_views(capture: Capture) -> None:
                                     zmax=plots.colour_max([capture.attentions[layer]], auto), clickable=True),
                    "one_layer", f"attention_layer{layer}_all_heads", on_select=_select_clicked_head,
                    selection_mode="points")
+            if capture.num_tokens > plots.OVERVIEW_CELLS:  # the grid is an overview: the chosen head exactly
+                _chart(plots.attention_heatmap(capture.attentions[layer, head], capture.tokens,
+                                               f"Layer {layer}, head {head}: every weight",
+                                               zmax=plots.colour_max([capture.attentions[layer, head]], auto)),
+                       "one_layer_exact", f"attention_layer{layer}_head{head}")
     if overview.open:
         with overview:
             st.caption("Each cell is one head; its colour is how much weight its dominant pattern gets "

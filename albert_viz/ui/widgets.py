@@ -4,6 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from albert_viz import glossary
+from albert_viz.bertviz_offline import MAX_NUMBERS
+from albert_viz.plots import OVERVIEW_CELLS
 from albert_viz.capture import Capture, CaptureError
 from albert_viz.text_limits import NAME_CHARS, PASTE_CHARS, SENTENCE_CHARS, over_limit
 from albert_viz.models import (
@@ -155,3 +157,11 @@ def layer_head_selectors(capture: Capture, key: str = "") -> tuple[int, int]:
         head = st.slider("Head", 0, capture.num_heads - 1, 0, key=f"head{key}",
                          bind="query-params") if capture.num_heads > 1 else 0
     return layer, head
+
+
+def limits_caption(capture: Capture) -> None:
+    """One caption with what this page will read and draw for long texts, and why."""
+    st.caption(f"Limits: {capture.cap().describe()} Past {OVERVIEW_CELLS} tokens the all-heads maps are overviews "
+               "(the largest weight in each block of tokens), sent small so the page stays quick; the one-head map "
+               f"is exact at any length. bertviz draws at most {MAX_NUMBERS / 1e6:.1f} million weights: it writes "
+               "each one into the page as text.")
