@@ -143,8 +143,9 @@ def heads_grid(attentions: np.ndarray, tokens: Sequence[str], title: str, column
     for head in range(heads):
         where = dict(row=head // columns + 1, col=head % columns + 1)
         if block == 1 and n <= MAX_CLICKABLE_TOKENS:
-            cells = dict(z=attentions[head], customdata=_hover_labels(tokens), hovertemplate=f"head {head}<br>query {HOVER}")
             markers = _click_markers(attentions[head], tokens, head) if clickable else None
+            cells = dict(z=attentions[head]) if markers is not None else dict(  # the markers carry the hover
+                z=attentions[head], customdata=_hover_labels(tokens), hovertemplate=f"head {head}<br>query {HOVER}")
         else:
             cells = dict(z=overview[head], x=starts, y=starts, hovertemplate=_block_hover(head, block))
             markers = _block_click_markers(overview[head], starts, head, block) if clickable else None

@@ -161,7 +161,7 @@ def layer_head_selectors(capture: Capture, key: str = "") -> tuple[int, int]:
 
 def limits_caption(capture: Capture) -> None:
     """One caption with what this page will read and draw for long texts, and why."""
-    st.caption(f"Limits: {capture.cap().describe()} Past {OVERVIEW_CELLS} tokens the all-heads maps are overviews "
+    st.caption(f"{capture.cap().describe()} Past {OVERVIEW_CELLS} tokens the all-heads maps are overviews "
                "(the largest weight in each block of tokens), sent small so the page stays quick; the one-head map "
                f"is exact at any length. bertviz draws at most {MAX_NUMBERS / 1e6:.1f} million weights: it writes "
                "each one into the page as text.")
