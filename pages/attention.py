@@ -1,4 +1,6 @@
 """Attention: one head, a whole layer, every layer × head, averages and rollout, bertviz."""
+from functools import partial
+
 import streamlit as st
 
 from albert_viz.ui import attention_modes, bertviz_panel, quiz, widgets  # first: on a fresh server it reroutes via app.py before torch loads
@@ -44,7 +46,7 @@ def attention_views(capture: Capture) -> None:
                                                zmax=plots.colour_max([view.matrix], auto or view.is_weight is False),
                                                colour_title=None if view.is_weight else "size of<br>what moves"),
                        "one_head", f"attention{'' if view.mode == 'raw' else '_' + view.mode}_layer{layer}_head{head}",
-                       plots.matrix_csv(view.matrix, capture.tokens))
+                       partial(plots.matrix_csv, view.matrix, capture.tokens))  # written on click: 0.5-2.5 s at 512 tokens
     if one_layer.open:
         with one_layer:
             st.caption("Click a map to select that head.")
@@ -71,12 +73,12 @@ def attention_views(capture: Capture) -> None:
             shared = plots.colour_max([mean, rollout], auto)
             _chart(plots.attention_heatmap(mean, capture.tokens, f"Layer {layer}: mean over heads", zmax=shared),
                    "head_mean", f"attention_layer{layer}_head_mean",
-                   plots.matrix_csv(mean, capture.tokens))
+                   partial(plots.matrix_csv, mean, capture.tokens))
             st.caption("Rollout (Abnar & Zuidema 2020) follows attention through the residual path, layer by layer.",
                        help=glossary.explain("rollout") + " " + glossary.explain("residual path"))
             _chart(plots.attention_heatmap(rollout, capture.tokens, f"Rollout up to layer {layer}", zmax=shared),
                    "rollout", f"attention_rollout_to_layer{layer}",
-                   plots.matrix_csv(rollout, capture.tokens))
+                   partial(plots.matrix_csv, rollout, capture.tokens))
     if bertviz.open:
         with bertviz:
             bertviz_panel.render(capture, layer, head)

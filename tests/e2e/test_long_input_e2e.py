@@ -38,7 +38,10 @@ def test_a_512_token_all_heads_overview_appears_and_a_click_on_a_head_answers_wi
     submit_long_text(page, app_url, tab="All heads of a layer")
     grid = page.locator("[data-testid='stPlotlyChart']", has_text="Overview of 512 tokens")
     grid.wait_for(timeout=FIRST_MAP_MS)
-    grid.locator(".nsewdrag").nth(2).click()  # the third small map: head 2
+    head_2 = grid.locator(".nsewdrag").nth(2)  # the third small map
+    head_2.hover()  # as a user's pointer would: plotly shows which head a click will choose
+    grid.locator(".hoverlayer", has_text="head 2 (click to select)").wait_for(timeout=FIRST_MAP_MS)
+    head_2.click()
     assert seconds_until_visible(page.get_by_text("head 2 (selected)")) <= ANSWER_S
     exact = page.locator("[data-testid='stPlotlyChart']", has_text="head 2: every weight")
     exact.wait_for(timeout=ANSWER_S * 1000 * 5)  # the chosen head's exact map comes with it
