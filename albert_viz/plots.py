@@ -108,6 +108,9 @@ SELECTED_COLOUR = "#d62728"
 # Past this many tokens a view of many maps (all heads of a layer) sends an overview: each cell the largest
 # weight in a block of tokens, at most OVERVIEW_CELLS cells a side; one head's exact map is a click away.
 OVERVIEW_CELLS = 64
+# An overview map is clicked through this many × this many invisible squares (a map is ~180 px high).
+CLICK_CELLS = 8
+CLICK_MARKER_PX = 24
 
 
 def block_max(matrices: np.ndarray, cells: int = OVERVIEW_CELLS) -> tuple[np.ndarray, int]:
@@ -148,7 +151,7 @@ def heads_grid(attentions: np.ndarray, tokens: Sequence[str], title: str, column
                 z=attentions[head], customdata=_hover_labels(tokens), hovertemplate=f"head {head}<br>query {HOVER}")
         else:
             cells = dict(z=overview[head], x=starts, y=starts, hovertemplate=_block_hover(head, block))
-            markers = _block_click_markers(overview[head], starts, head, block) if clickable else None
+            markers = _block_click_markers(n, head) if clickable else None
         figure.add_trace(go.Heatmap(
             **cells, zmin=0.0, zmax=zmax, colorscale=ATTENTION_SCALE, showscale=head == 0,
             colorbar=dict(title=dict(text=_colour_bar_title(zmax))),
@@ -178,16 +181,20 @@ def _block_hover(head: int, block: int) -> str:
             "%{z:.3f}<extra></extra>")
 
 
-def _block_click_markers(overview: np.ndarray, starts: np.ndarray, head: int, block: int) -> go.Scatter:
-    """One transparent marker per overview cell: numbers only (typed arrays), the head as its customdata."""
-    m = len(starts)
-    rows, cols = np.divmod(np.arange(m * m), m)  # flat cell index -> (query block, key block)
+def _block_click_markers(n: int, head: int) -> go.Scatter:
+    """CLICK_CELLS × CLICK_CELLS large transparent squares covering one map, each carrying the head number.
+
+    Few on purpose: a marker is an SVG element, and one per overview cell (49,152 for 12 heads) kept the
+    browser busy for ~18 s after the grid appeared.
+    """
+    centres = (np.arange(CLICK_CELLS) + 0.5) * n / CLICK_CELLS - 0.5  # token coordinates, [cell]
+    rows, cols = np.divmod(np.arange(CLICK_CELLS ** 2), CLICK_CELLS)  # flat marker index -> (row, column)
     invisible = dict(marker=dict(opacity=0))
-    return go.Scatter(x=starts[cols], y=starts[rows], mode="markers", customdata=np.full(m * m, head, np.int8),
-                      marker=dict(size=10, opacity=0, color=overview.reshape(-1)),  # [cell]
+    return go.Scatter(x=centres[cols].astype(np.float32), y=centres[rows].astype(np.float32), mode="markers",
+                      customdata=np.full(CLICK_CELLS ** 2, head, np.int8),
+                      marker=dict(size=CLICK_MARKER_PX, symbol="square", opacity=0),
                       selected=invisible, unselected=invisible,
-                      hovertemplate=_block_hover(head, block).replace("%{z:.3f}", "%{marker.color:.3f}")
-                      .replace("<br>", " (click to select)<br>", 1))
+                      hovertemplate=f"head {head}: click to select it and see its exact map<extra></extra>")
 
 
 def _click_markers(matrix: np.ndarray, tokens: Sequence[str], head: int) -> go.Scatter:

@@ -40,7 +40,7 @@ def test_a_512_token_all_heads_overview_appears_and_a_click_on_a_head_answers_wi
     grid.wait_for(timeout=FIRST_MAP_MS)
     head_2 = grid.locator(".nsewdrag").nth(2)  # the third small map
     head_2.hover()  # as a user's pointer would: plotly shows which head a click will choose
-    grid.locator(".hoverlayer", has_text="head 2 (click to select)").wait_for(timeout=FIRST_MAP_MS)
+    grid.locator(".hoverlayer", has_text="head 2: click to select").wait_for(timeout=FIRST_MAP_MS)
     head_2.click()
     assert seconds_until_visible(page.get_by_text("head 2 (selected)")) <= ANSWER_S
     exact = page.locator("[data-testid='stPlotlyChart']", has_text="head 2: every weight")
