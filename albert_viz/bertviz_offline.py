@@ -67,7 +67,8 @@ def layers_that_fit(attentions: np.ndarray, around: int) -> list[int]:
 
 def _as_bertviz_input(attentions: np.ndarray) -> tuple[torch.Tensor, ...]:
     """bertviz takes a tuple of [batch, head, query, key] tensors, one per layer."""
-    return tuple(torch.from_numpy(layer[None]) for layer in attentions)  # [head, q, k] -> [1, head, q, k]
+    # torch.tensor copies: a cached capture's arrays are read-only, which torch.from_numpy warns about
+    return tuple(torch.tensor(layer[None]) for layer in attentions)  # [head, q, k] -> [1, head, q, k]
 
 
 def offline_html(raw_html: str) -> str:

@@ -132,9 +132,10 @@ def heads_grid(attentions: np.ndarray, tokens: Sequence[str], title: str, column
                selected_head: int | None = None, zmax: float = FULL_SCALE, clickable: bool = False) -> go.Figure:
     """All heads of one layer, small multiples on one colour scale: attentions is [head, query, key].
 
-    selected_head gets a red outline; clickable adds an invisible marker per cell so that a click on a map
-    is a plotly selection whose customdata is the head (see clicked_head). Past OVERVIEW_CELLS tokens each
-    map is a block_max overview, and the title says so.
+    selected_head gets a red outline; clickable adds invisible markers (one per cell of a short text, a
+    coarse grid of large ones on an overview) so that a click on a map is a plotly selection whose customdata
+    is the head (see clicked_head). Past OVERVIEW_CELLS tokens each map is a block_max overview, and the title
+    says so.
     """
     heads, n = attentions.shape[0], len(tokens)
     rows = -(-heads // columns)
@@ -167,7 +168,7 @@ def heads_grid(attentions: np.ndarray, tokens: Sequence[str], title: str, column
         _outline(figure, selected_head)
     if block > 1:
         title += (f"<br><sup>Overview of {n} tokens: each cell is the largest weight in a block of {block} × {block} "
-                  "tokens. Click a head for its exact map.</sup>")
+                  f"tokens.{' Click a head for its exact map.' if clickable else ''}</sup>")
     figure.update_layout(title=_title_above(title), height=220 * rows + 100, margin=dict(l=10, r=10, t=80, b=10),
                          showlegend=False,
                          clickmode="event+select", dragmode=False)
