@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # AppTest warns of a missing ScriptRunContext per run
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
+import streamlit.logger
 from streamlit.testing.v1 import AppTest
 
 from albert_viz.models import ModelSpec
@@ -62,6 +62,7 @@ def timed_runs(page: str, extra: dict, text: str) -> tuple[float, float, bool]:
 
 
 def main() -> None:
+    streamlit.logger.set_log_level("error")  # AppTest warns of a missing ScriptRunContext on every run
     timed_runs(*PAGES["attention (one head)"], SHORT)  # load the model and import everything once
     warm_at = {}
     for name, (page, extra) in PAGES.items():

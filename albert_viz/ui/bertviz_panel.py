@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from albert_viz.bertviz_offline import TooLargeForBertviz, check_size, head_view_html, layers_that_fit, \
-    model_view_html
+from albert_viz.bertviz_offline import MAX_NUMBERS, TooLargeForBertviz, check_size, head_view_html, \
+    layers_that_fit, model_view_html, payload_numbers
 from albert_viz.capture import Capture
 from albert_viz.ui.text import plain
 
@@ -27,7 +27,7 @@ def render(capture: Capture, layer: int = 0, head: int = 0) -> None:
     view = st.radio("View", ["head", "model"], horizontal=True, key="bertviz_view",
                     format_func={"head": "Head view (lines between tokens)", "model": "Model view (every head)"}.get)
     fitting = layers_that_fit(capture.attentions, around=layer)
-    if len(fitting) < capture.num_layers:
+    if len(fitting) < capture.num_layers and payload_numbers(capture.attentions, fitting) <= MAX_NUMBERS:
         st.caption(f"Layers {fitting[0]}–{fitting[-1]} of {capture.num_layers}: bertviz writes every weight into "
                    "the page as text, and all layers would make the page too large for this sentence length.")
     identity = (capture.model_label, (capture.text, capture.text_pair), capture.tokens)
