@@ -102,8 +102,10 @@ def _title_above(text: str) -> dict:
 
 
 # A click needs a selectable point under the cursor (plotly cannot select heatmap cells), so each small map
-# carries one invisible marker per cell; past this many tokens those markers cost too much to send as text.
-MAX_CLICKABLE_TOKENS = 48
+# carries one invisible marker per cell, with the cell's tokens and weight in its hover; past this many tokens
+# a coarse grid of large markers takes the clicks instead (a marker is an SVG element: at 48 tokens, 27,648 of
+# them made a click take ~6 s to answer), and the page shows the chosen head's exact map below.
+MAX_CLICKABLE_TOKENS = 16
 SELECTED_COLOUR = "#d62728"
 # Past this many tokens a view of many maps (all heads of a layer) sends an overview: each cell the largest
 # weight in a block of tokens, at most OVERVIEW_CELLS cells a side; one head's exact map is a click away.
@@ -185,8 +187,8 @@ def _block_hover(head: int, block: int) -> str:
 def _block_click_markers(n: int, head: int) -> go.Scatter:
     """CLICK_CELLS × CLICK_CELLS large transparent squares covering one map, each carrying the head number.
 
-    Few on purpose: a marker is an SVG element, and one per overview cell (49,152 for 12 heads) kept the
-    browser busy for ~18 s after the grid appeared.
+    Few on purpose: a marker is an SVG element, and one per overview cell (49,152 for 12 heads at 512 tokens)
+    kept the browser busy for ~18 s after the grid appeared.
     """
     centres = (np.arange(CLICK_CELLS) + 0.5) * n / CLICK_CELLS - 0.5  # token coordinates, [cell]
     rows, cols = np.divmod(np.arange(CLICK_CELLS ** 2), CLICK_CELLS)  # flat marker index -> (row, column)

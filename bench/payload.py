@@ -2,7 +2,7 @@
 
 A base-shaped ALBERT (random weights: vocab 30000, E 128, H 768, 12 layers x 12 heads) at 32, 128 and 512
 tokens. "ours" is the protobuf message Streamlit sends for what the "All heads of a layer" tab draws: the
-clickable heads grid of one layer (a block-max overview past 64 tokens) and, past 64 tokens, the exact map
+clickable heads grid of one layer (a block-max overview past 64 tokens) and, past 16 tokens, the exact map
 of the chosen head beside it. "all layers" is that grid for every layer (what a view of every layer x head
 would cost us, for an honest comparison with bertviz's model view, which always holds every layer).
 bertviz is albert_viz.bertviz_offline.model_view_html (its JavaScript inlined); when our guard refuses,
@@ -43,10 +43,10 @@ def sent_bytes(figure, name: str) -> int:
 
 
 def tab_bytes(attentions: np.ndarray, tokens: tuple[str, ...], layer: int = 0, head: int = 0) -> int:
-    """What the all-heads tab sends for one layer: its grid and, for an overview, the exact map of one head."""
+    """What the all-heads tab sends for one layer: its grid and, past 16 tokens, the exact map of one head."""
     grid = plots.heads_grid(attentions[layer], tokens, f"Layer {layer}: all heads", selected_head=head, clickable=True)
     total = sent_bytes(grid, "grid")
-    if len(tokens) > plots.OVERVIEW_CELLS:
+    if len(tokens) > plots.MAX_CLICKABLE_TOKENS:  # as the page: the grid hover has no weights, so the exact map too
         exact = plots.attention_heatmap(attentions[layer, head], tokens, f"Layer {layer}, head {head}: every weight")
         total += sent_bytes(exact, "exact")
     return total

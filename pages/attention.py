@@ -55,7 +55,7 @@ def attention_views(capture: Capture) -> None:
                                     zmax=plots.colour_max([capture.attentions[layer]], auto), clickable=True),
                    "one_layer", f"attention_layer{layer}_all_heads", on_select=_select_clicked_head,
                    selection_mode="points")
-            if capture.num_tokens > plots.OVERVIEW_CELLS:  # the grid is an overview: the chosen head exactly
+            if capture.num_tokens > plots.MAX_CLICKABLE_TOKENS:  # the grid's hover has no weights: show them
                 _chart(plots.attention_heatmap(capture.attentions[layer, head], capture.tokens,
                                                f"Layer {layer}, head {head}: every weight",
                                                zmax=plots.colour_max([capture.attentions[layer, head]], auto)),
