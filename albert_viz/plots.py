@@ -40,7 +40,8 @@ def _colour_bar_title(zmax: float) -> str:
     return "attention<br>weight" if zmax >= FULL_SCALE else f"attention<br>weight<br>(auto-contrast,<br>top {zmax:.2f})"
 
 
-def _label_layout(tokens: Sequence[str], cell_px: float, coordinates: Sequence | None = None) -> tuple[dict, int, float]:
+def _label_layout(tokens: Sequence[str], cell_px: float,
+                  coordinates: Sequence | None = None) -> tuple[dict, int, float]:
     """Tick values/text that fit the cell size: every token while they fit, else every k-th; font; label px.
 
     coordinates: the axis value of each token (default its index; a long map uses unique category names).
