@@ -43,13 +43,16 @@ def payload_numbers(attentions: np.ndarray, layers: list[int] | None = None) -> 
 
 
 def check_size(attentions: np.ndarray, layers: list[int] | None = None) -> None:
-    """Refuse views that would produce a page too large for a browser."""
+    """Refuse views that would produce a page too large for a browser, saying why and what fits."""
     numbers = payload_numbers(attentions, layers)
     if numbers > MAX_NUMBERS:
         megabytes = numbers * 20 / 1e6
+        per_layer = payload_numbers(attentions, [0]) // attentions.shape[-1] ** 2  # heads: numbers per token²
+        tokens_for_one_layer = int((MAX_NUMBERS / per_layer) ** 0.5)
         raise TooLargeForBertviz(
-            f"This view would write about {megabytes:.0f} MB of attention data into the page. "
-            "Use a shorter sentence or fewer layers, or the heatmaps above, which handle any length."
+            f"bertviz writes every attention weight into the page as text (about 20 bytes each), so this view "
+            f"would be about {megabytes:.0f} MB: enough to freeze the browser tab, so it is not drawn. It draws one "
+            f"layer of this model for texts up to {tokens_for_one_layer} tokens; the heatmap tabs draw any length."
         )
 
 
@@ -64,7 +67,8 @@ def layers_that_fit(attentions: np.ndarray, around: int) -> list[int]:
 
 def _as_bertviz_input(attentions: np.ndarray) -> tuple[torch.Tensor, ...]:
     """bertviz takes a tuple of [batch, head, query, key] tensors, one per layer."""
-    return tuple(torch.from_numpy(layer[None]) for layer in attentions)  # [head, q, k] -> [1, head, q, k]
+    # torch.tensor copies: a cached capture's arrays are read-only, which torch.from_numpy warns about
+    return tuple(torch.tensor(layer[None]) for layer in attentions)  # [head, q, k] -> [1, head, q, k]
 
 
 def offline_html(raw_html: str) -> str:

@@ -7,6 +7,7 @@ with the depth it happened at. Works for any num_hidden_groups / inner_group_num
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Iterator
@@ -19,10 +20,70 @@ from albert_viz.models import LoadedModel
 
 LOG = logging.getLogger(__name__)
 
-# What one request may cost: the pages analyse and draw at most this many tokens. A capture grows with the
-# square of the tokens (attention) and the figures with it: at 512 tokens one capture of the bundled model
-# pickled to ~100 MB and drew for minutes; at 128 it is ~11 MB and a forward takes well under a second.
-MAX_TOKENS_PER_REQUEST = 128
+# What one request may cost. No page reads more than MAX_TOKENS_PER_REQUEST tokens (the hub ALBERTs' own limit),
+# and a model's size lowers that (token_cap): a capture holds layers × heads × tokens² attention weights and a
+# forward pass costs ~2 × (4H² + 2·H·I) FLOPs per token and layer. Both budgets are set so that albert-base
+# (12 layers × 12 heads, H 768) reads 512 tokens: ~38M weights and ~1e11 FLOPs, about a second on two quiet
+# cores; ALBERT-large gets ~160 tokens, xxlarge ~20.
+MAX_TOKENS_PER_REQUEST = 512
+ATTENTION_BUDGET = 40_000_000  # attention weights one capture may hold (160 MB in float32)
+FLOP_BUDGET = 1.2e11  # floating-point operations one forward pass may take
+MIN_TOKENS_PER_REQUEST = 8  # [CLS], a few words, [SEP]: less than this is no sentence at all
+
+
+@dataclass(frozen=True)
+class TokenCap:
+    """How many tokens one request may read for a model, and why when that is fewer than the model could."""
+
+    tokens: int
+    model_limit: int  # max_position_embeddings
+    reason: str | None = None  # set when the cost budgets, not the model, set `tokens`
+
+    def describe(self) -> str:
+        """One sentence for the page: the cap, and the reason when it is below the model's own limit."""
+        if self.tokens >= self.model_limit:
+            return f"Texts are read up to {self.tokens} tokens, this model's own limit."
+        return (f"Texts are read up to {self.tokens} tokens (the model itself could read {self.model_limit}): "
+                f"{self.reason}.")
+
+
+def _forward_flops(config, tokens: int) -> float:
+    """FLOPs of one forward pass: projections and feed-forward per token, plus scores and weighted sums (tokens²)."""
+    depth = config.num_hidden_layers * getattr(config, "inner_group_num", 1)  # shared layers still run at each depth
+    hidden, ffn = config.hidden_size, config.intermediate_size
+    per_token = 2 * (4 * hidden * hidden + 2 * hidden * ffn)
+    return depth * (tokens * per_token + 4 * tokens * tokens * hidden)
+
+
+def _attention_weights(config, tokens: int) -> int:
+    depth = config.num_hidden_layers * getattr(config, "inner_group_num", 1)
+    return depth * config.num_attention_heads * tokens * tokens
+
+
+def token_cap(config) -> TokenCap:
+    """The tokens one request may read for a model of this config: its own limit, lowered for large models."""
+    model_limit = int(config.max_position_embeddings)
+    ceiling = min(model_limit, MAX_TOKENS_PER_REQUEST)
+    tokens, reason = ceiling, None
+    while tokens > MIN_TOKENS_PER_REQUEST and _attention_weights(config, tokens) > ATTENTION_BUDGET:
+        tokens -= 1
+    if tokens < ceiling:
+        reason = (f"more would hold over {ATTENTION_BUDGET / 1e6:.0f} million attention weights for one text "
+                  f"({_size(config)})")
+    cut = tokens
+    while tokens > MIN_TOKENS_PER_REQUEST and _forward_flops(config, tokens) > FLOP_BUDGET:
+        tokens -= 1
+    if tokens < cut:
+        reason = (f"for a model this size ({_size(config)}), more tokens would cost one text more than a few "
+                  "seconds of this server's time, which everyone using it shares")
+    if ceiling < model_limit and reason is None:
+        reason = f"no page reads more than {MAX_TOKENS_PER_REQUEST} tokens, the limit of the hub's ALBERTs"
+    return TokenCap(tokens, model_limit, reason)
+
+
+def _size(config) -> str:
+    depth = config.num_hidden_layers * getattr(config, "inner_group_num", 1)
+    return f"{depth} layers × {config.num_attention_heads} heads, hidden size {config.hidden_size:,}"
 
 
 class CaptureError(ValueError):
@@ -56,6 +117,8 @@ class Capture:
     original_length: int  # tokens before truncation
     token_limit: int | None = None  # the most tokens this capture was allowed (None: the model's limit)
     model_limit: int | None = None  # the most tokens the model itself reads (max_position_embeddings)
+    limit_reason: str | None = None  # why token_limit is below model_limit (TokenCap.reason)
+    stored_as: str = "float32"  # "float16": the arrays went through compact() and carry float16 rounding
 
     @property
     def num_layers(self) -> int:
@@ -80,6 +143,11 @@ class Capture:
         arrays += [array for application in self.layernorms for array in (application.inputs, application.outputs)]
         return sum(array.nbytes for array in arrays)
 
+    def cap(self) -> TokenCap:
+        """The token cap this capture was read under."""
+        limit = self.model_limit or self.num_tokens
+        return TokenCap(self.token_limit or limit, limit, self.limit_reason)
+
     def truncation_note(self) -> str | None:
         """What the page says when the text did not fit (what was cut, and why), else None."""
         if not self.truncated:
@@ -87,9 +155,11 @@ class Capture:
         left_out = self.original_length - self.num_tokens
         where = "from the end of the longer sentence" if self.text_pair else "from the end"
         if self.token_limit is not None and self.model_limit is not None and self.token_limit < self.model_limit:
+            why = f"; {self.limit_reason}" if self.limit_reason else ""
             return (f"Your text has {self.original_length:,} tokens. So that one long text cannot slow the app "
                     f"down for everyone sharing this server, each request is cut to fit {self.token_limit} tokens "
-                    f"(the model itself could read {self.model_limit}): {left_out:,} tokens were left out {where}.")
+                    f"(the model itself could read {self.model_limit}{why}): {left_out:,} tokens were left out "
+                    f"{where}.")
         return (f"Your text has {self.original_length:,} tokens; the model reads at most {self.num_tokens}, so it "
                 f"was cut to fit: {left_out:,} tokens were left out {where}.")
 
@@ -99,6 +169,29 @@ class Capture:
             if application.site == site and application.depth == depth:
                 return application
         raise KeyError(f"no {site} LayerNorm at depth {depth}")
+
+
+def compact(result: Capture) -> Capture:
+    """The capture with its float arrays in float16: half the bytes, values within float16 rounding (~1e-3 relative).
+
+    For a cache of long texts: attentions are [layer, head, token, token], so they dominate (75 of the 100 MB of
+    the bundled model at 512 tokens). widened() turns it back into float32 arrays for the maths on the pages.
+    """
+    return _with_float_arrays(result, np.float16, "float16")
+
+
+def widened(result: Capture) -> Capture:
+    """A float32 copy of a compact() capture (its values keep their float16 rounding; stored_as says so)."""
+    return _with_float_arrays(result, np.float32, result.stored_as)
+
+
+def _with_float_arrays(result: Capture, dtype, stored_as: str) -> Capture:
+    layernorms = tuple(dataclasses.replace(application, inputs=application.inputs.astype(dtype),
+                                           outputs=application.outputs.astype(dtype))
+                       for application in result.layernorms)
+    return dataclasses.replace(result, attentions=result.attentions.astype(dtype),
+                               hidden_states=result.hidden_states.astype(dtype), layernorms=layernorms,
+                               stored_as=stored_as)
 
 
 def tokenize(loaded: LoadedModel, text: str, text_pair: str | None = None, max_tokens: int | None = None):
@@ -162,8 +255,13 @@ def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
 
 
 @torch.inference_mode()
-def capture(loaded: LoadedModel, text: str, text_pair: str | None = None, max_tokens: int | None = None) -> Capture:
-    """Run one forward pass and return everything it shows; safe to call from many sessions at once."""
+def capture(loaded: LoadedModel, text: str, text_pair: str | None = None, max_tokens: int | None = None,
+            limit_reason: str | None = None) -> Capture:
+    """Run one forward pass and return everything it shows; safe to call from many sessions at once.
+
+    max_tokens: read at most this many tokens (default: the model's limit); limit_reason: why, for the
+    message a cut text gets (TokenCap.reason).
+    """
     encoded, full_length = tokenize(loaded, text, text_pair, max_tokens)
     inputs = {key: value.to(loaded.device) for key, value in encoded.items()}
     try:
@@ -190,4 +288,5 @@ def capture(loaded: LoadedModel, text: str, text_pair: str | None = None, max_to
         original_length=full_length,
         token_limit=min(max_tokens or loaded.max_tokens, loaded.max_tokens),
         model_limit=loaded.max_tokens,
+        limit_reason=limit_reason,
     )

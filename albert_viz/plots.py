@@ -27,6 +27,10 @@ CELL_PX = 28
 TITLE_PX = 44
 AXIS_TITLE_PX = 28
 HOVER = "%{customdata[1]} → %{customdata[0]}: %{z:.3f}<extra></extra>"
+# Past this many tokens a map names its tokens through its axes (one label per token) instead of a
+# [query, key] grid of hover strings: at 512 tokens that grid was ~4 MB of text, the weights themselves 1.4 MB.
+MAX_TOKENS_WITH_HOVER_GRID = 64
+LONG_HOVER = "%{y} → %{x}: %{z:.3f}<extra></extra>"
 
 
 def unchecked_figure(data: list[dict], layout: dict) -> go.Figure:
@@ -85,12 +89,17 @@ def _colour_bar_title(zmax: float) -> str:
     return "attention<br>weight" if zmax >= FULL_SCALE else f"attention<br>weight<br>(auto-contrast,<br>top {zmax:.2f})"
 
 
-def _label_layout(tokens: Sequence[str], cell_px: float) -> tuple[dict, int, float]:
-    """Tick values/text that fit the cell size: every token while they fit, else every k-th; font; label px."""
+def _label_layout(tokens: Sequence[str], cell_px: float,
+                  coordinates: Sequence | None = None) -> tuple[dict, int, float]:
+    """Tick values/text that fit the cell size: every token while they fit, else every k-th; font; label px.
+
+    coordinates: the axis value of each token (default its index; a long map uses unique category names).
+    """
     font = max(8.0, min(12.0, cell_px * 0.8))
     step = max(1, math.ceil(font * 1.2 / cell_px))  # a label needs ~1.2 font heights of room
     positions = list(range(0, len(tokens), step))
-    ticks = dict(tickmode="array", tickvals=positions, ticktext=[tokens[i] for i in positions], tickfont=dict(size=font))
+    values = [coordinates[i] for i in positions] if coordinates is not None else positions
+    ticks = dict(tickmode="array", tickvals=values, ticktext=[tokens[i] for i in positions], tickfont=dict(size=font))
     longest = max((len(str(token)) for token in tokens), default=1)
     return ticks, step, font * (0.65 * min(longest, 16) + 1)
 
@@ -111,23 +120,31 @@ def attention_heatmap(matrix: np.ndarray, tokens: Sequence[str], title: str, *, 
     n = len(tokens)
     top = float(max(matrix.max(), 1e-9)) if zmax is None else zmax
     with_values = n <= MAX_TOKENS_WITH_VALUES if show_values is None else show_values
-    heatmap = dict(
-        type="heatmap", z=matrix, x=list(range(n)), y=list(range(n)), zmin=0.0, zmax=top, colorscale=ATTENTION_SCALE,
-        customdata=_hover_labels(tokens), hovertemplate=HOVER, colorbar=dict(title=dict(text=colour_title or _colour_bar_title(top))),
-    )
+    if n <= MAX_TOKENS_WITH_HOVER_GRID:
+        coordinates, hover = None, dict(x=list(range(n)), y=list(range(n)), customdata=_hover_labels(tokens),
+                                        hovertemplate=HOVER)
+    else:  # each token a category named "token (i)": unique, and the hover reads it off the axes
+        coordinates = [f"{token} ({i})" for i, token in enumerate(tokens)]
+        hover = dict(x=coordinates, y=coordinates, hovertemplate=LONG_HOVER)
+    # float32: plotly sends it as a base64 typed array (float64 would be twice the bytes; float16 goes as text)
+    heatmap = dict(type="heatmap", z=np.asarray(matrix, dtype=np.float32), zmin=0.0, zmax=top,
+                   colorscale=ATTENTION_SCALE, colorbar=dict(title=dict(text=colour_title or _colour_bar_title(top))),
+                   **hover)
     if with_values:
         heatmap["texttemplate"] = "%{z:.2f}"
     cell = min(CELL_PX, MAP_PX / max(n, 1))
-    ticks, step, label_px = _label_layout(tokens, cell)
+    ticks, step, label_px = _label_layout(tokens, cell, coordinates)
     rotate = n > MAX_TOKENS_WITH_VALUES
     thinned = f" (every {step}th token labelled; hover for all)" if step > 1 else ""
+    axis_type = "category" if coordinates is not None else "-"
     top_margin = int(TITLE_PX + AXIS_TITLE_PX + (label_px if rotate else 20))
     layout = dict(
         title=_title_above(title), height=int(max(360, cell * n + top_margin + 20)),
         margin=dict(l=10, r=10, t=top_margin, b=10),
         xaxis=dict(title=dict(text=f"key (attended to){thinned}"), side="top", tickangle=-90 if rotate else 0,
-                   automargin=True, **ticks),
-        yaxis=dict(title=dict(text="query (attending)"), autorange="reversed", automargin=True, **ticks),
+                   automargin=True, type=axis_type, **ticks),
+        yaxis=dict(title=dict(text="query (attending)"), autorange="reversed", automargin=True, type=axis_type,
+                   **ticks),
     )
     return unchecked_figure([heatmap], layout)
 
@@ -139,43 +156,102 @@ def _title_above(text: str) -> dict:
 
 
 # A click needs a selectable point under the cursor (plotly cannot select heatmap cells), so each small map
-# carries one invisible marker per cell; past this many tokens those markers cost too much to send.
-MAX_CLICKABLE_TOKENS = 48
+# carries one invisible marker per cell, with the cell's tokens and weight in its hover; past this many tokens
+# a coarse grid of large markers takes the clicks instead (a marker is an SVG element: at 48 tokens, 27,648 of
+# them made a click take ~6 s to answer), and the page shows the chosen head's exact map below.
+MAX_CLICKABLE_TOKENS = 16
 SELECTED_COLOUR = "#d62728"
+# Past this many tokens a view of many maps (all heads of a layer) sends an overview: each cell the largest
+# weight in a block of tokens, at most OVERVIEW_CELLS cells a side; one head's exact map is a click away.
+OVERVIEW_CELLS = 64
+# An overview map is clicked through this many × this many invisible squares (a map is ~180 px high).
+CLICK_CELLS = 8
+CLICK_MARKER_PX = 24
+
+
+def block_max(matrices: np.ndarray, cells: int = OVERVIEW_CELLS) -> tuple[np.ndarray, int]:
+    """The largest value in each block × block square of the last two axes, and the block size.
+
+    [..., n, n] -> [..., m, m] with block = ceil(n / cells) and m = ceil(n / block); the last block of a row
+    or column may be smaller. Max, not mean, so that one sharp weight (a previous-token head) still shows.
+    """
+    n = matrices.shape[-1]
+    block = max(1, math.ceil(n / cells))
+    m = math.ceil(n / block)
+    pad = [(0, 0)] * (matrices.ndim - 2) + [(0, m * block - n)] * 2
+    padded = np.pad(matrices.astype(np.float32), pad, constant_values=-np.inf)  # [..., m*block, m*block]
+    blocks = padded.reshape(*matrices.shape[:-2], m, block, m, block)  # [..., row block, row, col block, col]
+    return blocks.max(axis=(-3, -1)), block
 
 
 def heads_grid(attentions: np.ndarray, tokens: Sequence[str], title: str, columns: int = 4, *,
                selected_head: int | None = None, zmax: float = FULL_SCALE, clickable: bool = False) -> go.Figure:
     """All heads of one layer, small multiples on one colour scale: attentions is [head, query, key].
 
-    selected_head gets a red outline; clickable adds an invisible marker per cell so that a click on a map
-    is a plotly selection whose customdata[0] is the head (see clicked_head).
+    selected_head gets a red outline; clickable adds invisible markers (one per cell of a short text, a
+    coarse grid of large ones on an overview) so that a click on a map is a plotly selection whose customdata
+    is the head (see clicked_head). Past OVERVIEW_CELLS tokens each map is a block_max overview, and the title
+    says so.
     """
     heads, n = attentions.shape[0], len(tokens)
     rows = -(-heads // columns)
     names = [f"<b>head {h} (selected)</b>" if h == selected_head else f"head {h}" for h in range(heads)]
     figure = make_subplots(rows=rows, cols=columns, subplot_titles=names, horizontal_spacing=0.03,
                            vertical_spacing=0.08)
-    with_markers = clickable and n <= MAX_CLICKABLE_TOKENS
+    overview, block = block_max(attentions) if n > OVERVIEW_CELLS else (attentions, 1)
+    starts = np.arange(overview.shape[-1], dtype=np.int16) * block  # the first token of each block, [cell]
     for head in range(heads):
         where = dict(row=head // columns + 1, col=head % columns + 1)
+        if block == 1 and n <= MAX_CLICKABLE_TOKENS:
+            markers = _click_markers(attentions[head], tokens, head) if clickable else None
+            cells = dict(z=attentions[head]) if markers is not None else dict(  # the markers carry the hover
+                z=attentions[head], customdata=_hover_labels(tokens), hovertemplate=f"head {head}<br>query {HOVER}")
+        else:
+            cells = dict(z=overview[head], x=starts, y=starts, hovertemplate=_block_hover(head, block))
+            markers = _block_click_markers(n, head) if clickable else None
         figure.add_trace(go.Heatmap(
-            z=attentions[head], zmin=0.0, zmax=zmax, colorscale=ATTENTION_SCALE, showscale=head == 0,
-            colorbar=dict(title=dict(text=_colour_bar_title(zmax))), customdata=_hover_labels(tokens),
-            hovertemplate=f"head {head}<br>query {HOVER}", hoverinfo="skip" if with_markers else None,
+            **cells, zmin=0.0, zmax=zmax, colorscale=ATTENTION_SCALE, showscale=head == 0,
+            colorbar=dict(title=dict(text=_colour_bar_title(zmax))),
+            hoverinfo="skip" if markers is not None else None,
         ), **where)
-        if with_markers:
-            figure.add_trace(_click_markers(attentions[head], tokens, head), **where)
+        if markers is not None:
+            figure.add_trace(markers, **where)
     figure.update_xaxes(showticklabels=False)
     figure.update_yaxes(showticklabels=False, autorange="reversed")
     figure.update_xaxes(title=dict(text="key →", standoff=2), row=1, col=1)
     figure.update_yaxes(title=dict(text="query ↓", standoff=2), row=1, col=1)
     if selected_head is not None:
         _outline(figure, selected_head)
+    if block > 1:
+        title += (f"<br><sup>Overview of {n} tokens: each cell is the largest weight in a block of {block} × {block} "
+                  f"tokens.{' Click a head for its exact map.' if clickable else ''}</sup>")
     figure.update_layout(title=_title_above(title), height=220 * rows + 100, margin=dict(l=10, r=10, t=80, b=10),
                          showlegend=False,
                          clickmode="event+select", dragmode=False)
     return figure
+
+
+def _block_hover(head: int, block: int) -> str:
+    if block == 1:
+        return f"head {head}<br>query %{{y}} → key %{{x}}: %{{z:.3f}}<extra></extra>"
+    return (f"head {head}<br>queries %{{y}}…+{block - 1} → keys %{{x}}…+{block - 1}<br>largest weight "
+            "%{z:.3f}<extra></extra>")
+
+
+def _block_click_markers(n: int, head: int) -> go.Scatter:
+    """CLICK_CELLS × CLICK_CELLS large transparent squares covering one map, each carrying the head number.
+
+    Few on purpose: a marker is an SVG element, and one per overview cell (49,152 for 12 heads at 512 tokens)
+    kept the browser busy for ~18 s after the grid appeared.
+    """
+    centres = (np.arange(CLICK_CELLS) + 0.5) * n / CLICK_CELLS - 0.5  # token coordinates, [cell]
+    rows, cols = np.divmod(np.arange(CLICK_CELLS ** 2), CLICK_CELLS)  # flat marker index -> (row, column)
+    invisible = dict(marker=dict(opacity=0))
+    return go.Scatter(x=centres[cols].astype(np.float32), y=centres[rows].astype(np.float32), mode="markers",
+                      customdata=np.full(CLICK_CELLS ** 2, head, np.int8),
+                      marker=dict(size=CLICK_MARKER_PX, symbol="square", opacity=0),
+                      selected=invisible, unselected=invisible,
+                      hovertemplate=f"head {head}: click to select it and see its exact map<extra></extra>")
 
 
 def _click_markers(matrix: np.ndarray, tokens: Sequence[str], head: int) -> go.Scatter:
@@ -203,6 +279,8 @@ def clicked_head(selection: dict) -> int | None:
     """The head a click on heads_grid(clickable=True) chose, from a Streamlit plotly selection state."""
     for point in selection.get("points", []):
         customdata = point.get("customdata")
+        if isinstance(customdata, (int, float)):  # the overview's markers carry the head alone
+            return int(customdata)
         if customdata:
             return int(customdata[0])
     return None

@@ -11,6 +11,7 @@ st.caption("Row i of a map is query token i; it spreads a total weight of 1 over
 
 text, text_pair = widgets.sentence_inputs(with_pair=True)
 capture = widgets.capture_or_stop(text, text_pair)
+widgets.limits_caption(capture)
 
 
 def _select_clicked_head() -> None:
@@ -49,6 +50,12 @@ def attention_views(capture: Capture) -> None:
                                           zmax=plots.colour_max([capture.attentions[layer]], auto), clickable=True),
                          "one_layer", f"attention_layer{layer}_all_heads", on_select=_select_clicked_head,
                          selection_mode="points")
+            if capture.num_tokens > plots.MAX_CLICKABLE_TOKENS:  # the grid's hover has no weights: show them
+                exact = capture.attentions[layer, head]
+                figures.show(plots.attention_heatmap(exact, capture.tokens, f"Layer {layer}, head {head}: every weight",
+                                                     zmax=plots.colour_max([exact], auto)),
+                             "one_layer_exact", f"attention_layer{layer}_head{head}",
+                             lambda: plots.matrix_csv(exact, capture.tokens))
     if overview.open:
         with overview:
             st.caption("Each cell is one head; its colour is how much weight its dominant pattern gets "

@@ -11,7 +11,7 @@ st.caption("LayerNorm rescales every token's vector on its own: y = γ · (x −
            "the embeddings (size E) and two in every layer (after attention, after the feed-forward block).")
 
 text, text_pair = widgets.sentence_inputs(with_pair=True)
-capture = widgets.capture_or_stop(text, text_pair)
+capture = widgets.capture_or_stop(text, text_pair, exact=True)
 params = model_facts.get_layernorm_params(widgets.current_spec())
 stats = layernorm.layer_norm_stats(capture)
 labels = stats.labels()

@@ -16,7 +16,7 @@ if mode == "toy":
     panel.toy_mode()
 elif mode == "real":
     text, text_pair = widgets.sentence_inputs(with_pair=True)
-    capture = widgets.capture_or_stop(text, text_pair)
+    capture = widgets.capture_or_stop(text, text_pair, exact=True)
     layer, head = widgets.layer_head_selectors(capture, key="_worked")
     panel.real_mode(widgets.current_model(), capture, layer, head)
 else:

@@ -23,7 +23,9 @@ EXPLANATION = (
 )
 
 
-@st.cache_data(show_spinner="Weighing attention by what it moves…", max_entries=32)
+# few entries: st.cache_data counts entries, not bytes, and one entry is [layer, head, token, token] (75 MB for
+# the bundled model at 512 tokens)
+@st.cache_data(show_spinner="Weighing attention by what it moves…", max_entries=4)
 def _norm_weighted(spec: ModelSpec, text: str, text_pair: str | None, _capture: Capture) -> NormWeightedAttention:
     """Once per (model, text), from the page's capture (not hashed: the key says what it is); no forward pass."""
     return norm_weighted_attention(get_model(spec), _capture)

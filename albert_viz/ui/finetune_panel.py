@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from albert_viz import glossary, plots
-from albert_viz.capture import MAX_TOKENS_PER_REQUEST, Capture, CaptureError, capture
+from albert_viz.capture import Capture, CaptureError, capture, token_cap
 from albert_viz.compare import side_by_side
 from albert_viz.finetune import charts
 from albert_viz.finetune.data import (
@@ -325,9 +325,11 @@ def _tuned_model(job: FinishedJob) -> LoadedModel | None:
     return tuned
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+# few entries: a 512-token capture of the bundled model is ~100 MB, and st.cache_data counts entries, not bytes
+@st.cache_data(show_spinner=False, max_entries=4)
 def _tuned_capture(job_id: str, text: str, _tuned: LoadedModel) -> Capture:
-    return capture(_tuned, text, max_tokens=MAX_TOKENS_PER_REQUEST)  # the same cap as get_capture: before ~ after
+    cap = token_cap(_tuned.config)  # the same cap as get_capture: before ~ after
+    return capture(_tuned, text, max_tokens=cap.tokens, limit_reason=cap.reason)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -34,7 +34,7 @@ def get_sop_prediction(spec: ModelSpec, first: str, second: str) -> anatomy.SopP
 def capture_or_message(text: str, text_pair: str | None = None) -> Capture | None:
     """The cached capture, or None with a clear message, so the rest of the page still renders."""
     try:
-        result = get_capture(current_spec(), text, text_pair)
+        result = get_capture(current_spec(), text, text_pair, exact=True)  # anatomy checks E -> H to the digit
     except CaptureError as error:
         st.info(plain(str(error)))
         return None

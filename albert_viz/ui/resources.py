@@ -1,7 +1,8 @@
 """The one place that caches: models once per process (shared by every session), captures per input.
 
 Captures live in our own cache bounded by bytes, not st.cache_data: st.cache_data counts entries (64 captures
-of a long text held gigabytes) and pickles every hit (~100 MB per 512-token capture, on every rerun).
+of a long text held gigabytes) and pickles every hit (~100 MB per 512-token capture, on every rerun). Long
+captures are kept in float16 (capture.compact) and widened to float32 for each page run that reads them.
 """
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ from typing import Callable, Generic, Hashable, TypeVar
 import numpy as np
 import streamlit as st
 
-from albert_viz.capture import MAX_TOKENS_PER_REQUEST, Capture, capture
+from albert_viz.capture import Capture, capture, compact, token_cap, widened
 from albert_viz.finetune.runner import BaseRunner, make_runner
 from albert_viz.models import LoadedModel, ModelSpec, load_model
 
 # Memory all cached captures may hold together (ALBERT_VIZ_CAPTURE_CACHE_MB, default 256 MB); a capture
-# bigger than half of it (e.g. ALBERT-xxlarge at 128 tokens, ~160 MB) is computed for each run, not kept.
+# bigger than half of it, even in float16, is computed for each run, not kept.
 CAPTURE_CACHE_BYTES = int(float(os.environ.get("ALBERT_VIZ_CAPTURE_CACHE_MB", "256")) * 2**20)
+# Captures above this size are cached in float16 (the bundled model passes it at ~200 tokens): short texts,
+# the usual case, stay exact to the last float32 digit for the worked examples' checks.
+COMPACT_ABOVE_BYTES = 32 * 2**20
 
 V = TypeVar("V")
 
@@ -72,14 +76,25 @@ def get_model(spec: ModelSpec) -> LoadedModel:
     return load_model(spec)
 
 
-def get_capture(spec: ModelSpec, text: str, text_pair: str | None = None) -> Capture:
-    """One forward pass per (model, text), at most MAX_TOKENS_PER_REQUEST tokens; selectors re-plot from the cache."""
-    key = (spec, text, text_pair, MAX_TOKENS_PER_REQUEST)
-    if (cached := _CAPTURES.get(key)) is not None:
+def get_capture(spec: ModelSpec, text: str, text_pair: str | None = None, exact: bool = False) -> Capture:
+    """One forward pass per (model, text), at most token_cap(config) tokens; selectors re-plot from the cache.
+
+    A long text's capture is cached in float16 and handed out widened to float32. exact=True, for pages that
+    check arithmetic against the model to the last digit, gets (and caches, if it fits) the float32 capture.
+    """
+    loaded = get_model(spec)
+    cap = token_cap(loaded.config)
+    key = (spec, text, text_pair, cap.tokens)
+    if (cached := _CAPTURES.get((*key, "float32"))) is not None:
         return cached
+    if not exact and (cached := _CAPTURES.get((*key, "float16"))) is not None:
+        return _read_only(widened(cached))
     with st.spinner("Running the model…"):
-        result = _read_only(capture(get_model(spec), text, text_pair, max_tokens=MAX_TOKENS_PER_REQUEST))
-    _CAPTURES.put(key, result)
+        result = _read_only(capture(loaded, text, text_pair, max_tokens=cap.tokens, limit_reason=cap.reason))
+    if exact or result.nbytes <= COMPACT_ABOVE_BYTES:
+        _CAPTURES.put((*key, "float32"), result)
+    else:
+        _CAPTURES.put((*key, "float16"), _read_only(compact(result)))
     return result
 
 

@@ -200,6 +200,10 @@ def _check(label: str, difference: float, tolerance: float = walkthrough.FLOAT32
         st.error(f"{message}: above {tolerance:g}, the hand computation does not match the model.")
 
 
+# Tables of every token pair stop here: a long text's pairs are for the heatmap, not for reading cell by cell.
+SCORE_TABLE_TOKENS = 32
+
+
 def _table(matrix: np.ndarray, rows, columns: int, prefix: str) -> None:
     """The first `columns` dimensions of a [row, dim] matrix, rows labelled."""
     shown = np.atleast_2d(matrix)[:, :columns]  # [row, shown dim]
@@ -270,9 +274,12 @@ def _head_steps(walk: walkthrough.HeadWalkthrough, shown: int) -> None:
     st.latex(rf"a_{{ij}} = \mathrm{{softmax}}_j\!\left(\frac{{q_i \cdot k_j}}{{\sqrt{{{walk.d_k}}}}}\right),"
              rf"\quad \sqrt{{{walk.d_k}}} = {np.sqrt(walk.d_k):.6f}")
     tabs = st.tabs(["q_i · k_j", f"÷ √{walk.d_k}", "softmax", "the model's own"])
+    n = min(len(rows), SCORE_TABLE_TOKENS)  # [token, token] tables: 4 × 512² styled cells took ~11 s per run
     for tab, matrix in zip(tabs, (walk.scores, walk.scaled, walk.weights, walk.model_weights)):
         with tab:
-            st.dataframe(pd.DataFrame(matrix, index=rows, columns=rows).style.format(precision=6))
+            if n < len(rows):
+                st.caption(f"The first {n} of {len(rows)} tokens; the map below shows them all.")
+            st.dataframe(pd.DataFrame(matrix[:n, :n], index=rows[:n], columns=rows[:n]).style.format(precision=6))
     figures.show(plots.attention_heatmap(walk.weights, walk.tokens,
                                          f"Layer {walk.layer}, head {walk.head}, recomputed by hand"),
                  "wk_real_heatmap", f"worked_example_layer{walk.layer}_head{walk.head}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from albert_viz import glossary
+from albert_viz.bertviz_offline import MAX_NUMBERS
+from albert_viz.plots import OVERVIEW_CELLS
 from albert_viz.capture import Capture, CaptureError
 from albert_viz.text_limits import NAME_CHARS, PASTE_CHARS, SENTENCE_CHARS, over_limit
 from albert_viz.models import (
@@ -126,12 +128,16 @@ def sentence_inputs(with_pair: bool = True) -> tuple[str, str | None]:
     return text, (pair or None)
 
 
-def capture_or_stop(text: str, text_pair: str | None = None) -> Capture:
-    """The cached capture for the current model, or a clear message and a stop."""
+def capture_or_stop(text: str, text_pair: str | None = None, exact: bool = False) -> Capture:
+    """The cached capture for the current model, or a clear message and a stop.
+
+    exact: the page checks the model's arithmetic to the last float32 digit, so a long text's capture must not
+    come from the float16 cache (see resources.get_capture).
+    """
     if current_model() is None:
         st.stop()
     try:
-        result = get_capture(current_spec(), text, text_pair)
+        result = get_capture(current_spec(), text, text_pair, exact=exact)
     except CaptureError as error:
         st.info(plain(str(error)))
         st.stop()
@@ -151,3 +157,11 @@ def layer_head_selectors(capture: Capture, key: str = "") -> tuple[int, int]:
         head = st.slider("Head", 0, capture.num_heads - 1, 0, key=f"head{key}",
                          bind="query-params") if capture.num_heads > 1 else 0
     return layer, head
+
+
+def limits_caption(capture: Capture) -> None:
+    """One caption with what this page will read and draw for long texts, and why."""
+    st.caption(f"{capture.cap().describe()} Past {OVERVIEW_CELLS} tokens the all-heads maps are overviews "
+               "(the largest weight in each block of tokens), sent small so the page stays quick; the one-head map "
+               f"is exact at any length. bertviz draws at most {MAX_NUMBERS / 1e6:.1f} million weights: it writes "
+               "each one into the page as text.")

@@ -78,8 +78,8 @@ def test_the_saved_view_embeds_plotly_and_loads_nothing_from_the_network(saved_v
 
 def test_the_saved_view_carries_the_numbers_and_the_tokens(saved_view):
     # plotly writes the matrix as a base64 typed array ({"dtype": "f8", "bdata": ...}), which plotly.js decodes
-    encoded = re.search(r'"z":\{"dtype":"f8","bdata":"([^"]+)"', saved_view).group(1).replace("\\u002f", "/")
-    weights = np.frombuffer(base64.b64decode(encoded), dtype="<f8").reshape(2, 2)
+    dtype, encoded = re.search(r'"z":\{"dtype":"(f4|f8)","bdata":"([^"]+)"', saved_view).groups()
+    weights = np.frombuffer(base64.b64decode(encoded.replace("\\u002f", "/")), dtype=f"<{dtype}").reshape(2, 2)
     np.testing.assert_array_equal(weights, [[0.25, 0.75], [0.125, 0.875]])
     assert "zebra" in saved_view
 

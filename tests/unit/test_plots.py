@@ -126,3 +126,44 @@ def test_the_unchecked_heatmap_sends_its_weights_as_a_binary_array():
 
     spec = json.loads(plotly.io.to_json(plots.attention_heatmap(uniform(40), tokens(40), "t"), validate=False))
     assert "bdata" in spec["data"][0]["z"]
+
+
+def random_heads(heads: int, n: int) -> np.ndarray:
+    return np.random.default_rng(n).dirichlet(np.ones(n), size=(heads, n)).astype(np.float32)  # [head, q, k]
+
+
+def test_the_overview_of_a_long_layer_is_at_most_64_cells_a_side():
+    overview, block = plots.block_max(random_heads(12, 512))
+    assert overview.shape == (12, 64, 64) and block == 8
+    assert plots.block_max(random_heads(2, 130))[0].shape == (2, 44, 44)  # blocks of 3; the last one smaller
+
+
+def test_each_overview_cell_is_the_largest_weight_of_its_block():
+    attentions = random_heads(3, 130)
+    overview, block = plots.block_max(attentions)
+    for head, row, col in [(0, 0, 0), (1, 17, 40), (2, 43, 43), (2, 43, 5)]:
+        expected = attentions[head, row * block:(row + 1) * block, col * block:(col + 1) * block].max()
+        assert overview[head, row, col] == expected
+
+
+def test_the_all_heads_grid_of_a_long_text_sends_the_overview_and_says_so():
+    figure = plots.heads_grid(random_heads(12, 512), tokens(512), "Layer 0", clickable=True)
+    maps = [trace for trace in figure.data if trace.type == "heatmap"]
+    assert len(maps) == 12 and all(np.shape(trace.z) == (64, 64) for trace in maps)
+    assert "largest weight in a block of 8 × 8" in figure.layout.title.text
+
+
+def test_a_click_on_an_overview_map_names_its_head():
+    figure = plots.heads_grid(random_heads(4, 200), tokens(200), "Layer 0", clickable=True)
+    markers = [trace for trace in figure.data if trace.type == "scatter"]
+    assert plots.clicked_head({"points": [{"customdata": int(markers[3].customdata[10])}]}) == 3
+
+
+def test_a_long_map_sends_its_weights_as_a_typed_array_and_no_grid_of_hover_strings():
+    import json
+
+    import plotly.io as pio
+
+    trace = json.loads(pio.to_json(plots.attention_heatmap(random_heads(1, 512)[0], tokens(512), "long")))["data"][0]
+    assert trace["z"]["dtype"] == "f4" and "bdata" in trace["z"]
+    assert "customdata" not in trace and trace["x"][5] == "w5 (5)"
