@@ -196,12 +196,12 @@ def heads_grid(attentions: np.ndarray, tokens: Sequence[str], title: str, column
     heads, n = attentions.shape[0], len(tokens)
     rows = -(-heads // columns)
     names = [f"<b>head {h} (selected)</b>" if h == selected_head else f"head {h}" for h in range(heads)]
-    figure = make_subplots(rows=rows, cols=columns, subplot_titles=names, horizontal_spacing=0.03,
-                           vertical_spacing=0.08)
+    layout = subplot_layout(rows, columns, subplot_titles=names, horizontal_spacing=0.03, vertical_spacing=0.08)
     overview, block = block_max(attentions) if n > OVERVIEW_CELLS else (attentions, 1)
     starts = np.arange(overview.shape[-1], dtype=np.int16) * block  # the first token of each block, [cell]
+    traces = []
     for head in range(heads):
-        where = dict(row=head // columns + 1, col=head % columns + 1)
+        axes = subplot_axes(head // columns + 1, head % columns + 1, columns)
         if block == 1 and n <= MAX_CLICKABLE_TOKENS:
             markers = _click_markers(attentions[head], tokens, head) if clickable else None
             cells = dict(z=attentions[head]) if markers is not None else dict(  # the markers carry the hover
@@ -209,26 +209,27 @@ def heads_grid(attentions: np.ndarray, tokens: Sequence[str], title: str, column
         else:
             cells = dict(z=overview[head], x=starts, y=starts, hovertemplate=_block_hover(head, block))
             markers = _block_click_markers(n, head) if clickable else None
-        figure.add_trace(go.Heatmap(
-            **cells, zmin=0.0, zmax=zmax, colorscale=ATTENTION_SCALE, showscale=head == 0,
-            colorbar=dict(title=dict(text=_colour_bar_title(zmax))),
-            hoverinfo="skip" if markers is not None else None,
-        ), **where)
+        heatmap = dict(type="heatmap", **cells, zmin=0.0, zmax=zmax, colorscale=ATTENTION_SCALE, showscale=head == 0,
+                       colorbar=dict(title=dict(text=_colour_bar_title(zmax))), **axes)
         if markers is not None:
-            figure.add_trace(markers, **where)
-    figure.update_xaxes(showticklabels=False)
-    figure.update_yaxes(showticklabels=False, autorange="reversed")
-    figure.update_xaxes(title=dict(text="key →", standoff=2), row=1, col=1)
-    figure.update_yaxes(title=dict(text="query ↓", standoff=2), row=1, col=1)
+            heatmap["hoverinfo"] = "skip"
+        traces.append(heatmap)
+        if markers is not None:
+            traces.append({**markers, **axes})
+    for index in range(1, rows * columns + 1):
+        suffix = "" if index == 1 else str(index)
+        layout[f"xaxis{suffix}"]["showticklabels"] = False
+        layout[f"yaxis{suffix}"].update(showticklabels=False, autorange="reversed")
+    layout["xaxis"]["title"] = dict(text="key →", standoff=2)
+    layout["yaxis"]["title"] = dict(text="query ↓", standoff=2)
     if selected_head is not None:
-        _outline(figure, selected_head)
+        layout["shapes"] = [_outline(selected_head)]
     if block > 1:
         title += (f"<br><sup>Overview of {n} tokens: each cell is the largest weight in a block of {block} × {block} "
                   f"tokens.{' Click a head for its exact map.' if clickable else ''}</sup>")
-    figure.update_layout(title=_title_above(title), height=220 * rows + 100, margin=dict(l=10, r=10, t=80, b=10),
-                         showlegend=False,
-                         clickmode="event+select", dragmode=False)
-    return figure
+    layout.update(title=_title_above(title), height=220 * rows + 100, margin=dict(l=10, r=10, t=80, b=10),
+                  showlegend=False, clickmode="event+select", dragmode=False)
+    return unchecked_figure(traces, layout)
 
 
 def _block_hover(head: int, block: int) -> str:
@@ -238,7 +239,7 @@ def _block_hover(head: int, block: int) -> str:
             "%{z:.3f}<extra></extra>")
 
 
-def _block_click_markers(n: int, head: int) -> go.Scatter:
+def _block_click_markers(n: int, head: int) -> dict:
     """CLICK_CELLS × CLICK_CELLS large transparent squares covering one map, each carrying the head number.
 
     Few on purpose: a marker is an SVG element, and one per overview cell (49,152 for 12 heads at 512 tokens)
@@ -247,14 +248,14 @@ def _block_click_markers(n: int, head: int) -> go.Scatter:
     centres = (np.arange(CLICK_CELLS) + 0.5) * n / CLICK_CELLS - 0.5  # token coordinates, [cell]
     rows, cols = np.divmod(np.arange(CLICK_CELLS ** 2), CLICK_CELLS)  # flat marker index -> (row, column)
     invisible = dict(marker=dict(opacity=0))
-    return go.Scatter(x=centres[cols].astype(np.float32), y=centres[rows].astype(np.float32), mode="markers",
-                      customdata=np.full(CLICK_CELLS ** 2, head, np.int8),
-                      marker=dict(size=CLICK_MARKER_PX, symbol="square", opacity=0),
-                      selected=invisible, unselected=invisible,
-                      hovertemplate=f"head {head}: click to select it and see its exact map<extra></extra>")
+    return dict(type="scatter", x=centres[cols].astype(np.float32), y=centres[rows].astype(np.float32),
+                mode="markers", customdata=np.full(CLICK_CELLS ** 2, head, np.int8),
+                marker=dict(size=CLICK_MARKER_PX, symbol="square", opacity=0),
+                selected=invisible, unselected=invisible,
+                hovertemplate=f"head {head}: click to select it and see its exact map<extra></extra>")
 
 
-def _click_markers(matrix: np.ndarray, tokens: Sequence[str], head: int) -> go.Scatter:
+def _click_markers(matrix: np.ndarray, tokens: Sequence[str], head: int) -> dict:
     """One transparent marker per cell carrying the hover text and, for a click, the head number."""
     n = len(tokens)
     queries, keys = np.divmod(np.arange(n * n), n)  # flat cell index -> (query row, key column)
@@ -262,17 +263,17 @@ def _click_markers(matrix: np.ndarray, tokens: Sequence[str], head: int) -> go.S
     customdata = np.stack([np.full(n * n, head, dtype=object), labels[queries], labels[keys],
                            matrix.reshape(-1)], axis=-1)  # [cell, (head, query token, key token, weight)]
     invisible = dict(marker=dict(opacity=0))
-    return go.Scatter(x=keys, y=queries, mode="markers", customdata=customdata, marker=dict(size=10, opacity=0),
-                      selected=invisible, unselected=invisible,
-                      hovertemplate="head %{customdata[0]} (click to select)<br>query %{customdata[1]} → "
-                                    "%{customdata[2]}: %{customdata[3]:.3f}<extra></extra>")
+    return dict(type="scatter", x=keys, y=queries, mode="markers", customdata=customdata,
+                marker=dict(size=10, opacity=0), selected=invisible, unselected=invisible,
+                hovertemplate="head %{customdata[0]} (click to select)<br>query %{customdata[1]} → "
+                              "%{customdata[2]}: %{customdata[3]:.3f}<extra></extra>")
 
 
-def _outline(figure: go.Figure, head: int) -> None:
+def _outline(head: int) -> dict:
     """A red frame around one small map (its axes' domain)."""
     suffix = "" if head == 0 else str(head + 1)
-    figure.add_shape(type="rect", xref=f"x{suffix} domain", yref=f"y{suffix} domain", x0=-0.02, x1=1.02, y0=-0.02,
-                     y1=1.02, line=dict(color=SELECTED_COLOUR, width=3), layer="above")
+    return dict(type="rect", xref=f"x{suffix} domain", yref=f"y{suffix} domain", x0=-0.02, x1=1.02, y0=-0.02,
+                y1=1.02, line=dict(color=SELECTED_COLOUR, width=3), layer="above")
 
 
 def clicked_head(selection: dict) -> int | None:
@@ -307,16 +308,17 @@ def head_overview(statistics: HeadStatistics, title: str) -> go.Figure:
     text = np.vectorize(short.get)(labels)
     hover = np.vectorize(PATTERNS.get)(labels)
     layers, heads = strength.shape
-    figure = go.Figure(go.Heatmap(
-        z=strength, x=list(range(heads)), y=list(range(layers)), zmin=0.0, zmax=1.0, colorscale="Viridis",
-        text=text, texttemplate="%{text}", customdata=hover,
+    heatmap = dict(
+        type="heatmap", z=strength, x=list(range(heads)), y=list(range(layers)), zmin=0.0, zmax=1.0,
+        colorscale="Viridis", text=text, texttemplate="%{text}", customdata=hover,
         hovertemplate="layer %{y}, head %{x}<br>mostly: %{customdata}<br>weight %{z:.2f}<extra></extra>",
-        colorbar=dict(title="pattern<br>weight"),
+        colorbar=dict(title=dict(text="pattern<br>weight")),
+    )
+    return unchecked_figure([heatmap], dict(
+        title=dict(text=title), height=max(300, 34 * layers + 140), margin=dict(l=10, r=10, t=60, b=10),
+        xaxis=dict(title=dict(text="head"), dtick=1),
+        yaxis=dict(title=dict(text="layer"), dtick=1, autorange="reversed"),
     ))
-    figure.update_xaxes(title="head", dtick=1)
-    figure.update_yaxes(title="layer", dtick=1, autorange="reversed")
-    figure.update_layout(title=title, height=max(300, 34 * layers + 140), margin=dict(l=10, r=10, t=60, b=10))
-    return figure
 
 
 def matrix_csv(matrix: np.ndarray, tokens: Sequence[str]) -> str:

@@ -167,3 +167,16 @@ def test_a_long_map_sends_its_weights_as_a_typed_array_and_no_grid_of_hover_stri
     trace = json.loads(pio.to_json(plots.attention_heatmap(random_heads(1, 512)[0], tokens(512), "long")))["data"][0]
     assert trace["z"]["dtype"] == "f4" and "bdata" in trace["z"]
     assert "customdata" not in trace and trace["x"][5] == "w5 (5)"
+
+
+@pytest.mark.parametrize("n, clickable", [(5, True), (30, False), (200, True)])
+def test_the_unchecked_heads_grid_sends_what_a_validated_one_would(n, clickable, assert_sent_as_validated):
+    assert_sent_as_validated(plots.heads_grid(random_heads(12, n), tokens(n), "L", clickable=clickable,
+                                              selected_head=3))
+
+
+def test_the_unchecked_head_overview_sends_what_a_validated_one_would(tiny_model, assert_sent_as_validated):
+    from albert_viz.attention import head_statistics
+    from albert_viz.capture import capture
+
+    assert_sent_as_validated(plots.head_overview(head_statistics(capture(tiny_model, "I love programming")), "t"))
