@@ -90,6 +90,9 @@ class Tally:
 class CpuMeter:
     """CPU seconds used by this bench's descendants, by role: the app server, Chromium, the training job.
 
+    A job trained as a Ray task runs in a worker of the Ray head, not below this process: with --ray the
+    training figure is the CLI's own share only.
+
     Sampled twice a second, keeping each process's last reading, so a renderer that exits with its browser
     context still counts up to its last sample. Load on the machine from elsewhere does not enter it, so the
     per-interaction figures compare across runs better than latencies do.
@@ -112,9 +115,18 @@ class CpuMeter:
         return None
 
     def sample(self) -> None:
-        for process in psutil.Process().children(recursive=True):
+        processes = psutil.Process().children(recursive=True)
+        roles = {}
+        for process in processes:
             with contextlib.suppress(psutil.Error):
-                if (role := self.role(process)) is not None:
+                roles[process.pid] = self.role(process)
+        for process in processes:  # the job's own training process is a child of the CLI (the local runner)
+            if roles.get(process.pid) == "training":
+                with contextlib.suppress(psutil.Error):
+                    roles.update({child.pid: "training" for child in process.children(recursive=True)})
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                if (role := roles.get(process.pid)) is not None:
                     times = process.cpu_times()
                     self.seconds[process.pid] = (role, times.user + times.system)
 
