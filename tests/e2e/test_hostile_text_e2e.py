@@ -14,6 +14,9 @@ WATCH_RUNS = """() => { window.__ran = false; const app = document.querySelector
 # turning a bare address into a link aside) contain the text.
 SHOWN_IN_A_MESSAGE = """text => [...document.querySelectorAll("[data-testid='stAlert']")]
     .some(alert => alert.innerText.replaceAll('\\u2060', '').includes(text))"""
+# plotly draws after the run has finished: wait for a tick or legend whose last word is the first token
+TOKEN_DRAWN = """token => [...document.querySelectorAll('.main-svg text')]
+    .some(label => label.textContent.split(' ').pop() === token)"""
 RUN_FINISHED = """() => window.__ran && document.querySelector("[data-testid='stApp']")
     .getAttribute('data-test-script-state') === 'notRunning'"""
 
@@ -59,8 +62,7 @@ def test_a_hostile_sentence_is_drawn_as_tokens_and_runs_nothing(page, app_url, d
     open_page(page, app_url, path)
     for text in HOSTILE:
         submit(page, sentence_field(page), text)
-        labels = page.locator(".main-svg text").all_text_contents()  # axis ticks and legends
-        assert any(label.split(" ")[-1] == FIRST_TOKEN[text] for label in labels)  # the character itself
+        page.wait_for_function(TOKEN_DRAWN, arg=FIRST_TOKEN[text], timeout=TIMEOUT_MS)  # the character itself
         assert_inert(page, dialogs)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -29,13 +30,9 @@ def runner(tmp_path_factory):
         ray.shutdown()
 
 
-@pytest.fixture(scope="module")
-def dataset():
-    return load_csv(labelled_csv())
-
-
-def test_a_tiny_job_runs_end_to_end_on_ray_and_its_model_loads(runner, tiny_model, dataset):
-    job_id = runner.submit(tiny_model.spec, dataset, QUICK)
+def test_a_tiny_job_runs_end_to_end_on_ray_and_its_model_loads(runner, tiny_model):
+    # a few hundred steps: a few seconds even on a quiet machine, so its progress outlives the 0.5 s polls
+    job_id = runner.submit(tiny_model.spec, load_csv(labelled_csv(400)), replace(QUICK, max_steps=400))
     seen = set()
     deadline = time.monotonic() + START_S
     while not (snapshot := runner.snapshot(job_id)).finished and time.monotonic() < deadline:
@@ -59,8 +56,8 @@ def test_cancel_stops_a_ray_job_within_seconds(runner, tiny_model):
     assert not runner.store.job_folder(job_id).exists()
 
 
-def test_a_lost_ray_worker_fails_the_job_with_a_clear_message(runner, tiny_model, dataset):
-    job_id = runner.submit(tiny_model.spec, dataset, LONG)
+def test_a_lost_ray_worker_fails_the_job_with_a_clear_message(runner, tiny_model):
+    job_id = runner.submit(tiny_model.spec, load_csv(labelled_csv(400)), LONG)  # minutes of steps: no race
     wait_until(lambda: runner.snapshot(job_id).step >= 1)
     os.kill(runner.record(job_id).pid, signal.SIGKILL)  # the worker reports its pid with its progress
     snapshot = runner.wait(job_id, 30)
