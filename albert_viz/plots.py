@@ -210,7 +210,8 @@ def heads_grid(attentions: np.ndarray, tokens: Sequence[str], title: str, column
             cells = dict(z=overview[head], x=starts, y=starts, hovertemplate=_block_hover(head, block))
             markers = _block_click_markers(n, head) if clickable else None
         heatmap = dict(type="heatmap", **cells, zmin=0.0, zmax=zmax, colorscale=ATTENTION_SCALE, showscale=head == 0,
-                       colorbar=dict(title=dict(text=_colour_bar_title(zmax))), **axes)
+                       colorbar=dict(title=dict(text=_colour_bar_title(zmax))), name=f"head {head}",
+                       **axes)  # the name: the series of the grid's CSV
         if markers is not None:
             heatmap["hoverinfo"] = "skip"
         traces.append(heatmap)

@@ -92,3 +92,9 @@ def test_the_saved_view_names_what_it_shows(saved_view):
 def test_a_sentence_holding_a_script_tag_is_shown_as_text_in_the_saved_view(saved_view):
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; it rains" in saved_view
     assert "<script>alert" not in saved_view
+
+
+def test_the_all_heads_grid_csv_names_each_series_by_its_head():
+    grid = plots.heads_grid(np.stack([np.eye(3)] * 4), ["a", "b", "c"], "Layer 0", clickable=True)
+    series = pd.read_csv(io.StringIO(exports.figure_csv(grid)))["series"]
+    assert list(series.unique()) == ["head 0", "head 1", "head 2", "head 3"]
