@@ -81,6 +81,7 @@ class Tally:
 
     latencies: list[float] = field(default_factory=list)  # measured in Chromium: what a student sees
     api_latencies: list[float] = field(default_factory=list)  # request -> finished rerun, students on the agent API
+    api_sentence_latencies: list[float] = field(default_factory=list)  # the part of them that sent a sentence
     page_loads: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     finetune_starts: int = 0
@@ -291,7 +292,8 @@ async def api_student(url: str, index: int, deadline: float, tally: Tally, pause
     try:
         tally.page_loads.append(await api.step({"page": "attention"}, "Layer 0, head 0"))
         text, word = sentence_for(index)
-        tally.api_latencies.append(await api.step({"widget_state": {"_widget_sentence": text}}, word))
+        tally.api_sentence_latencies.append(await api.step({"widget_state": {"_widget_sentence": text}}, word))
+        tally.api_latencies.append(tally.api_sentence_latencies[-1])
         steps_left -= 1
         await look_at_the_map()
         layer = head = 0
@@ -378,7 +380,8 @@ def summary(students: int, tally: Tally, wall_s: float) -> str:
     interactions = max(len(tally.latencies) + len(tally.api_latencies), 1)
     cpu = " ".join(f"{role}={1000 * seconds / interactions:.0f}ms" for role, seconds in tally.cpu_s.items())
     api = (f"\n       API students: samples={len(tally.api_latencies)} {percentiles(tally.api_latencies)} "
-           "(request -> finished rerun)" if tally.api_latencies else "")
+           f"(request -> finished rerun; new sentence alone: {percentiles(tally.api_sentence_latencies)})"
+           if tally.api_latencies else "")
     return (f"N={students:<3d} samples={len(tally.latencies):<4d} {percentiles(tally.latencies)} "
             f"errors={len(tally.errors)} {loads} finetune_jobs_started={tally.finetune_starts} wall={wall_s:.0f}s"
             f"{api}\n       CPU per interaction (page loads and visits included): {cpu}")
