@@ -46,6 +46,15 @@ def base_sized_model_and_sentence(tokens: int):
     return loaded, text, encoded
 
 
+def report(loaded, args, base_name: str, base, name: str, measured) -> None:
+    """Time `base` and `measured` interleaved; print both medians and, last, ratio = measured / base."""
+    base_median, median = interleaved_medians(base, measured, args.repeats)
+    print(f"device={loaded.device} threads={torch.get_num_threads()} tokens={args.tokens} repeats={args.repeats}")
+    print(f"{base_name}_median_ms={base_median * 1e3:.1f}")
+    print(f"{name}_median_ms={median * 1e3:.1f}")
+    print(f"ratio={median / base_median:.3f}")
+
+
 def interleaved_medians(first, second, repeats: int, warm_up: int = 3) -> tuple[float, float]:
     """Median seconds of two functions timed turn about, after warming both up (allocator, hooks)."""
     for _ in range(warm_up):
@@ -87,11 +96,7 @@ def main() -> None:
     def app_capture():
         return capture(loaded, text)
 
-    bare_median, capture_median = interleaved_medians(bare, app_capture, args.repeats)
-    print(f"device={loaded.device} threads={torch.get_num_threads()} tokens={args.tokens} repeats={args.repeats}")
-    print(f"bare_forward_median_ms={bare_median * 1e3:.1f}")
-    print(f"capture_median_ms={capture_median * 1e3:.1f}")
-    print(f"ratio={capture_median / bare_median:.3f}")
+    report(loaded, args, "bare_forward", bare, "capture", app_capture)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import torch
 
 from albert_viz.capture import capture
 from albert_viz.explain import norm_weighted_attention
-from bench.capture_overhead import base_sized_model_and_sentence, interleaved_medians
+from bench.capture_overhead import base_sized_model_and_sentence, report
 
 
 def main() -> None:
@@ -42,11 +42,7 @@ def main() -> None:
             torch.cuda.synchronize()
         return result
 
-    plain_median, norm_median = interleaved_medians(capture_only, capture_and_norm, args.repeats)
-    print(f"device={loaded.device} threads={torch.get_num_threads()} tokens={args.tokens} repeats={args.repeats}")
-    print(f"capture_median_ms={plain_median * 1e3:.1f}")
-    print(f"capture_and_norm_median_ms={norm_median * 1e3:.1f}")
-    print(f"ratio={norm_median / plain_median:.3f}")
+    report(loaded, args, "capture", capture_only, "capture_and_norm", capture_and_norm)
 
 
 if __name__ == "__main__":

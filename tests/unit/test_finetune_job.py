@@ -117,17 +117,20 @@ def test_cancel_stops_training_quickly(tiny_model, dataset):
     assert snapshot.step < snapshot.total_steps and job.result is None
 
 
-def test_cancel_during_an_evaluation_stops_it(tiny_model, dataset, monkeypatch):
-    job = FinetuneJob(tiny_model, dataset, QUICK)
-    evaluate = job_module.Trainer.evaluate
+@pytest.mark.parametrize("busy_with", ["evaluate", "save_model"])
+def test_a_cancel_while_measuring_or_saving_stops_the_job_and_keeps_no_model(tiny_model, dataset, tmp_path,
+                                                                            monkeypatch, busy_with):
+    job = FinetuneJob(tiny_model, dataset, QUICK, model_dir=tmp_path / "out")
+    busy = getattr(job_module.Trainer, busy_with)
 
-    def cancel_then_evaluate(self, *args, **kwargs):
-        job.cancel()  # the user presses Cancel while validation accuracy is being measured
-        return evaluate(self, *args, **kwargs)
+    def cancel_then_carry_on(self, *args, **kwargs):
+        job.cancel()  # the user presses Cancel while validation accuracy is measured / the model is written
+        return busy(self, *args, **kwargs)
 
-    monkeypatch.setattr(job_module.Trainer, "evaluate", cancel_then_evaluate)
+    monkeypatch.setattr(job_module.Trainer, busy_with, cancel_then_carry_on)
     job.run()
     assert job.snapshot().state == CANCELLED and job.result is None
+    assert not (tmp_path / "out").exists() and not job.work_dir.exists()
 
 
 def test_a_cancelled_run_leaves_no_temporary_folder(tiny_model, dataset, monkeypatch):
@@ -240,20 +243,6 @@ def test_a_full_disk_while_saving_fails_with_a_clear_message_and_keeps_nothing(t
     job.run()
     snapshot = job.snapshot()
     assert snapshot.state == FAILED and "disk is full" in snapshot.error
-    assert not (tmp_path / "out").exists() and not job.work_dir.exists()
-
-
-def test_a_cancel_while_saving_keeps_no_model(tiny_model, dataset, tmp_path, monkeypatch):
-    job = FinetuneJob(tiny_model, dataset, replace(QUICK, evaluations=0), model_dir=tmp_path / "out")
-    save = job_module.Trainer.save_model
-
-    def cancel_then_save(self, *args, **kwargs):
-        job.cancel()  # the user presses Cancel while the model is being written
-        return save(self, *args, **kwargs)
-
-    monkeypatch.setattr(job_module.Trainer, "save_model", cancel_then_save)
-    job.run()
-    assert job.snapshot().state == CANCELLED and job.result is None
     assert not (tmp_path / "out").exists() and not job.work_dir.exists()
 
 
