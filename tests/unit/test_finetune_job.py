@@ -133,19 +133,6 @@ def test_a_cancel_while_measuring_or_saving_stops_the_job_and_keeps_no_model(tin
     assert not (tmp_path / "out").exists() and not job.work_dir.exists()
 
 
-def test_a_cancelled_run_leaves_no_temporary_folder(tiny_model, dataset, monkeypatch):
-    job = FinetuneJob(tiny_model, dataset, QUICK)
-    evaluate = job_module.Trainer.evaluate
-
-    def cancel_then_evaluate(self, *args, **kwargs):
-        job.cancel()
-        return evaluate(self, *args, **kwargs)
-
-    monkeypatch.setattr(job_module.Trainer, "evaluate", cancel_then_evaluate)
-    job.run()
-    assert job.snapshot().state == CANCELLED and not job.work_dir.exists()
-
-
 def test_queue_lets_one_job_train_at_a_time_and_shows_the_position():
     queue, cancelled = JobQueue(slots=1, max_waiting=5), threading.Event()
     first_in, release = threading.Event(), threading.Event()
