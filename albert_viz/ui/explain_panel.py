@@ -75,8 +75,8 @@ def attribution_or_stop(capture: Capture, asked: Question) -> Attribution:
 def render(result: Attribution) -> None:
     """Headline, coloured tokens, the four views side by side, and how far attention and gradients agree."""
     st.subheader("Why this prediction")
-    st.text(f"{_prediction_line(result)}    score f(x) = {result.score:.4f} (logit), "
-            f"with every word replaced by [PAD]: f(baseline) = {result.baseline_score:.4f}")
+    st.text(f"{_prediction_line(result)}\nIts score (a logit): f(x) = {result.score:.4f}; with every word "
+            f"replaced by [PAD]: f(baseline) = {result.baseline_score:.4f}.")
     if result.original_length > len(result.tokens):
         st.warning(f"The text has {result.original_length} tokens; attributions read the first {len(result.tokens)}.")
     st.caption("Integrated Gradients credit per token: blue pushed the score up, red pushed it down.")
@@ -88,8 +88,8 @@ def render(result: Attribution) -> None:
 
 def _prediction_line(result: Attribution) -> str:
     if result.kind == attribution.CLASSIFIER:
-        return f"Predicted class: {result.target}"
-    return f"Masked “{result.masked}” at position {result.position}; the model guesses: {result.target}"
+        return f"Predicted class: “{result.target}”."
+    return f"Masked “{result.masked}” at position {result.position}; the model's guess: “{result.target}”."
 
 
 def coloured_tokens(tokens: tuple[str, ...], credit: np.ndarray) -> str:
