@@ -1,9 +1,9 @@
 """albert_viz: look inside a real ALBERT. Entry point: page setup, navigation, the shared sidebar."""
-from pathlib import Path
-
 import streamlit as st
 
-st.set_page_config(page_title="albert_viz · inside ALBERT", page_icon=str(Path(__file__).parent / "assets" / "icon.png"), layout="wide")
+from albert_viz.assets import ICON  # a path only: nothing heavy loads before the first screen
+
+st.set_page_config(page_title="albert_viz · inside ALBERT", page_icon=str(ICON), layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -25,7 +25,7 @@ with st.sidebar:
         st.page_link(page)
     st.divider()
 with st.spinner("Starting up: loading PyTorch and the model (only the first visit after a restart is slow)…"):
-    from albert_viz import runtime
+    from albert_viz.model import runtime
     from albert_viz.ui import figures, links
     from albert_viz.ui.widgets import model_sidebar
 

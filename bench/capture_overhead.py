@@ -2,7 +2,7 @@
 
 A base-sized ALBERT (random weights: vocab 30000, E 128, H 768, 12 layers, 12 heads) at 128
 tokens. The bare side is `model(**inputs, output_attentions=True, output_hidden_states=True)`;
-the capture side is `albert_viz.capture.capture(...)` (tokenizing, LayerNorm hooks, copying
+the capture side is `albert_viz.model.capture.capture(...)` (tokenizing, LayerNorm hooks, copying
 everything to numpy). The two run interleaved in one process so machine noise hits both alike.
 Last line: ratio=<capture median / bare median> (target <= 1.15).
 
@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 import torch
 
-from albert_viz.capture import capture, tokenize
-from albert_viz.models import ModelSpec, load_model
-from albert_viz.random_model import save_random_albert
+from albert_viz.model.capture import capture, tokenize
+from albert_viz.model.loading import ModelSpec, load_model
+from albert_viz.model.random_tiny import save_random_albert
 
 BASE_SIZE = dict(vocab_size=30000, embedding_size=128, hidden_size=768, num_hidden_layers=12,
                  num_attention_heads=12, intermediate_size=3072, max_position_embeddings=512)

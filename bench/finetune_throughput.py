@@ -29,7 +29,7 @@ from albert_viz.finetune.data import SAMPLES_DIR, load_csv_file  # noqa: E402
 from albert_viz.finetune.job import (  # noqa: E402
     DONE, FinetuneConfig, FinetuneJob, classifier_copy, split_indices, tokenize_examples,
 )
-from albert_viz.models import load_model  # noqa: E402
+from albert_viz.model.loading import load_model  # noqa: E402
 
 PLAIN_LENGTH = 128
 

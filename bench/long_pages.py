@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 import streamlit.logger
 from streamlit.testing.v1 import AppTest
 
-from albert_viz.models import ModelSpec
+from albert_viz.model.loading import ModelSpec
 from albert_viz.ui import state
 
 LONG = " ".join("abcdefghijklmnopqrstuvwxyz"[i % 26] for i in range(1000))  # ~1,000 tokens: cut to 512

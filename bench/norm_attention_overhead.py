@@ -1,8 +1,8 @@
 """How much does norm-weighted attention add to a capture?
 
 A base-sized ALBERT (random weights: vocab 30000, E 128, H 768, 12 layers, 12 heads) at 128
-tokens. One side is `albert_viz.capture.capture(...)`; the other is the same capture followed by
-`albert_viz.explain.norm_weighted_attention(...)` on it (no second forward pass). The two run
+tokens. One side is `albert_viz.model.capture.capture(...)`; the other is the same capture followed by
+`albert_viz.analysis.attention_modes.norm_weighted_attention(...)` on it (no second forward pass). The two run
 interleaved in one process so machine noise hits both alike.
 Last line: ratio=<capture+norm median / capture median> (goal <= 1.3).
 
@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 import torch
 
-from albert_viz.capture import capture
-from albert_viz.explain import norm_weighted_attention
+from albert_viz.analysis.attention_modes import norm_weighted_attention
+from albert_viz.model.capture import capture
 from bench.capture_overhead import base_sized_model_and_sentence, report
 
 

@@ -5,7 +5,7 @@ tokens. "ours" is the protobuf message Streamlit sends for what the "All heads o
 clickable heads grid of one layer (a block-max overview past 64 tokens) and, past 16 tokens, the exact map
 of the chosen head beside it. "all layers" is that grid for every layer (what a view of every layer x head
 would cost us, for an honest comparison with bertviz's model view, which always holds every layer).
-bertviz is albert_viz.bertviz_offline.model_view_html (its JavaScript inlined); when our guard refuses,
+bertviz is albert_viz.figures.bertviz_offline.model_view_html (its JavaScript inlined); when our guard refuses,
 bertviz itself; at 512 tokens its page (~1.7 GB) is not built: its size is computed from the JSON it would
 embed (the same json.dumps of the same .tolist()) plus the rest of the page measured at 32 tokens.
 Last line: ratio=<ours / bertviz's at 128 tokens> (goal <= 0.05).
@@ -28,9 +28,9 @@ import plotly.io as pio
 import torch
 from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
 
-from albert_viz import plots
-from albert_viz.bertviz_offline import TooLargeForBertviz, model_view_html, offline_html
-from albert_viz.capture import capture
+from albert_viz.figures import attention_maps, common
+from albert_viz.figures.bertviz_offline import TooLargeForBertviz, model_view_html, offline_html
+from albert_viz.model.capture import capture
 from bench.capture_overhead import base_sized_model_and_sentence, sentence_of
 
 BUILD_BERTVIZ_UP_TO = 128  # tokens; at 512 bertviz's page would be ~1.7 GB of text
@@ -38,16 +38,19 @@ BUILD_BERTVIZ_UP_TO = 128  # tokens; at 512 bertviz's page would be ~1.7 GB of t
 
 def sent_bytes(figure, name: str) -> int:
     """Bytes of the PlotlyChart protobuf Streamlit sends for st.plotly_chart(figure, config=download_config)."""
-    proto = PlotlyChart(spec=pio.to_json(figure, validate=False), config=json.dumps(plots.download_config(name)))
+    proto = PlotlyChart(spec=pio.to_json(figure, validate=False), 
+                        config=json.dumps(common.download_config(name)))
     return proto.ByteSize()
 
 
 def tab_bytes(attentions: np.ndarray, tokens: tuple[str, ...], layer: int = 0, head: int = 0) -> int:
     """What the all-heads tab sends for one layer: its grid and, past 16 tokens, the exact map of one head."""
-    grid = plots.heads_grid(attentions[layer], tokens, f"Layer {layer}: all heads", selected_head=head, clickable=True)
+    grid = attention_maps.heads_grid(attentions[layer], tokens, f"Layer {layer}: all heads", selected_head=head,
+                                     clickable=True)
     total = sent_bytes(grid, "grid")
-    if len(tokens) > plots.MAX_CLICKABLE_TOKENS:  # as the page: the grid hover has no weights, so the exact map too
-        exact = plots.attention_heatmap(attentions[layer, head], tokens, f"Layer {layer}, head {head}: every weight")
+    if len(tokens) > attention_maps.MAX_CLICKABLE_TOKENS:  # as the page: no weights in the grid hover, so the exact map
+        title = f"Layer {layer}, head {head}: every weight"
+        exact = attention_maps.attention_heatmap(attentions[layer, head], tokens, title)
         total += sent_bytes(exact, "exact")
     return total
 

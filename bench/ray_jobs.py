@@ -26,7 +26,7 @@ from albert_viz.finetune.data import SAMPLES_DIR, load_csv_file  # noqa: E402
 from albert_viz.finetune.job import DONE, FinetuneConfig  # noqa: E402
 from albert_viz.finetune.runner import LocalRunner  # noqa: E402
 from albert_viz.finetune.store import JobStore  # noqa: E402
-from albert_viz.models import ModelSpec  # noqa: E402
+from albert_viz.model.loading import ModelSpec  # noqa: E402
 
 
 def run_all(runner, spec, dataset, config, jobs: int) -> float:

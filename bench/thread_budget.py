@@ -1,5 +1,5 @@
 """What a thread budget buys: one capture at the request cap (128 tokens) alone, and while a training-sized
-load runs beside it, with torch's default threads and with albert_viz.runtime's budget.
+load runs beside it, with torch's default threads and with albert_viz.model.runtime's budget.
 
 The "training" load is a second process doing back-to-back forward+backward passes of the same model, as a
 fine-tuning job would. Default: both processes use every core (torch's default). Budget: the web side uses
@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 import torch
 
-from albert_viz.capture import capture
-from albert_viz.models import ModelSpec, load_model
-from albert_viz.random_model import save_random_albert
-from albert_viz.runtime import thread_budget, usable_cores
+from albert_viz.model.capture import capture
+from albert_viz.model.loading import ModelSpec, load_model
+from albert_viz.model.random_tiny import save_random_albert
+from albert_viz.model.runtime import thread_budget, usable_cores
 
 BASE_SIZE = dict(vocab_size=30000, embedding_size=128, hidden_size=768, num_hidden_layers=12,
                  num_attention_heads=12, intermediate_size=3072, max_position_embeddings=512)

@@ -26,12 +26,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
 
-from albert_viz.capture import capture  # noqa: E402
 from albert_viz.finetune.data import SAMPLES_DIR, load_csv_file  # noqa: E402
 from albert_viz.finetune.job import FinetuneConfig, FinetuneJob  # noqa: E402
 from albert_viz.finetune.runner import LocalRunner  # noqa: E402
 from albert_viz.finetune.store import JobStore  # noqa: E402
-from albert_viz.models import ModelSpec, load_model  # noqa: E402
+from albert_viz.model.capture import capture  # noqa: E402
+from albert_viz.model.loading import ModelSpec, load_model  # noqa: E402
 
 CLIENTS = 4
 PAUSE_S = 0.1  # a student's clicks are not back to back

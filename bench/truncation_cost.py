@@ -14,7 +14,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,7 +24,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from albert_viz.finetune.cli import model_spec  # noqa: E402
 from albert_viz.finetune.data import SAMPLES_DIR, LabelledDataset, load_csv_file, truncation_advice  # noqa: E402
 from albert_viz.finetune.job import DONE, MAX_LENGTH_LIMIT, FinetuneConfig, FinetuneJob, token_lengths  # noqa: E402
-from albert_viz.models import load_model  # noqa: E402
+from albert_viz.model.loading import load_model  # noqa: E402
 
 
 def long_texts(dataset: LabelledDataset, joined: int) -> LabelledDataset:

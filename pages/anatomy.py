@@ -1,8 +1,12 @@
 """Anatomy: where ALBERT's parameters are, factorized embeddings, one layer shared across depth, SOP vs NSP."""
 import streamlit as st
 
-from albert_viz import anatomy, article, glossary, plots_anatomy
-from albert_viz.text_limits import SEGMENT_CHARS
+from albert_viz.analysis import anatomy
+
+from albert_viz.figures import anatomy_charts
+
+from albert_viz.model.text_limits import SEGMENT_CHARS
+from albert_viz.teaching import article, glossary
 from albert_viz.ui import figures, model_facts, token_picker, widgets
 from albert_viz.ui.text import plain
 
@@ -51,16 +55,16 @@ with parameters:
                "parameters counted, pooler included. The paper's Table 1 rounds, and for xxlarge it says 235M where "
                "the released configuration comes to 222.6M (the hub's model cards say 223M; for xlarge 58M).")
     log_scale = st.toggle("Logarithmic scale", key="anatomy_log")
-    figures.show(plots_anatomy.parameter_stack(counts, log=log_scale), "anatomy_stack", "anatomy_parameter_stack")
+    figures.show(anatomy_charts.parameter_stack(counts, log=log_scale), "anatomy_stack", "anatomy_parameter_stack")
     left, right = st.columns(2)
-    figures.show(plots_anatomy.component_shares(counts), "anatomy_shares", "anatomy_component_shares", where=left)
-    figures.show(plots_anatomy.sharing_savings(counts), "anatomy_savings", "anatomy_sharing_savings", where=right)
+    figures.show(anatomy_charts.component_shares(counts), "anatomy_shares", "anatomy_component_shares", where=left)
+    figures.show(anatomy_charts.sharing_savings(counts), "anatomy_savings", "anatomy_sharing_savings", where=right)
 
 with factorized:
     albert_counts = {count.name: count for count in counts if count.embedding != count.hidden}
     chosen = st.selectbox("Model", list(albert_counts), key="anatomy_factor_model")
     factors = anatomy.factorization_of(albert_counts[chosen])
-    figures.show(plots_anatomy.factorization_bars(factors), "anatomy_factor", "anatomy_embedding_factorization")
+    figures.show(anatomy_charts.factorization_bars(factors), "anatomy_factor", "anatomy_embedding_factorization")
     st.markdown(f"With E = {factors.embedding}, every one of the {factors.vocab:,} vocabulary entries stores "
                 f"{factors.embedding} numbers instead of {factors.hidden}; one {factors.embedding}×{factors.hidden} "
                 f"matrix (the E→H projection) lifts them to H: **{factors.factorized:,}** weights instead "
@@ -69,7 +73,7 @@ with factorized:
     if capture is not None:
         position = token_picker.token_selectbox(capture, "anatomy_token")
         projected = anatomy.projection(loaded, capture, position)
-        figures.show(plots_anatomy.projection_vectors(projected), "anatomy_projection", "anatomy_embedding_projection")
+        figures.show(anatomy_charts.projection_vectors(projected), "anatomy_projection", "anatomy_embedding_projection")
         st.caption(f"W·e + b computed here differs from the model's hidden state 0 by at most "
                    f"{projected.max_abs_diff:.1e}.")
 
@@ -93,7 +97,7 @@ with sharing_tab:
                      hide_index=True)
         st.caption("Which weights ran at each depth is read from hooks on the real forward pass. Same tensor: "
                    + glossary.explain("same tensor"))
-        figures.show(plots_anatomy.layer_change(shared), "anatomy_change", "anatomy_layer_to_layer_change")
+        figures.show(anatomy_charts.layer_change(shared), "anatomy_change", "anatomy_layer_to_layer_change")
         st.caption("Attention change is the total-variation distance: "
                    + glossary.explain("total-variation distance"))
 
@@ -112,7 +116,7 @@ with sop:
         st.info("Type both segments to ask the model.")
     elif loaded.has_sop_head:
         prediction = model_facts.get_sop_prediction(spec, first, second)
-        figures.show(plots_anatomy.sop_bars(prediction), "anatomy_sop", "anatomy_sentence_order_prediction")
+        figures.show(anatomy_charts.sop_bars(prediction), "anatomy_sop", "anatomy_sentence_order_prediction")
         st.write(plain(loaded.spec.label) + f"'s SOP head {prediction.verdict}")  # the label may be a typed path
         if spec.source == "bundled" and (accuracy := anatomy.bundled_sop_accuracy()) is not None:
             st.caption(f"After its short CPU pretraining the bundled model gets {accuracy:.0%} of held-out SOP "

@@ -2,8 +2,10 @@
 import streamlit as st
 
 from albert_viz.ui import attention_modes, bertviz_panel, figures, quiz, widgets  # first: on a fresh server it reroutes via app.py before torch loads
-from albert_viz import attention, exports, glossary, plots  # noqa: I001
-from albert_viz.capture import Capture
+from albert_viz.analysis import attention  # noqa: I001
+from albert_viz.figures import attention_maps, common, exports
+from albert_viz.teaching import glossary
+from albert_viz.model.capture import Capture
 
 st.title("Attention")
 st.caption("Row i of a map is query token i; it spreads a total weight of 1 over the key tokens j: "
@@ -15,7 +17,7 @@ widgets.limits_caption(capture)
 
 
 def _select_clicked_head() -> None:
-    if (head := plots.clicked_head(st.session_state["one_layer"].selection)) is not None:
+    if (head := attention_maps.clicked_head(st.session_state["one_layer"].selection)) is not None:
         st.session_state["head"] = head
 
 
@@ -32,49 +34,54 @@ def attention_views(capture: Capture) -> None:
     if one_head.open:
         with one_head:
             if view := attention_modes.chosen_view(capture, layer, head):
-                figure = plots.attention_heatmap(view.matrix, capture.tokens, view.title,
-                                                 zmax=plots.colour_max([view.matrix], auto or view.is_weight is False),
-                                                 colour_title=None if view.is_weight else "size of<br>what moves")
+                figure = attention_maps.attention_heatmap(view.matrix, capture.tokens, view.title,
+                                                          zmax=attention_maps.colour_max([view.matrix], auto or view.is_weight is False),
+                                                          colour_title=None if view.is_weight else "size of<br>what moves")
                 name = f"attention{'' if view.mode == 'raw' else '_' + view.mode}_layer{layer}_head{head}"
-                buttons = figures.show(figure, "one_head", name, lambda: plots.matrix_csv(view.matrix, capture.tokens))
+                buttons = figures.show(figure, "one_head", name,
+                                       lambda: attention_maps.matrix_csv(view.matrix, capture.tokens))
                 model = widgets.current_spec().label  # read here: the file is made later, off the script thread
                 figures.html_button(lambda: exports.attention_view_html(
                     figure, title=view.title, sentence=capture.text, sentence_pair=capture.text_pair, model=model,
-                    layer=layer, head=head, mode=view.mode, config=plots.download_config(name)),
+                    layer=layer, head=head, mode=view.mode, config=common.download_config(name)),
                     "one_head_html", name, where=buttons)
     if one_layer.open:
         with one_layer:
             st.caption("Click a map to select that head.")
-            figures.show(plots.heads_grid(capture.attentions[layer], capture.tokens,
-                                          f"Layer {layer}: all {capture.num_heads} heads", selected_head=head,
-                                          zmax=plots.colour_max([capture.attentions[layer]], auto), clickable=True),
+            figures.show(attention_maps.heads_grid(capture.attentions[layer], capture.tokens,
+                                                   f"Layer {layer}: all {capture.num_heads} heads", selected_head=head,
+                                                   zmax=attention_maps.colour_max([capture.attentions[layer]], auto), clickable=True),
                          "one_layer", f"attention_layer{layer}_all_heads", on_select=_select_clicked_head,
                          selection_mode="points")
-            if capture.num_tokens > plots.MAX_CLICKABLE_TOKENS:  # the grid's hover has no weights: show them
+            if capture.num_tokens > attention_maps.MAX_CLICKABLE_TOKENS:  # the grid's hover has no weights: show them
                 exact = capture.attentions[layer, head]
-                figures.show(plots.attention_heatmap(exact, capture.tokens, f"Layer {layer}, head {head}: every weight",
-                                                     zmax=plots.colour_max([exact], auto)),
+                figures.show(attention_maps.attention_heatmap(exact, capture.tokens,
+                                                              f"Layer {layer}, head {head}: every weight",
+                                                              zmax=attention_maps.colour_max([exact], auto)),
                              "one_layer_exact", f"attention_layer{layer}_head{head}",
-                             lambda: plots.matrix_csv(exact, capture.tokens))
+                             lambda: attention_maps.matrix_csv(exact, capture.tokens))
     if overview.open:
         with overview:
             st.caption("Each cell is one head; its colour is how much weight its dominant pattern gets "
                        "(← previous token, → next token, • itself, C [CLS], S [SEP], blank: broad).")
-            figures.show(plots.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
+            statistics = attention.head_statistics(capture)
+            figures.show(attention_maps.head_overview(statistics, "What each head mostly looks at"),
                          "overview", "attention_head_patterns")
     if averages.open:
         with averages:
             mean = attention.head_mean(capture.attentions)[layer]
             rollout = attention.rollout(capture.attentions)[layer]
-            shared = plots.colour_max([mean, rollout], auto)
-            figures.show(plots.attention_heatmap(mean, capture.tokens, f"Layer {layer}: mean over heads", zmax=shared),
+            shared = attention_maps.colour_max([mean, rollout], auto)
+            figures.show(attention_maps.attention_heatmap(mean, capture.tokens, f"Layer {layer}: mean over heads",
+                                                          zmax=shared),
                          "head_mean", f"attention_layer{layer}_head_mean",
-                         lambda: plots.matrix_csv(mean, capture.tokens))
+                         lambda: attention_maps.matrix_csv(mean, capture.tokens))
             st.caption("Rollout (Abnar & Zuidema 2020) follows attention through the residual path, layer by layer.",
                        help=glossary.explain("rollout") + " " + glossary.explain("residual path"))
-            figures.show(plots.attention_heatmap(rollout, capture.tokens, f"Rollout up to layer {layer}", zmax=shared),
+            figures.show(attention_maps.attention_heatmap(rollout, capture.tokens, f"Rollout up to layer {layer}",
+                                                          zmax=shared),
                          "rollout", f"attention_rollout_to_layer{layer}",
-                         lambda: plots.matrix_csv(rollout, capture.tokens))
+                         lambda: attention_maps.matrix_csv(rollout, capture.tokens))
     if bertviz.open:
         with bertviz:
             bertviz_panel.render(capture, layer, head)

@@ -1,7 +1,7 @@
 """Explain & compare: which words made the model decide, and how attention differs between two inputs or models."""
 import streamlit as st
 
-from albert_viz.compare import side_by_side
+from albert_viz.analysis.compare import side_by_side
 from albert_viz.ui import compare_panel, explain_panel, layers_panel, widgets
 
 WHY, SIDE_BY_SIDE, LAYERS = "Why this prediction", "Side by side", "What each layer knows"

@@ -1,7 +1,11 @@
 """Layer norm: statistics at every LayerNorm application, shared γ/β, outlier dimensions, one LayerNorm by hand."""
 import streamlit as st
 
-from albert_viz import glossary, layernorm, plots_layernorm
+from albert_viz.analysis import layernorm
+
+from albert_viz.figures import layernorm_charts
+
+from albert_viz.teaching import glossary
 from albert_viz.ui import figures, model_facts, token_picker, widgets
 from albert_viz.ui.text import safe_file_name
 
@@ -28,9 +32,9 @@ with across_depth:
                                         "full_layer": "after feed-forward (full layer)"}.get)
     chosen = [i for i, site in enumerate(stats.sites) if site in sites]
     if chosen:
-        figures.show(plots_layernorm.stats_lines(stats, capture.tokens, chosen,
-                                                 "Mean and spread of each token, going in and coming out",
-                                                 lines_for),
+        figures.show(layernorm_charts.stats_lines(stats, capture.tokens, chosen,
+                                                  "Mean and spread of each token, going in and coming out",
+                                                  lines_for),
                      "ln_lines", "layernorm_token_mean_and_spread")
         st.caption("Inputs drift with depth; outputs stay where γ and β put them, whatever came in: "
                    "that is LayerNorm keeping the numbers in range. Click a token in the legend to hide it.")
@@ -38,14 +42,14 @@ with across_depth:
         st.info("Choose at least one kind of LayerNorm.")
 
 with heatmaps:
-    quantity = st.radio("Statistic", list(plots_layernorm.QUANTITIES), horizontal=True, key="ln_quantity",
-                        format_func=plots_layernorm.QUANTITIES.get)
-    figures.show(plots_layernorm.stats_heatmap(getattr(stats, quantity), labels, capture.tokens,
-                                               plots_layernorm.QUANTITIES[quantity]),
+    quantity = st.radio("Statistic", list(layernorm_charts.QUANTITIES), horizontal=True, key="ln_quantity",
+                        format_func=layernorm_charts.QUANTITIES.get)
+    figures.show(layernorm_charts.stats_heatmap(getattr(stats, quantity), labels, capture.tokens,
+                                                layernorm_charts.QUANTITIES[quantity]),
                  "ln_heatmap", f"layernorm_{quantity}")
 
 with residual:
-    figures.show(plots_layernorm.residual_norm_lines(layernorm.residual_norms(capture), capture.tokens, lines_for),
+    figures.show(layernorm_charts.residual_norm_lines(layernorm.residual_norms(capture), capture.tokens, lines_for),
                  "ln_residual", "layernorm_residual_norms")
     st.caption("Each block adds its result to the token's running vector (the residual stream) and only then "
                "normalises (post-LN, as in BERT), so what leaves every layer is a LayerNorm output: x̂ always has "
@@ -66,9 +70,9 @@ with shared:
                 + ", ".join(ran_at) + ".")
     st.caption(f"In the model's code: `{module}`.")
     left, right = st.columns(2)
-    figures.show(plots_layernorm.gamma_beta_histograms(params[module], readable[module]),
+    figures.show(layernorm_charts.gamma_beta_histograms(params[module], readable[module]),
                  "ln_hist", "layernorm_gamma_beta", where=left)
-    figures.show(plots_layernorm.top_gamma_bars(params[module], readable[module]),
+    figures.show(layernorm_charts.top_gamma_bars(params[module], readable[module]),
                  "ln_top_gamma", "layernorm_largest_gamma", where=right)
     runs = [i for i, name in enumerate(stats.modules) if name == module]
     st.dataframe({"application": [labels[i] for i in runs],
@@ -79,12 +83,12 @@ with shared:
 
 with outliers:
     found = layernorm.outlier_dimensions(capture, k=st.slider("How many dimensions", 1, 12, 5, key="ln_k"))
-    figures.show(plots_layernorm.outlier_ratio_heatmap(found), "ln_outlier_ratio", "layernorm_outlier_dimensions")
+    figures.show(layernorm_charts.outlier_ratio_heatmap(found), "ln_outlier_ratio", "layernorm_outlier_dimensions")
     hidden = [i for i, site in enumerate(stats.sites) if site != "embeddings"]
     index = token_picker.labelled_selectbox("Application", hidden, labels, "ln_outlier_application")
     application = capture.layernorms[index]
-    figures.show(plots_layernorm.outlier_profile(application.inputs, application.outputs, found.dims,
-                                                 f"Every hidden dimension at {labels[index]}"),
+    figures.show(layernorm_charts.outlier_profile(application.inputs, application.outputs, found.dims,
+                                                  f"Every hidden dimension at {labels[index]}"),
                  "ln_profile", "layernorm_dimension_profile")
 
 with worked_tab:
@@ -112,4 +116,4 @@ with worked_tab:
     st.dataframe(worked.head(8), hide_index=True)
     st.download_button("Download every dimension (CSV)", worked.to_csv(), mime="text/csv", key="ln_csv",
                        file_name=safe_file_name(f"layernorm_{labels[index]}_token{position}.csv"))
-    figures.show(plots_layernorm.worked_vectors(worked), "ln_worked", "layernorm_worked_example")
+    figures.show(layernorm_charts.worked_vectors(worked), "ln_worked", "layernorm_worked_example")

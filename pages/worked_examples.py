@@ -1,7 +1,7 @@
 """Worked examples: self-attention on the board, the same arithmetic in the real model, the pretraining tasks."""
 import streamlit as st
 
-from albert_viz import article
+from albert_viz.teaching import article
 from albert_viz.ui import quiz, walkthrough_panel as panel, widgets
 
 st.title("Worked examples")

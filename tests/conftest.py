@@ -11,8 +11,8 @@ os.environ.setdefault("ALBERT_VIZ_DATA", tempfile.mkdtemp(prefix="albert_viz_tes
 
 import pytest
 
-from albert_viz.models import LoadedModel, ModelSpec, load_model
-from albert_viz.random_model import save_random_albert
+from albert_viz.model.loading import LoadedModel, ModelSpec, load_model
+from albert_viz.model.random_tiny import save_random_albert
 
 
 def load_tiny(tmp_path_factory, name: str, **config_overrides) -> LoadedModel:
@@ -35,7 +35,7 @@ def grouped_model(tmp_path_factory) -> LoadedModel:
 
 @pytest.fixture
 def assert_sent_as_validated():
-    """Checks that a figure built without plotly's validation (plots.unchecked_figure) is valid and sends the
+    """Checks that a figure built without plotly's validation (figures.common.unchecked_figure) is valid and sends the
     browser exactly the JSON that the same figure built with validation sends."""
     import json
 

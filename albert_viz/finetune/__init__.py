@@ -1,1 +1,4 @@
-"""Fine-tuning ALBERT on a small labelled CSV: validation, a Trainer job with live progress, metrics, export, CLI."""
+"""Fine-tuning ALBERT on a small labelled CSV: validation, a Trainer job with progress, runners, export, CLI.
+
+May import: model, assets. Never analysis, figures, teaching, ui or streamlit.
+"""

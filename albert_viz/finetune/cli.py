@@ -17,8 +17,8 @@ from albert_viz.finetune.job import (
     DONE, MAX_LENGTH_LIMIT, FinetuneConfig, FinetuneJob, FinetuneResult, JobError, ProgressSnapshot,
     time_left,
 )
-from albert_viz.finetune.runner import make_runner
-from albert_viz.models import ModelLoadError, ModelSpec, load_model
+from albert_viz.finetune.runner_choice import make_runner
+from albert_viz.model.loading import ModelLoadError, ModelSpec, load_model
 
 DEFAULTS = FinetuneConfig()
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from albert_viz.text_limits import excerpt
+from albert_viz.assets import DATASETS_DIR
+from albert_viz.model.text_limits import excerpt
 
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "datasets"
+SAMPLES_DIR = DATASETS_DIR
 SAMPLES = {  # what the page offers without an upload
     "Movie reviews: 2,000 Rotten Tomatoes snippets, positive / negative": "movie_reviews.csv",
     "Classroom: 36 short sentences, animals / food / weather": "classroom.csv",

@@ -34,7 +34,7 @@ from transformers.utils import logging as hf_logging
 
 from albert_viz.finetune.data import LabelledDataset
 from albert_viz.finetune.metrics import ClassScore, EvaluationReport, Misclassified, evaluate, quick_scores
-from albert_viz.models import LoadedModel, pick_device
+from albert_viz.model.loading import LoadedModel, pick_device
 
 MAX_CONCURRENT_JOBS = int(os.environ.get("ALBERT_VIZ_TRAINING_SLOTS", "1"))  # a 2-core classroom server: one at a time
 MAX_WAITING_JOBS = int(os.environ.get("ALBERT_VIZ_TRAINING_QUEUE", "40"))

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import torch
 
-from albert_viz.capture import CaptureError, tokenize
-from albert_viz.models import LoadedModel
+from albert_viz.model.capture import CaptureError, tokenize
+from albert_viz.model.loading import LoadedModel
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ from ray import exceptions as ray_errors
 import albert_viz
 from albert_viz.finetune.data import LabelledDataset
 from albert_viz.finetune.job import (
-    CANCELLED, DONE, FAILED, QUEUED, FinetuneConfig, FinetuneResult, JobError, ProgressSnapshot, failure_message,
+    CANCELLED, FAILED, QUEUED, FinetuneConfig, FinetuneResult, JobError, ProgressSnapshot, failure_message,
 )
 from albert_viz.finetune.runner import CANCEL_GRACE_S, BaseRunner, run_watched
 from albert_viz.finetune.store import JobStore
-from albert_viz.models import BUNDLED_MODEL_DIR, ModelLoadError, ModelSpec, load_model
+from albert_viz.model.loading import BUNDLED_MODEL_DIR, ModelLoadError, ModelSpec, load_model
 
 POLL_EVERY_S = 0.5
 

@@ -1,6 +1,6 @@
 """One job interface, two runners: where fine-tuning jobs train, out of the web process.
 
-    runner = make_runner()                       # LocalRunner, or RayRunner when ALBERT_VIZ_RAY_ADDRESS is set
+    runner = make_runner()                       # runner_choice: LocalRunner, or RayRunner (ALBERT_VIZ_RAY_ADDRESS)
     job_id = runner.submit(spec, dataset, config)
     runner.snapshot(job_id)                      # ProgressSnapshot, from the store
     runner.cancel(job_id); runner.result(job_id) # FinetuneResult once done
@@ -20,7 +20,7 @@ import signal
 import threading
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -30,7 +30,7 @@ from albert_viz.finetune.job import (
     FinetuneConfig, FinetuneJob, FinetuneResult, JobError, ProgressSnapshot, format_duration,
 )
 from albert_viz.finetune.store import JobRecord, JobStore
-from albert_viz.models import LoadedModel, ModelLoadError, ModelSpec, load_model
+from albert_viz.model.loading import LoadedModel, ModelLoadError, ModelSpec, load_model
 
 PUBLISH_EVERY_S = 0.5  # progress writes per job: at most two a second, plus every change of state or message
 WATCH_EVERY_S = 0.3  # how often a worker checks for a cancel (the "stops within seconds" promise)
@@ -353,19 +353,3 @@ def _exit_after_grace(folder: Path) -> None:
         timer = threading.Timer(CANCEL_GRACE_S, leave)
         timer.name, timer.daemon = "orphan-exit", True
         timer.start()
-
-
-def make_runner(store: JobStore | None = None) -> BaseRunner:
-    """RayRunner when ALBERT_VIZ_RAY_ADDRESS is set (and Ray is installed), else the LocalRunner."""
-    address = os.environ.get("ALBERT_VIZ_RAY_ADDRESS", "").strip()
-    if address:
-        try:
-            from albert_viz.finetune.ray_runner import RayRunner
-        except ImportError:
-            runner = LocalRunner(store)
-            runner.notes = ("ALBERT_VIZ_RAY_ADDRESS is set but Ray is not installed here "
-                            "(pip install -r requirements-cluster.txt), so jobs train on this machine.",)
-            return runner
-        return RayRunner(store, address)
-    return LocalRunner(store)
-

@@ -19,7 +19,7 @@ from pathlib import Path
 from albert_viz.finetune.job import (
     CANCELLED, FAILED, FINAL_STATES, INTERRUPTED, QUEUED, RUNNING, FinetuneConfig, FinetuneResult, ProgressSnapshot,
 )
-from albert_viz.models import ModelSpec
+from albert_viz.model.loading import ModelSpec
 
 DEFAULT_DATA_DIR = Path.home() / ".cache" / "albert_viz"
 DEFAULT_MAX_AGE_DAYS = 7.0  # a finished job's model is kept this long ...

@@ -14,9 +14,9 @@ def _non_negative(text: str) -> float:
     return value
 
 
-def parse_config(argv: list[str] | None = None) -> PipelineConfig:
+def parse_config(argv: list[str] | None = None, prog: str | None = None) -> PipelineConfig:
     """The pipeline configuration the command line asks for."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--budget-minutes", type=float, default=None, help="wall-clock training budget (default 90 on CPU, 15 on a GPU)")
     parser.add_argument("--run-dir", type=Path, default=None, help="checkpoints and metrics (default .pretrain/run)")
     parser.add_argument("--bundle-dir", type=Path, default=None, help="output folder (default assets/models/albert-tiny)")

@@ -1,6 +1,6 @@
 """Held-out MLM and SOP figures with the luck of one draw taken out.
 
-python -m albert_viz.pretrain.heldout_report MODEL_DIR [MODEL_DIR ...]
+python -m albert_viz.pretrain.report_models MODEL_DIR [MODEL_DIR ...]  (the command line is in report_models.py)
 
 The running evaluation (distill.evaluate) masks the 1,024 held-out chunks once and swaps a random
 half of their 682 sentence pairs once. Both draws move the figures more than most recipes did: on the
@@ -12,14 +12,10 @@ so that SOP needs no draw at all.
 
 from __future__ import annotations
 
-import argparse
-import json
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AlbertForPreTraining, AutoTokenizer
 
 from albert_viz.pretrain import data, distill
 
@@ -103,26 +99,3 @@ def report(model, name: str, pairs: list[data.Pair], tokenizer, config: data.Dat
         sop_both_orders=sop_both_orders(model, pairs, tokenizer, device=device),
         sop_pairs=sum(1 for p in pairs if p.second),
     )
-
-
-def main() -> None:
-    """Print one JSON line per model folder, on the same held-out chunks as `make pretrain` evaluates."""
-    from albert_viz.pretrain.pipeline import EVAL_SEED_OFFSET, PipelineConfig, heldout_pairs_of
-
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("models", nargs="+", type=Path)
-    args = parser.parse_args()
-    cfg = PipelineConfig()
-    torch.set_num_threads(cfg.train.threads)
-    tokenizer = AutoTokenizer.from_pretrained(args.models[0])
-    pairs = heldout_pairs_of(cfg, tokenizer)
-    for folder in args.models:
-        # float32 whatever the folder stores (a float16 bundle would otherwise load as float16 on the CPU);
-        # eager attention as in training, so the first draw repeats the running evaluation's figure exactly
-        model = AlbertForPreTraining.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager")
-        figures = report(model, str(folder), pairs, tokenizer, cfg.data, EVAL_SEED_OFFSET + cfg.train.seed)
-        print(json.dumps(figures.summary()), flush=True)
-
-
-if __name__ == "__main__":
-    main()

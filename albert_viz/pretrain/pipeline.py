@@ -11,13 +11,14 @@ from pathlib import Path
 import torch
 from transformers import AlbertForPreTraining
 
+from albert_viz.assets import BUNDLED_MODEL_DIR
 from albert_viz.pretrain import data, distill, heldout_report, losses
 from albert_viz.pretrain.corpus import CorpusConfig, build_corpus
 from albert_viz.pretrain.samples import build_samples, held_out_texts
-from albert_viz.pretrain.sources import CACHE_DIR, EXTRA_SOURCES, REPO_ROOT, SOURCES
+from albert_viz.pretrain.sources import CACHE_DIR, EXTRA_SOURCES, SOURCES
 from albert_viz.pretrain.student import StudentConfig, build_student, load_teacher, widen_feed_forward
 
-BUNDLE_DIR = REPO_ROOT / "assets" / "models" / "albert-tiny"
+BUNDLE_DIR = BUNDLED_MODEL_DIR
 
 
 @dataclass(frozen=True)

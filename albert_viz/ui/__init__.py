@@ -1,4 +1,7 @@
-"""The one library package that imports streamlit: cached resources, session keys, shared widgets."""
+"""The one library package that imports streamlit: cached resources, session keys, shared widgets and panels.
+
+May import: every other room of the library. Nothing in the library imports it.
+"""
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 

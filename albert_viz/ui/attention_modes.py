@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from albert_viz.capture import Capture
-from albert_viz.explain import MODES, AttentionView, ExplainError, NormWeightedAttention, attention_view, \
-    norm_weighted_attention
-from albert_viz.models import ModelSpec
+from albert_viz.model.capture import Capture
+from albert_viz.analysis.attention_modes import (
+    MODES, AttentionView, ExplainError, NormWeightedAttention, attention_view, norm_weighted_attention,
+)
+from albert_viz.model.loading import ModelSpec
 from albert_viz.ui.resources import get_model
 from albert_viz.ui.text import plain
 from albert_viz.ui.widgets import current_spec

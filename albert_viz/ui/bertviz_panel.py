@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from albert_viz.bertviz_offline import MAX_NUMBERS, TooLargeForBertviz, check_size, head_view_html, \
+from albert_viz.figures.bertviz_offline import MAX_NUMBERS, TooLargeForBertviz, check_size, head_view_html, \
     layers_that_fit, model_view_html, payload_numbers
-from albert_viz.capture import Capture
+from albert_viz.model.capture import Capture
 from albert_viz.ui.text import plain
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from albert_viz import plots, plots_explain
-from albert_viz.capture import Capture, CaptureError
-from albert_viz.compare import MINIMAL_PAIRS, SideBySide
-from albert_viz.explain import special_tokens_note, special_tokens_only
-from albert_viz.models import ModelLoadError, ModelSpec
+from albert_viz.analysis.attention_modes import special_tokens_note, special_tokens_only
+from albert_viz.analysis.compare import MINIMAL_PAIRS, SideBySide
+from albert_viz.figures import attention_maps, explain_charts
+from albert_viz.model.capture import Capture, CaptureError
+from albert_viz.model.loading import ModelLoadError, ModelSpec
 from albert_viz.ui import figures
-from albert_viz.ui.text import plain
 from albert_viz.ui.resources import get_capture, get_model
+from albert_viz.ui.text import plain
 from albert_viz.ui.widgets import SOURCES, current_model, current_spec
 
 TWO_SENTENCES, TWO_MODELS = "two sentences, one model", "one sentence, two models"
@@ -99,18 +99,18 @@ def render(compared: SideBySide, names: tuple[str, str] = ("First", "Second"), k
     head = right.slider("Head", 0, heads - 1, 0, key=f"{key}_head") if heads > 1 else 0
     for column, captured, name in zip(st.columns(2), (first, second), names):
         with column:
-            figures.show(plots.attention_heatmap(captured.attentions[layer, head], captured.tokens,
-                                                 f"{name}: layer {layer}, head {head}"),
+            figures.show(attention_maps.attention_heatmap(captured.attentions[layer, head], captured.tokens,
+                                                          f"{name}: layer {layer}, head {head}"),
                          f"{key}_{name}", f"{key}_{name}_layer{layer}_head{head}")
     if compared.change is None:
         st.info(compared.note)
         return
-    figures.show(plots_explain.difference_heatmap(
+    figures.show(explain_charts.difference_heatmap(
         compared.change.difference[layer, head], compared.labels(),
         f"{names[1]} minus {names[0].lower()}: layer {layer}, head {head}",
         colour_title=f"{names[1].lower()} −<br>{names[0].lower()}"),
         f"{key}_difference", f"{key}_difference_layer{layer}_head{head}")
-    figures.show(plots_explain.head_change_map(compared.change.change, "Which heads changed most"),
+    figures.show(explain_charts.head_change_map(compared.change.change, "Which heads changed most"),
                  f"{key}_heads", f"{key}_head_change")
     top = pd.DataFrame(compared.change.top_heads(5), columns=["layer", "head", "change"])
     st.table(top.style.format({"change": "{:.3f}"}))

@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from albert_viz import attribution, plots_explain
-from albert_viz.attribution import ATTENTION_VIEWS, GRADIENT_VIEWS, MASKED_WORD, Attribution
-from albert_viz.capture import Capture, CaptureError
-from albert_viz.explain import ExplainError
-from albert_viz.models import ModelSpec
+from albert_viz.analysis import attribution
+
+from albert_viz.analysis.attention_modes import ExplainError
+from albert_viz.analysis.attribution import ATTENTION_VIEWS, GRADIENT_VIEWS, MASKED_WORD, Attribution
+from albert_viz.figures import explain_charts
+from albert_viz.model.capture import Capture, CaptureError
+from albert_viz.model.loading import ModelSpec
 from albert_viz.ui import figures
 from albert_viz.ui.resources import get_model
 from albert_viz.ui.text import plain
@@ -82,7 +84,7 @@ def render(result: Attribution) -> None:
     st.caption("Integrated Gradients credit per token: blue pushed the score up, red pushed it down.")
     st.html(coloured_tokens(result.tokens, result.integrated_gradients))
     _completeness(result)
-    figures.show(plots_explain.attribution_bars(result), "attribution_bars", "explain_attribution")
+    figures.show(explain_charts.attribution_bars(result), "attribution_bars", "explain_attribution")
     _agreement(result)
 
 

@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from albert_viz import glossary, plots
-from albert_viz.capture import Capture, CaptureError, capture, token_cap
-from albert_viz.compare import side_by_side
-from albert_viz.finetune import charts
+from albert_viz.figures import attention_maps
+
+from albert_viz.analysis.compare import side_by_side
+from albert_viz.figures import finetune_charts
+from albert_viz.model.capture import Capture, CaptureError, capture, token_cap
+from albert_viz.teaching import glossary
 from albert_viz.finetune.data import (
     LIMIT_TEXT, MAX_CLASSES, MAX_ROWS, SAMPLES, SAMPLES_DIR, CsvError, LabelledDataset, RawTable, TruncationAdvice,
     build_dataset, check_size, guess_columns, label_variants, read_table, truncation_advice,
@@ -30,13 +32,13 @@ from albert_viz.finetune.job import (
     CANCELLED, DONE, FAILED, INTERRUPTED, MAX_LENGTH_LIMIT, FinetuneConfig, FinetuneResult, JobError,
     format_duration, time_left, token_lengths,
 )
-from albert_viz.finetune.runner import class_rows
 from albert_viz.finetune.predict import classify
-from albert_viz.models import LoadedModel, ModelLoadError, ModelSpec, load_model
-from albert_viz.text_limits import SENTENCE_CHARS, excerpt
-from albert_viz.ui.text import plain
+from albert_viz.finetune.runner import class_rows
+from albert_viz.model.loading import LoadedModel, ModelLoadError, ModelSpec, load_model
+from albert_viz.model.text_limits import SENTENCE_CHARS, excerpt
 from albert_viz.ui import compare_panel, figures, state, widgets
 from albert_viz.ui.resources import get_capture, get_model, get_runner
+from albert_viz.ui.text import plain
 
 JOB = "finetune_job"  # id of the session's latest job (the URL's ?job= wins: it survives a reload)
 TUNED = "finetune_tuned"  # (job id, LoadedModel) of the finished job's model, loaded once
@@ -141,9 +143,11 @@ def describe_data(choice: DataChoice, loaded: LoadedModel, max_length: int) -> N
                      "Texts are shown as plain text."))
     st.dataframe(dataset.frame().head(200), hide_index=True, height=250, key="ft_preview")
     balance, lengths = st.columns(2)
-    figures.show(charts.class_balance(dataset.class_counts), "ft_balance", "finetune_class_balance", where=balance)
+    figures.show(finetune_charts.class_balance(dataset.class_counts), "ft_balance", "finetune_class_balance",
+                 where=balance)
     counts = _lengths(loaded.spec, choice.digest, dataset.text_column, dataset)
-    figures.show(charts.length_histogram(counts, max_length), "ft_lengths", "finetune_text_lengths", where=lengths)
+    figures.show(finetune_charts.length_histogram(counts, max_length), "ft_lengths", "finetune_text_lengths",
+                 where=lengths)
     if advice := truncation_advice(counts, max_length, _length_limit(loaded)):
         _offer_longer_texts(advice)
 
@@ -275,7 +279,7 @@ def _draw_progress(job_id: str) -> None:
     st.progress(snapshot.fraction, text=f"{snapshot.message}: step {snapshot.step} of {snapshot.total_steps or '…'}"
                                         f" · {format_duration(snapshot.elapsed_s)}" + (f" · {left}" if left else ""))
     if snapshot.losses or snapshot.evaluations:
-        figures.show(charts.training_curves(snapshot), "ft_curves", "finetune_training_curves")
+        figures.show(finetune_charts.training_curves(snapshot), "ft_curves", "finetune_training_curves")
     if not snapshot.finished:
         st.button("Cancel training", on_click=runner.cancel, args=(job_id,), key="ft_cancel")
         st.caption("Training runs on the server, not in this tab: closing or reloading the tab does not stop it, "
@@ -366,7 +370,7 @@ def _scores(job: FinishedJob) -> None:
     columns[3].metric("Training time", f"{result.seconds:.0f} s", help=f"{result.steps} steps, "
                       f"{result.samples_per_second:.1f} samples/s")
     left, right = st.columns(2)
-    figures.show(charts.confusion_matrix(report), "ft_confusion", "finetune_confusion_matrix", where=left)
+    figures.show(finetune_charts.confusion_matrix(report), "ft_confusion", "finetune_confusion_matrix", where=left)
     per_class = pd.DataFrame([vars(score) for score in report.per_class])
     right.dataframe(per_class, hide_index=True, key="ft_per_class",
                     column_config={"name": "label", "support": "validation rows"})
@@ -395,8 +399,8 @@ def _attention_of(job: FinishedJob, tuned: LoadedModel, text: str, key: str) -> 
         st.info(plain(str(error)))
         return
     layer, head = widgets.layer_head_selectors(result, key=key)
-    figures.show(plots.attention_heatmap(result.attentions[layer, head], result.tokens,
-                                         f"Fine-tuned model · layer {layer}, head {head}"),
+    figures.show(attention_maps.attention_heatmap(result.attentions[layer, head], result.tokens,
+                                                  f"Fine-tuned model · layer {layer}, head {head}"),
                  f"map{key}", f"finetuned_attention_layer{layer}_head{head}")
 
 
@@ -414,7 +418,8 @@ def _try_it(job: FinishedJob, tuned: LoadedModel) -> None:
         return
     left, right = st.columns([1, 2])
     left.metric("Predicted label", plain(prediction.label))
-    figures.show(charts.probabilities(prediction.probabilities), "ft_probabilities", "finetune_prediction", where=right)
+    figures.show(finetune_charts.probabilities(prediction.probabilities), "ft_probabilities", "finetune_prediction",
+                 where=right)
 
 
 def _held_out_example(texts: tuple[str, ...]) -> str:

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from albert_viz import plots_explain
-from albert_viz.capture import Capture
-from albert_viz.explain import special_tokens_note, special_tokens_only
+from albert_viz.analysis.attention_modes import special_tokens_note, special_tokens_only
+from albert_viz.analysis.layers import (
+    LayerProjection, ProbeRun, describe_probes, project_layers, validation_rows_held_out,
+)
+from albert_viz.figures import explain_charts
 from albert_viz.finetune.data import LabelledDataset
-from albert_viz.layers import LayerProjection, ProbeRun, describe_probes, project_layers, validation_rows_held_out
-from albert_viz.models import LoadedModel, ModelSpec
+from albert_viz.model.capture import Capture
+from albert_viz.model.loading import LoadedModel, ModelSpec
 from albert_viz.ui import figures, finetune_panel
 from albert_viz.ui.text import plain
 from albert_viz.ui.widgets import current_model, current_spec
@@ -32,12 +34,12 @@ def states(capture: Capture) -> None:
     layer = st.slider("Layer", 0, capture.num_layers, capture.num_layers, key="layers_layer",
                       help="0 is the embedding output; layer l is the state after l layers.")
     left, right = st.columns(2)
-    figures.show(plots_explain.layer_scatter(projection, layer),
+    figures.show(explain_charts.layer_scatter(projection, layer),
                  "layers_scatter", f"layers_projection_layer{layer}", where=left)
-    figures.show(plots_explain.difference_heatmap(projection.cosine[layer], capture.tokens,
-                                                  f"Cosine similarity of the tokens, layer {layer}",
-                                                  colour_title="cosine", bound=1.0,
-                                                  axis_titles=("token", "token"), x_side="bottom"),
+    figures.show(explain_charts.difference_heatmap(projection.cosine[layer], capture.tokens,
+                                                   f"Cosine similarity of the tokens, layer {layer}",
+                                                   colour_title="cosine", bound=1.0,
+                                                   axis_titles=("token", "token"), x_side="bottom"),
                  "layers_cosine", f"layers_cosine_layer{layer}", where=right)
     st.caption("One PCA is fitted on the states of every layer together, so the axes stay put as you move the "
                "slider: tokens drifting together means the layer is making them alike.")
@@ -98,5 +100,5 @@ def _show_run() -> None:
     if run.error:
         st.info(plain(run.error))
         return
-    figures.show(plots_explain.probe_accuracy(run.result), "probe_chart", "layers_probe_accuracy")
+    figures.show(explain_charts.probe_accuracy(run.result), "probe_chart", "layers_probe_accuracy")
     st.markdown(plain(describe_probes(run.result)))

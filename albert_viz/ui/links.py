@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from albert_viz.models import ModelLoadError, ModelSpec
-from albert_viz.text_limits import NAME_CHARS, SENTENCE_CHARS
+from albert_viz.model.loading import ModelLoadError, ModelSpec
+from albert_viz.model.text_limits import NAME_CHARS, SENTENCE_CHARS
 from albert_viz.ui import state
 from albert_viz.ui.resources import get_model
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from albert_viz import anatomy
-from albert_viz.capture import Capture, CaptureError
-from albert_viz.layernorm import LayerNormParams, layer_norm_params
-from albert_viz.models import ModelSpec
+from albert_viz.analysis import anatomy
+from albert_viz.analysis.layernorm import LayerNormParams, layer_norm_params
+from albert_viz.model.capture import Capture, CaptureError
+from albert_viz.model.loading import ModelSpec
 from albert_viz.ui.resources import get_capture, get_model
 from albert_viz.ui.text import plain
 from albert_viz.ui.widgets import current_spec

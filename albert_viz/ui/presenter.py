@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from albert_viz import attention, lessons, plots, plots_anatomy, plots_layernorm, walkthrough
-from albert_viz.layernorm import layer_norm_stats
-from albert_viz.lessons import Lesson, LessonStep
+from albert_viz.analysis import attention, walkthrough
+
+from albert_viz.figures import anatomy_charts, attention_maps, layernorm_charts
+
+from albert_viz.analysis.layernorm import layer_norm_stats
+from albert_viz.teaching import lessons
+from albert_viz.teaching.lessons import Lesson, LessonStep
 from albert_viz.ui import figures, model_facts, widgets
 from albert_viz.ui.text import plain
 
@@ -92,7 +96,7 @@ def show_view(step: LessonStep) -> None:
         _toy(step)
     elif step.view == "parameters":
         counts = model_facts.get_parameter_table(widgets.current_spec())
-        figures.show(plots_anatomy.parameter_stack(counts, log=True),
+        figures.show(anatomy_charts.parameter_stack(counts, log=True),
                      "present_parameters", "lesson_parameters", with_csv=False)
     elif step.view == "page":
         st.page_link(step.get("page"), label=step.get("label") or "Open the page", icon=":material/open_in_new:")
@@ -105,8 +109,8 @@ def _toy(step: LessonStep) -> None:
     result = walkthrough.toy_attention(preset.x, preset.w_q, preset.w_k, preset.w_v, tokens=walkthrough.TOY_TOKENS)
     show = step.get("show", "weights")
     if show == "weights":
-        figures.show(plots.attention_heatmap(result.weights, result.tokens, "A = softmax(QKᵀ / √d_k), row by row"),
-                     "present_toy", "lesson_toy_attention", with_csv=False)
+        toy_map = attention_maps.attention_heatmap(result.weights, result.tokens, "A = softmax(QKᵀ / √d_k), row by row")
+        figures.show(toy_map, "present_toy", "lesson_toy_attention", with_csv=False)
         return
     formulas = {
         "scores": rf"QK^\top = {walkthrough.latex_matrix(result.scores)}",
@@ -130,20 +134,20 @@ def _model_view(step: LessonStep) -> None:
     elif step.view == "attention":
         head = _clamped(step.get("head", 0), capture.num_heads, "head")
         matrix, title = _attention_map(capture, layer, head, step.get("map", "head"))
-        figures.show(plots.attention_heatmap(matrix, capture.tokens, title),
+        figures.show(attention_maps.attention_heatmap(matrix, capture.tokens, title),
                      "present_attention", "lesson_attention", with_csv=False)
     elif step.view == "heads":
-        figures.show(plots.heads_grid(capture.attentions[layer], capture.tokens,
-                                      f"Layer {layer}: all {capture.num_heads} heads"),
+        figures.show(attention_maps.heads_grid(capture.attentions[layer], capture.tokens,
+                                               f"Layer {layer}: all {capture.num_heads} heads"),
                      "present_heads", "lesson_all_heads", with_csv=False)
     elif step.view == "overview":
-        figures.show(plots.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
+        figures.show(attention_maps.head_overview(attention.head_statistics(capture), "What each head mostly looks at"),
                      "present_overview", "lesson_head_patterns", with_csv=False)
     elif step.view == "layernorm":
         stats = layer_norm_stats(capture)
         hidden = [i for i, site in enumerate(stats.sites) if site != "embeddings"]
-        figures.show(plots_layernorm.stats_lines(stats, capture.tokens, hidden,
-                                                 "Mean and spread going into and out of each LayerNorm"),
+        figures.show(layernorm_charts.stats_lines(stats, capture.tokens, hidden,
+                                                  "Mean and spread going into and out of each LayerNorm"),
                      "present_layernorm", "lesson_layernorm", with_csv=False)
 
 

@@ -5,13 +5,17 @@ from typing import Callable
 
 import streamlit as st
 
-from albert_viz import plots, quiz, walkthrough
-from albert_viz.capture import Capture
-from albert_viz.models import LoadedModel
-from albert_viz.quiz import Question
+from albert_viz.analysis import walkthrough
+
+from albert_viz.figures import attention_maps
+
+from albert_viz.analysis.walkthrough import WalkthroughError
+from albert_viz.model.capture import Capture
+from albert_viz.model.loading import LoadedModel
+from albert_viz.teaching import quiz
+from albert_viz.teaching.quiz import Question
 from albert_viz.ui import figures, walkthrough_panel
 from albert_viz.ui.text import plain
-from albert_viz.walkthrough import WalkthroughError
 
 SCORE = "quiz_score"  # {"asked": n, "right": m} for this session
 ANSWERED = "quiz_answered"  # question key -> the choice the student committed to
@@ -75,8 +79,8 @@ def attention_quiz(capture: Capture, layer: int, head: int) -> None:
     question = quiz.attention_question(capture, layer, head, st.session_state.get(ROUND, 0))
 
     def reveal() -> None:
-        figures.show(plots.attention_heatmap(capture.attentions[layer, head], capture.tokens,
-                                             f"Layer {layer}, head {head}"),
+        figures.show(attention_maps.attention_heatmap(capture.attentions[layer, head], capture.tokens,
+                                                      f"Layer {layer}, head {head}"),
                      "quiz_heatmap", f"quiz_layer{layer}_head{head}")
 
     card(question, "attention", reveal=reveal)

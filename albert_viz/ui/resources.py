@@ -14,9 +14,10 @@ from typing import Callable, Generic, Hashable, TypeVar
 import numpy as np
 import streamlit as st
 
-from albert_viz.capture import Capture, capture, compact, token_cap, widened
-from albert_viz.finetune.runner import BaseRunner, make_runner
-from albert_viz.models import LoadedModel, ModelSpec, load_model
+from albert_viz.finetune.runner import BaseRunner
+from albert_viz.finetune.runner_choice import make_runner
+from albert_viz.model.capture import Capture, capture, compact, token_cap, widened
+from albert_viz.model.loading import LoadedModel, ModelSpec, load_model
 
 # Memory all cached captures may hold together (ALBERT_VIZ_CAPTURE_CACHE_MB, default 256 MB); a capture
 # bigger than half of it, even in float16, is computed for each run, not kept.

@@ -9,7 +9,7 @@ from typing import Sequence
 
 import streamlit as st
 
-from albert_viz.capture import Capture
+from albert_viz.model.capture import Capture
 
 
 def token_selectbox(capture: Capture, key: str, label: str = "Token", index: int = 1) -> int:

@@ -6,14 +6,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from albert_viz import anatomy, article, glossary, plots, walkthrough
-from albert_viz.capture import Capture
-from albert_viz.models import LoadedModel
-from albert_viz.text_limits import SEGMENT_CHARS, WORD_CHARS
+from albert_viz.analysis import anatomy, walkthrough
+
+from albert_viz.figures import attention_maps
+
+from albert_viz.analysis.walkthrough import WalkthroughError
+from albert_viz.model.capture import Capture
+from albert_viz.model.loading import LoadedModel
+from albert_viz.model.text_limits import SEGMENT_CHARS, WORD_CHARS
+from albert_viz.teaching import article, glossary
 from albert_viz.ui import figures, state, widgets
 from albert_viz.ui.text import plain
 from albert_viz.ui.token_picker import labelled_selectbox
-from albert_viz.walkthrough import WalkthroughError
 
 MODES = {"toy": "On the board (toy numbers)", "real": "In the real model", "pretraining": "Pretraining tasks"}
 TOY_LABELS = {
@@ -158,8 +162,8 @@ def _toy_steps(result: walkthrough.ToyAttention) -> None:
     st.latex(rf"A = \mathrm{{softmax}}_{{j}}\!\left(\frac{{QK^\top}}{{\sqrt{{d_k}}}}\right) = "
              rf"{walkthrough.latex_matrix(result.weights)}")
     st.latex(rf"O = AV = {walkthrough.latex_matrix(result.output)}")
-    figures.show(plots.attention_heatmap(result.weights, result.tokens, "A: query i (rows) over keys j (columns)"),
-                 "wk_toy_heatmap", "worked_example_toy_attention")
+    toy_map = attention_maps.attention_heatmap(result.weights, result.tokens, "A: query i (rows) over keys j (columns)")
+    figures.show(toy_map, "wk_toy_heatmap", "worked_example_toy_attention")
     _one_row_in_full(result)
 
 
@@ -280,8 +284,8 @@ def _head_steps(walk: walkthrough.HeadWalkthrough, shown: int) -> None:
             if n < len(rows):
                 st.caption(f"The first {n} of {len(rows)} tokens; the map below shows them all.")
             st.dataframe(pd.DataFrame(matrix[:n, :n], index=rows[:n], columns=rows[:n]).style.format(precision=6))
-    figures.show(plots.attention_heatmap(walk.weights, walk.tokens,
-                                         f"Layer {walk.layer}, head {walk.head}, recomputed by hand"),
+    figures.show(attention_maps.attention_heatmap(walk.weights, walk.tokens,
+                                                  f"Layer {walk.layer}, head {walk.head}, recomputed by hand"),
                  "wk_real_heatmap", f"worked_example_layer{walk.layer}_head{walk.head}")
     _one_score_in_full(walk)
     _check(f"Attention of layer {walk.layer}, head {walk.head} ({walk.precision})", walk.max_abs_diff)

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from albert_viz import glossary
-from albert_viz.bertviz_offline import MAX_NUMBERS
-from albert_viz.plots import OVERVIEW_CELLS
-from albert_viz.capture import Capture, CaptureError
-from albert_viz.text_limits import NAME_CHARS, PASTE_CHARS, SENTENCE_CHARS, over_limit
-from albert_viz.models import (
+from albert_viz.figures.attention_maps import OVERVIEW_CELLS
+from albert_viz.figures.bertviz_offline import MAX_NUMBERS
+from albert_viz.model.capture import Capture, CaptureError
+from albert_viz.model.text_limits import NAME_CHARS, PASTE_CHARS, SENTENCE_CHARS, over_limit
+from albert_viz.teaching import glossary
+from albert_viz.model.loading import (
     FINETUNED_HUB_MODELS, OFFICIAL_HUB_MODELS, LoadedModel, ModelLoadError, ModelSpec, available_devices,
 )
 from albert_viz.ui import state

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from albert_viz.models import ModelSpec
-from albert_viz.random_model import save_random_albert
+from albert_viz.model.loading import ModelSpec
+from albert_viz.model.random_tiny import save_random_albert
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

@@ -1,10 +1,10 @@
 """The attention page's raw / norm-weighted / rollout switch and the [CLS]/[SEP] mute, in AppTest."""
 import numpy as np
 
-from albert_viz.attention import rollout
-from albert_viz.capture import capture
-from albert_viz.explain import norm_weighted_attention
-from albert_viz.models import load_model
+from albert_viz.analysis.attention import rollout
+from albert_viz.analysis.attention_modes import norm_weighted_attention
+from albert_viz.model.capture import capture
+from albert_viz.model.loading import load_model
 
 PAGE = "pages/attention.py"
 SENTENCE = "I love programming"

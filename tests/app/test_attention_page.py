@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from albert_viz.capture import capture
-from albert_viz.models import load_model
+from albert_viz.model.capture import capture
+from albert_viz.model.loading import load_model
 
 PAGE = "pages/attention.py"
 SIDEBAR_ONLY = "from albert_viz.ui.widgets import model_sidebar\nmodel_sidebar()"

@@ -4,8 +4,8 @@ import pytest
 import torch
 from transformers import AlbertForSequenceClassification
 
-from albert_viz.models import ModelSpec
-from albert_viz.random_model import tiny_config, tiny_tokenizer
+from albert_viz.model.loading import ModelSpec
+from albert_viz.model.random_tiny import tiny_config, tiny_tokenizer
 
 PAGE = "pages/explain.py"
 
@@ -76,9 +76,9 @@ def open_side_by_side(open_page, spec):
 
 
 def test_a_minimal_pair_shows_the_difference_of_the_chosen_head(open_page, plotly_chart, tiny_spec):
-    from albert_viz.capture import capture
-    from albert_viz.compare import MINIMAL_PAIRS
-    from albert_viz.models import load_model
+    from albert_viz.analysis.compare import MINIMAL_PAIRS
+    from albert_viz.model.capture import capture
+    from albert_viz.model.loading import load_model
 
     at = open_side_by_side(open_page, tiny_spec)
     at.selectbox(key="compare_preset").set_value("loved vs hated").run()
@@ -119,9 +119,9 @@ def test_a_missing_second_model_folder_shows_an_error_not_a_traceback(open_page,
 
 
 def test_the_layer_slider_moves_the_tokens_in_one_fixed_pca_plane(open_page, plotly_chart, tiny_spec):
-    from albert_viz.capture import capture
-    from albert_viz.layers import project_layers
-    from albert_viz.models import load_model
+    from albert_viz.analysis.layers import project_layers
+    from albert_viz.model.capture import capture
+    from albert_viz.model.loading import load_model
 
     at = open_page(PAGE, tiny_spec)
     at.radio(key="explain_section").set_value("What each layer knows").run()
@@ -215,7 +215,7 @@ def test_a_text_too_long_is_cut_with_a_note_in_each_section(open_page, tiny_spec
 
 
 def test_the_no_classifier_note_names_a_typed_folder_as_plain_text(open_page, tmp_path):
-    from albert_viz.random_model import save_random_albert
+    from albert_viz.model.random_tiny import save_random_albert
 
     folder = save_random_albert(tmp_path / "my_*bold*_[link](x)")
     at = open_page(PAGE, ModelSpec("local", str(folder), "cpu"))

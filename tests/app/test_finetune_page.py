@@ -152,8 +152,8 @@ def test_missing_labels_are_left_out_and_counted(open_page, tiny_spec):
 
 def test_before_and_after_is_the_side_by_side_view_of_the_base_and_the_fine_tuned_model(open_page, plotly_chart,
                                                                                        tiny_spec):
-    from albert_viz.capture import capture
-    from albert_viz.models import ModelSpec, load_model
+    from albert_viz.model.capture import capture
+    from albert_viz.model.loading import ModelSpec, load_model
 
     at = upload(open_page(PAGE, tiny_spec), CSV)
     at.number_input(key="ft_max_steps").set_value(3)

@@ -1,9 +1,9 @@
 """The layer-norm and anatomy pages in Streamlit's AppTest: they render, and show numbers that match the model."""
 import numpy as np
 
-from albert_viz.capture import capture
-from albert_viz.layernorm import layer_norm_stats
-from albert_viz.models import load_model
+from albert_viz.analysis.layernorm import layer_norm_stats
+from albert_viz.model.capture import capture
+from albert_viz.model.loading import load_model
 
 LAYER_NORM, ANATOMY = "pages/layer_norm.py", "pages/anatomy.py"
 
@@ -109,7 +109,7 @@ def test_anatomy_says_same_tensor_in_words_not_memory_addresses(open_page, group
 
 
 def test_anatomy_words_the_sop_verdict_from_the_two_numbers(open_page, tiny_spec):
-    from albert_viz import anatomy
+    from albert_viz.analysis import anatomy
     at = open_page(ANATOMY, tiny_spec)
     first, second = at.text_input(key="anatomy_sop_first").value, at.text_input(key="anatomy_sop_second").value
     prediction = anatomy.sop_prediction(load_model(tiny_spec), first, second)
@@ -117,7 +117,7 @@ def test_anatomy_words_the_sop_verdict_from_the_two_numbers(open_page, tiny_spec
 
 
 def test_anatomy_misconceptions_name_and_quote_the_article(open_page, tiny_spec):
-    from albert_viz import article
+    from albert_viz.teaching import article
     at = open_page(ANATOMY, tiny_spec)
     assert any(article.SOURCE in caption.value for caption in at.caption)
     shown = " ".join(text.value for text in at.text)

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from albert_viz.capture import capture
-from albert_viz.models import ModelSpec, load_model
-from albert_viz.random_model import save_random_albert
+from albert_viz.model.capture import capture
+from albert_viz.model.loading import ModelSpec, load_model
+from albert_viz.model.random_tiny import save_random_albert
 
 PAGE = "pages/attention.py"
 LONG_TEXT = " ".join(["the cat sat on the mat"] * 33)  # a few hundred tokens of the tiny vocabulary

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from albert_viz import lessons
-from albert_viz.capture import capture
-from albert_viz.models import load_model
+from albert_viz.model.capture import capture
+from albert_viz.model.loading import load_model
+from albert_viz.teaching import lessons
 from tests.app.conftest import APP
 
 PAGE = "pages/present.py"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from albert_viz import quiz
-from albert_viz.capture import capture
-from albert_viz.models import load_model
+from albert_viz.model.capture import capture
+from albert_viz.model.loading import load_model
+from albert_viz.teaching import quiz
 
 PAGE = "pages/attention.py"
 

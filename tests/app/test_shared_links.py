@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from albert_viz.models import ModelSpec
+from albert_viz.model.loading import ModelSpec
 from albert_viz.ui import links, state
 from tests.app.conftest import APP
 

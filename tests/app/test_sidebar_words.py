@@ -1,5 +1,5 @@
 """The sidebar describes the loaded model in plain words, with the shorthand explained in a tooltip."""
-from albert_viz import glossary
+from albert_viz.teaching import glossary
 
 
 def test_sidebar_describes_the_model_without_unexplained_shorthand(open_page, grouped_spec):

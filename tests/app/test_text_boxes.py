@@ -1,5 +1,5 @@
 """Every text box has a limit, going over it says so, and no message repeats more than a short excerpt of the input."""
-from albert_viz.text_limits import EXCERPT_CHARS, SEGMENT_CHARS, SENTENCE_CHARS, WORD_CHARS
+from albert_viz.model.text_limits import EXCERPT_CHARS, SEGMENT_CHARS, SENTENCE_CHARS, WORD_CHARS
 
 PASTE = "zebra " * 7_400  # a 44 KB paste
 LONG_ECHO = "zebra " * 20  # 120 characters: more than any message may quote

@@ -69,7 +69,7 @@ def test_a_word_not_in_the_sentence_gets_a_message(open_page, tiny_spec):
 
 def test_a_model_without_pretraining_heads_says_so(open_page, tmp_path, tiny_spec):
     from transformers import AlbertModel, AutoTokenizer
-    from albert_viz.models import ModelSpec
+    from albert_viz.model.loading import ModelSpec
     AlbertModel.from_pretrained(tiny_spec.location).save_pretrained(tmp_path)  # the bare encoder: no MLM, no SOP
     AutoTokenizer.from_pretrained(tiny_spec.location).save_pretrained(tmp_path)
     at = choose_mode(open_page(PAGE, ModelSpec("local", str(tmp_path), "cpu")), "pretraining")
@@ -78,8 +78,8 @@ def test_a_model_without_pretraining_heads_says_so(open_page, tmp_path, tiny_spe
 
 
 def test_pretraining_mode_says_plainly_whether_the_bundled_model_got_the_masked_word(open_page):
-    from albert_viz import anatomy, walkthrough
-    from albert_viz.models import ModelSpec, load_model
+    from albert_viz.analysis import anatomy, walkthrough
+    from albert_viz.model.loading import ModelSpec, load_model
     at = choose_mode(open_page(PAGE), "pretraining")
     sentence, word = at.text_input(key="_widget_sentence").value, at.text_input(key="_widget_wk_mask_word").value
     prediction = walkthrough.masked_word_predictions(load_model(ModelSpec()), sentence, word).predictions[0]
@@ -90,8 +90,8 @@ def test_pretraining_mode_says_plainly_whether_the_bundled_model_got_the_masked_
 
 
 def test_pretraining_mode_words_the_sop_verdict_from_the_two_numbers(open_page):
-    from albert_viz import walkthrough
-    from albert_viz.models import ModelSpec, load_model
+    from albert_viz.analysis import walkthrough
+    from albert_viz.model.loading import ModelSpec, load_model
     at = choose_mode(open_page(PAGE), "pretraining")
     first, second = at.text_input(key="_widget_wk_sop_first").value, at.text_input(key="_widget_wk_sop_second").value
     order = walkthrough.sentence_order(load_model(ModelSpec()), first, second)
@@ -100,13 +100,13 @@ def test_pretraining_mode_words_the_sop_verdict_from_the_two_numbers(open_page):
 
 
 def test_toy_mode_names_the_article_it_corrects(open_page, tiny_spec):
-    from albert_viz import article
+    from albert_viz.teaching import article
     at = open_page(PAGE, tiny_spec)
     assert any(article.SOURCE in caption.value and "假设注意力分数为" in caption.value for caption in at.caption)
 
 
 def test_after_editing_w_k_the_article_section_makes_no_claim_the_screen_contradicts(open_page, tiny_spec):
-    from albert_viz import walkthrough
+    from albert_viz.analysis import walkthrough
     at = open_page(PAGE, tiny_spec)
     editor = f"wk_wk_{walkthrough.article_preset().name}-0"  # the W_K table of the untouched article preset
     at.session_state[editor] = {"edited_rows": {0: {"c1": 3}}, "added_rows": [], "deleted_rows": []}
@@ -118,7 +118,7 @@ def test_after_editing_w_k_the_article_section_makes_no_claim_the_screen_contrad
 
 
 def test_a_word_cut_into_pieces_gets_the_word_pieces_explained(open_page):
-    from albert_viz import glossary
+    from albert_viz.teaching import glossary
     at = choose_mode(open_page(PAGE), "pretraining")
     at.text_input(key="_widget_sentence").input("The animal didn't cross the street").run()
     at.text_input(key="_widget_wk_mask_word").input("animal").run()

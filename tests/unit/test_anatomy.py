@@ -4,8 +4,8 @@ import pytest
 import torch
 from transformers import AlbertConfig, AlbertModel
 
-from albert_viz import anatomy
-from albert_viz.capture import capture
+from albert_viz.analysis import anatomy
+from albert_viz.model.capture import capture
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +127,7 @@ def test_bundled_sop_accuracy_comes_from_the_training_summary(tmp_path):
 
 def test_every_unchecked_anatomy_chart_sends_what_a_validated_one_would(table, tiny_model, assert_sent_as_validated):
     """plots_anatomy skips plotly's validation for speed: each chart must send the same JSON as a validated one."""
-    from albert_viz import plots_anatomy as charts
+    from albert_viz.figures import anatomy_charts as charts
 
     result, counts = capture(tiny_model, "I love programming"), list(table.values())
     factorized = next(count for count in counts if count.embedding != count.hidden)

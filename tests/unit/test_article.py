@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from albert_viz import article
+from albert_viz.teaching import article
 
 SEEDS = sorted(Path("/work/shared/seeds").glob("000_*.txt"))  # the article itself, where this machine has it
 

@@ -1,8 +1,8 @@
 """Attention maths: head averages, rollout, and the pattern each head is labelled with."""
 import numpy as np
 
-from albert_viz.attention import head_mean, head_statistics, rollout
-from albert_viz.capture import capture
+from albert_viz.analysis.attention import head_mean, head_statistics, rollout
+from albert_viz.model.capture import capture
 
 
 def shifted(n: int, offset: int) -> np.ndarray:

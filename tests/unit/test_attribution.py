@@ -4,10 +4,10 @@ import pytest
 import torch
 from transformers import AlbertForPreTraining, AlbertForSequenceClassification
 
-from albert_viz.attribution import CLASSIFIER, MASKED_WORD, explain_prediction, rank_correlation, targets
-from albert_viz.explain import ExplainError
-from albert_viz.models import ModelSpec, load_model
-from albert_viz.random_model import tiny_config, tiny_tokenizer
+from albert_viz.analysis.attention_modes import ExplainError
+from albert_viz.analysis.attribution import CLASSIFIER, MASKED_WORD, explain_prediction, rank_correlation, targets
+from albert_viz.model.loading import ModelSpec, load_model
+from albert_viz.model.random_tiny import tiny_config, tiny_tokenizer
 
 SENTENCE = "the movie was really funny and the actor was great"
 

@@ -1,7 +1,7 @@
 """bertviz offline: the views start where the page is, and keep every layer that fits."""
 import numpy as np
 
-from albert_viz import bertviz_offline
+from albert_viz.figures import bertviz_offline
 
 
 def attentions(layers: int, heads: int, tokens: int) -> np.ndarray:

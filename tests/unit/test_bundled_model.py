@@ -1,6 +1,5 @@
 """The bundled ALBERT-tiny loads offline with plain transformers and behaves like a language model."""
 
-import os
 from pathlib import Path
 
 import pytest

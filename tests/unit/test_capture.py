@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from albert_viz.capture import CaptureError, capture, record_layernorm_calls
+from albert_viz.model.capture import CaptureError, capture, record_layernorm_calls
 
 SENTENCE = "I love programming"
 

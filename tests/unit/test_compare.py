@@ -1,8 +1,8 @@
 """Side by side: a minimal pair or two models, the difference map and the heads ranked by change."""
 import numpy as np
 
-from albert_viz.capture import capture
-from albert_viz.compare import MINIMAL_PAIRS, side_by_side
+from albert_viz.analysis.compare import MINIMAL_PAIRS, side_by_side
+from albert_viz.model.capture import capture
 
 
 def test_a_minimal_pair_lines_up_and_its_difference_is_second_minus_first(tiny_model):

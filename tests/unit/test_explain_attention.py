@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from albert_viz.attention import rollout
-from albert_viz.capture import capture
-from albert_viz.explain import ExplainError, attention_view, mute_tokens, norm_weighted_attention
-from albert_viz.walkthrough import albert_layer
+from albert_viz.analysis.attention import rollout
+from albert_viz.analysis.attention_modes import ExplainError, attention_view, mute_tokens, norm_weighted_attention
+from albert_viz.analysis.walkthrough import albert_layer
+from albert_viz.model.capture import capture
 
 SENTENCE = "the cat loved the movie because it was funny"
 

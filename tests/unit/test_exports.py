@@ -5,11 +5,9 @@ import re
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import pytest
 
-from albert_viz import exports, plots
-from albert_viz.finetune import charts
+from albert_viz.figures import attention_maps, common, exports, finetune_charts
 
 
 def attention(n: int, seed: int = 0) -> np.ndarray:
@@ -19,14 +17,15 @@ def attention(n: int, seed: int = 0) -> np.ndarray:
 
 def test_a_heatmap_csv_is_its_matrix_with_the_tokens_as_row_and_column_names():
     matrix, words = attention(4), ["[CLS]", "it", "rains", "[SEP]"]
-    table = pd.read_csv(io.StringIO(exports.figure_csv(plots.attention_heatmap(matrix, words, "map"))), index_col=0)
+    figure = attention_maps.attention_heatmap(matrix, words, "map")
+    table = pd.read_csv(io.StringIO(exports.figure_csv(figure)), index_col=0)
     assert list(table.index) == words and list(table.columns) == words
     np.testing.assert_allclose(table.to_numpy(), matrix, rtol=1e-5)
 
 
 def test_the_heads_grid_csv_lists_every_cell_of_every_head_and_no_click_targets():
     weights = np.stack([attention(3, seed) for seed in range(4)])  # [head, query, key]
-    figure = plots.heads_grid(weights, ["a", "b", "c"], "layer 0", clickable=True)
+    figure = attention_maps.heads_grid(weights, ["a", "b", "c"], "layer 0", clickable=True)
     table = pd.read_csv(io.StringIO(exports.figure_csv(figure)))
     assert list(table.columns) == ["series", "row", "column", "value"]
     assert len(table) == weights.size
@@ -34,29 +33,29 @@ def test_the_heads_grid_csv_lists_every_cell_of_every_head_and_no_click_targets(
 
 
 def test_a_bar_chart_csv_has_one_row_per_bar_with_its_label_and_height():
-    table = pd.read_csv(io.StringIO(exports.figure_csv(charts.class_balance({"pos": 7, "neg": 3}))))
+    table = pd.read_csv(io.StringIO(exports.figure_csv(finetune_charts.class_balance({"pos": 7, "neg": 3}))))
     assert dict(zip(table["x"], table["y"])) == {"pos": 7, "neg": 3}
 
 
 def test_a_label_a_spreadsheet_would_run_stays_text_and_html_escapes_are_undone():
-    csv = exports.figure_csv(charts.class_balance({"=HYPERLINK(1)": 1, "<b>bold</b>": 2}))
+    csv = exports.figure_csv(finetune_charts.class_balance({"=HYPERLINK(1)": 1, "<b>bold</b>": 2}))
     assert "'=HYPERLINK(1)" in csv and "<b>bold</b>" in csv and "&lt;" not in csv
 
 
 @pytest.mark.parametrize("image_format", ["png", "svg"])
 def test_the_camera_button_saves_the_chosen_format_at_projector_scale(image_format):
-    options = plots.download_config("layer 2/head 3", image_format)["toImageButtonOptions"]
+    options = common.download_config("layer 2/head 3", image_format)["toImageButtonOptions"]
     assert options == {"format": image_format, "filename": "layer_2_head_3", "scale": 2}
 
 
 def test_a_user_text_file_name_keeps_only_plain_ascii_characters():
-    name = plots.download_config("../../etc/passwd <é> \u202e")["toImageButtonOptions"]["filename"]
+    name = common.download_config("../../etc/passwd <é> \u202e")["toImageButtonOptions"]["filename"]
     assert re.fullmatch(r"[A-Za-z0-9_-]+", name)
 
 
 def test_an_image_format_plotly_cannot_make_offline_is_refused():
     with pytest.raises(ValueError, match="png"):
-        plots.download_config("map", "pdf")
+        common.download_config("map", "pdf")
 
 
 HOSTILE = "<script>alert('x')</script> & it rains"
@@ -64,10 +63,11 @@ HOSTILE = "<script>alert('x')</script> & it rains"
 
 @pytest.fixture(scope="module")
 def saved_view() -> str:
-    figure = plots.attention_heatmap(np.array([[0.25, 0.75], [0.125, 0.875]]), ["[CLS]", "zebra"], "Layer 1, head 2")
+    matrix = np.array([[0.25, 0.75], [0.125, 0.875]])
+    figure = attention_maps.attention_heatmap(matrix, ["[CLS]", "zebra"], "Layer 1, head 2")
     return exports.attention_view_html(figure, title="Layer 1, head 2", sentence=HOSTILE, sentence_pair=None,
                                        model="bundled ALBERT-tiny", layer=1, head=2, mode="raw",
-                                       config=plots.download_config("attention_layer1_head2"))
+                                       config=common.download_config("attention_layer1_head2"))
 
 
 def test_the_saved_view_embeds_plotly_and_loads_nothing_from_the_network(saved_view):
@@ -95,6 +95,6 @@ def test_a_sentence_holding_a_script_tag_is_shown_as_text_in_the_saved_view(save
 
 
 def test_the_all_heads_grid_csv_names_each_series_by_its_head():
-    grid = plots.heads_grid(np.stack([np.eye(3)] * 4), ["a", "b", "c"], "Layer 0", clickable=True)
+    grid = attention_maps.heads_grid(np.stack([np.eye(3)] * 4), ["a", "b", "c"], "Layer 0", clickable=True)
     series = pd.read_csv(io.StringIO(exports.figure_csv(grid)))["series"]
     assert list(series.unique()) == ["head 0", "head 1", "head 2", "head 3"]

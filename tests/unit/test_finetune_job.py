@@ -18,10 +18,10 @@ from albert_viz.finetune.export import unzip_model, zip_model
 from albert_viz.finetune.job import (
     CANCELLED, DONE, FAILED, FinetuneConfig, FinetuneJob, JobError, JobQueue, Progress, QUEUED,
 )
-from albert_viz.compare import side_by_side
+from albert_viz.analysis.compare import side_by_side
 from albert_viz.finetune.predict import classify
-from albert_viz.capture import capture
-from albert_viz.models import ModelSpec, load_model
+from albert_viz.model.capture import capture
+from albert_viz.model.loading import ModelSpec, load_model
 
 WORDS = {"pos": "good great best loved funny", "neg": "bad worst boring hated never"}
 QUICK = FinetuneConfig(epochs=1, batch_size=4, max_length=16, max_steps=3, evaluations=2)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from albert_viz import glossary
+from albert_viz.teaching import glossary
 
 ROOT = Path(__file__).resolve().parents[2]
 CALL = re.compile(r"glossary\.(?:explain|caption)\(([^)]*)\)")

@@ -8,10 +8,10 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from albert_viz.models import (
+from albert_viz.model.loading import (
     MAX_PARAMETERS, MODEL_ROOTS_ENV, SIZE_LIMITS, ModelLoadError, ModelSpec, load_model,
 )
-from albert_viz.random_model import save_random_albert
+from albert_viz.model.random_tiny import save_random_albert
 
 
 @pytest.fixture(scope="module")
@@ -237,8 +237,8 @@ def test_a_hub_repository_whose_files_are_too_big_is_refused_before_they_are_dow
     from types import SimpleNamespace
 
     import huggingface_hub
-    import albert_viz.models as models
-    from albert_viz.models import MAX_DOWNLOAD_BYTES
+    import albert_viz.model.loading as models
+    from albert_viz.model.loading import MAX_DOWNLOAD_BYTES
 
     cache_hub_config(tmp_path, monkeypatch, "someone/huge-albert", {"model_type": "albert", "hidden_size": 64,
                                                                    "num_attention_heads": 4, "intermediate_size": 64})

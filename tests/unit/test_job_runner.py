@@ -14,7 +14,7 @@ from albert_viz.finetune.job import (
 )
 from albert_viz.finetune.runner import LocalRunner, thread_budget
 from albert_viz.finetune.store import JobStore
-from albert_viz.models import ModelSpec
+from albert_viz.model.loading import ModelSpec
 from tests.unit.test_finetune_job import QUICK, labelled_csv
 
 LONG = FinetuneConfig(epochs=20, batch_size=2, max_length=16, evaluations=1)  # minutes: only ever cancelled

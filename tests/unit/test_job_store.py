@@ -5,7 +5,7 @@ import time
 
 from albert_viz.finetune.job import DONE, RUNNING, FinetuneConfig, ProgressSnapshot
 from albert_viz.finetune.store import JobStore
-from albert_viz.models import ModelSpec
+from albert_viz.model.loading import ModelSpec
 
 SPEC, CONFIG = ModelSpec("bundled"), FinetuneConfig(max_steps=3)
 

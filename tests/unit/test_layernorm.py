@@ -4,12 +4,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from albert_viz.capture import capture
-from albert_viz.layernorm import (
+from albert_viz.model.capture import capture
+from albert_viz.analysis.layernorm import (
     layer_norm_params, layer_norm_stats, outlier_dimensions, residual_norms, worked_layer_norm,
 )
-from albert_viz.models import BUNDLED_MODEL_DIR, ModelSpec, load_model
-from albert_viz.random_model import save_random_albert
+from albert_viz.model.loading import BUNDLED_MODEL_DIR, ModelSpec, load_model
+from albert_viz.model.random_tiny import save_random_albert
 
 SENTENCE, PAIR = "I love programming", "the cat is tired"
 
@@ -114,10 +114,10 @@ def test_worked_layer_norm_matches_the_bundled_model_within_1e5_everywhere():
 
 def test_stats_chart_draws_one_line_per_token_in_each_of_the_four_panels_and_one_legend_entry(result):
     stats = layer_norm_stats(result)
-    from albert_viz import plots_layernorm
+    from albert_viz.figures import layernorm_charts
 
-    figure = plots_layernorm.stats_lines(stats, [f"t{i}" for i in range(stats.input_mean.shape[1])], [0, 1],
-                                         "stats", positions=[0, 2])
+    figure = layernorm_charts.stats_lines(stats, [f"t{i}" for i in range(stats.input_mean.shape[1])], [0, 1],
+                                          "stats", positions=[0, 2])
     assert len(figure.data) == 4 * 2
     assert {trace.xaxis for trace in figure.data} == {"x", "x2", "x3", "x4"}
     assert [trace.name for trace in figure.data if trace.showlegend] == ["0 t0", "2 t2"]
@@ -127,7 +127,7 @@ def test_stats_chart_draws_one_line_per_token_in_each_of_the_four_panels_and_one
 def test_every_unchecked_layer_norm_chart_sends_what_a_validated_one_would(trained_looking_model, result,
                                                                           assert_sent_as_validated):
     """plots_layernorm skips plotly's validation for speed: each chart must send the same JSON as a validated one."""
-    from albert_viz import plots_layernorm as charts
+    from albert_viz.figures import layernorm_charts as charts
 
     stats, params = layer_norm_stats(result), layer_norm_params(trained_looking_model.encoder)
     name, first = next(iter(params.items()))

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from albert_viz.capture import capture
 from albert_viz.finetune.data import LabelledDataset
 from albert_viz.finetune.job import split_indices
-from albert_viz.layers import (
+from albert_viz.model.capture import capture
+from albert_viz.analysis.layers import (
     ProbeCancelled, ProbeComparison, ProbeResult, ProbeRun, describe_probes, layer_features, probe_layers,
     project_layers, readable_layer, validation_rows_held_out,
 )

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from albert_viz import lessons
-from albert_viz.lessons import LessonError, parse_lesson
+from albert_viz.teaching import lessons
+from albert_viz.teaching.lessons import LessonError, parse_lesson
 
 GOOD = """\
 title: A lesson

@@ -4,8 +4,8 @@ import time
 import pytest
 import torch
 
-from albert_viz.models import ModelLoadError, ModelSpec, load_model, pick_device
-from albert_viz.random_model import save_random_albert
+from albert_viz.model.loading import ModelLoadError, ModelSpec, load_model, pick_device
+from albert_viz.model.random_tiny import save_random_albert
 
 
 def test_auto_device_is_the_cpu_on_a_machine_without_accelerators():
@@ -77,7 +77,7 @@ def test_default_source_is_the_bundled_albert_tiny_through_the_apps_loader():
 
 
 def test_bundled_model_reads_the_article_sentence_as_five_tokens():
-    from albert_viz.capture import capture
+    from albert_viz.model.capture import capture
 
     result = capture(load_model(ModelSpec(device="cpu")), "I love programming")
     assert result.tokens == ("[CLS]", "i", "love", "programming", "[SEP]")

@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from albert_viz import quiz, walkthrough
-from albert_viz.capture import capture
+from albert_viz.analysis import walkthrough
+
+from albert_viz.model.capture import capture
+from albert_viz.teaching import quiz
 
 
 def test_attention_answer_is_the_heads_argmax_for_the_asked_token(tiny_model):

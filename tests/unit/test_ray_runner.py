@@ -13,7 +13,7 @@ ray = pytest.importorskip("ray")
 from albert_viz.finetune.data import load_csv  # noqa: E402
 from albert_viz.finetune.job import CANCELLED, DONE, FAILED, RUNNING  # noqa: E402
 from albert_viz.finetune.store import JobStore  # noqa: E402
-from albert_viz.models import ModelSpec, load_model  # noqa: E402
+from albert_viz.model.loading import ModelSpec, load_model  # noqa: E402
 from tests.unit.test_finetune_job import QUICK, labelled_csv  # noqa: E402
 from tests.unit.test_job_runner import LONG, START_S, wait_until  # noqa: E402
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from transformers import AlbertConfig
 
-from albert_viz.capture import MAX_TOKENS_PER_REQUEST, capture, compact, token_cap, widened
-from albert_viz.models import ModelSpec, load_model
+from albert_viz.model.capture import MAX_TOKENS_PER_REQUEST, capture, compact, token_cap, widened
+from albert_viz.model.loading import ModelSpec, load_model
 from albert_viz.ui import resources
 from albert_viz.ui.resources import BytesLRU
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from albert_viz.runtime import own_temp_name, sweep_own_temp_folders, sweep_temp_folders, thread_budget
+from albert_viz.model.runtime import own_temp_name, sweep_own_temp_folders, sweep_temp_folders, thread_budget
 
 
 @pytest.mark.parametrize("cores, slots, forward, job", [(2, 1, 1, 1), (8, 1, 4, 4), (16, 2, 6, 5), (1, 1, 1, 1)])
@@ -56,7 +56,7 @@ def test_sweep_at_exit_removes_this_processes_folders_only(tmp_path):
 
 
 def test_start_up_applies_the_budget_and_its_exit_sweep_removes_the_random_model_folder(tmp_path):
-    script = ("from albert_viz import runtime, models; import torch; budget = runtime.start_up(); "
+    script = ("from albert_viz.model import loading as models, runtime; import torch; budget = runtime.start_up(); "
               "folder = models._random_model_folder(); print(torch.get_num_threads(), budget.forward_threads, "
               "folder.exists())")
     env = {**os.environ, "TMPDIR": str(tmp_path), "ALBERT_VIZ_TRAINING_SLOTS": "1"}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from albert_viz.capture import CaptureError, capture
-from albert_viz.models import ModelLoadError, ModelSpec, load_model
+from albert_viz.model.capture import CaptureError, capture
+from albert_viz.model.loading import ModelLoadError, ModelSpec, load_model
 
 CONFIG = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
 
@@ -23,7 +23,7 @@ def test_programs_without_a_browser_cannot_drive_a_class_server():
 
 
 def test_an_unforeseen_load_failure_becomes_a_message_and_its_traceback_goes_to_the_log(monkeypatch, caplog):
-    import albert_viz.models as models
+    import albert_viz.model.loading as models
 
     def broken(*args, **kwargs):
         raise MemoryError("no room for the weights")

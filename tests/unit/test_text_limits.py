@@ -1,5 +1,5 @@
 """Messages quote a short one-line excerpt of what a user typed, and say when a text is over its box's limit."""
-from albert_viz.text_limits import EXCERPT_CHARS, excerpt, over_limit
+from albert_viz.model.text_limits import EXCERPT_CHARS, excerpt, over_limit
 
 
 def test_an_excerpt_is_one_short_line():

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from albert_viz import walkthrough
-from albert_viz.capture import capture
-from albert_viz.walkthrough import WalkthroughError
+from albert_viz.analysis import walkthrough
+from albert_viz.analysis.walkthrough import WalkthroughError
+from albert_viz.model.capture import capture
 
 SENTENCE, PAIR = "I love programming", "The animal didn't cross the street because it was too tired"
 

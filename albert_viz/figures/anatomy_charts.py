@@ -6,8 +6,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from albert_viz.plots import subplot_axes, subplot_layout, unchecked_figure
-from albert_viz.anatomy import COMPONENTS, Factorization, ParameterCount, Projection, SopPrediction, Sharing
+from albert_viz.analysis.anatomy import COMPONENTS, Factorization, ParameterCount, Projection, SopPrediction, Sharing
+from albert_viz.figures.common import subplot_axes, subplot_layout, unchecked_figure
 
 COMPONENT_COLOURS = ("#1f77b4", "#aec7e8", "#c7c7c7", "#2ca02c", "#ff7f0e", "#9467bd")
 

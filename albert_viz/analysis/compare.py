@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from albert_viz.capture import Capture
+from albert_viz.model.capture import Capture
 
 # Minimal pairs: one word differs, so the difference map isolates what that word does to attention.
 MINIMAL_PAIRS = {

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from albert_viz.attention import rollout
-from albert_viz.capture import Capture
-from albert_viz.models import LoadedModel
-from albert_viz.walkthrough import albert_layer
+from albert_viz.analysis.attention import rollout
+from albert_viz.analysis.walkthrough import albert_layer
+from albert_viz.model.capture import Capture
+from albert_viz.model.loading import LoadedModel
 
 MODES = {
     "raw": "Raw weights α",

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from albert_viz.capture import Capture
+from albert_viz.model.capture import Capture
 
 # What each statistic measures, in the words the page uses.
 PATTERNS = {

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from albert_viz.capture import Capture
-from albert_viz.walkthrough import MaskPrediction, SentenceOrder
+from albert_viz.analysis.walkthrough import MaskPrediction, SentenceOrder
+from albert_viz.model.capture import Capture
 
 SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[PAD]", "<pad>", "<s>", "</s>")
 PRONOUNS = ("it", "he", "she", "they", "its", "him", "her", "them", "this", "that")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from albert_viz.capture import Capture
+from albert_viz.model.capture import Capture
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from albert_viz.models import LoadedModel
+from albert_viz.model.loading import LoadedModel
 
 LOG = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from transformers import AlbertConfig, AlbertModel, BertConfig, BertModel, PretrainedConfig
 
-from albert_viz.capture import Capture
-from albert_viz.models import BUNDLED_MODEL_DIR, LoadedModel
-from albert_viz.walkthrough import sentence_order, sop_verdict
+from albert_viz.analysis.walkthrough import sentence_order, sop_verdict
+from albert_viz.model.capture import Capture
+from albert_viz.model.loading import BUNDLED_MODEL_DIR, LoadedModel
 
 COMPONENTS = (
     "token embeddings",

@@ -1,20 +1,16 @@
-"""Plotly figure builders: numpy in, go.Figure out. No model code, no streamlit."""
+"""Attention maps: one head, all heads of a layer, the layers × heads overview. Numpy in, go.Figure out."""
 from __future__ import annotations
 
-import functools
-import json
 import math
 from typing import Sequence
 
 import numpy as np
-import plotly.colors
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from albert_viz.attention import PATTERNS, HeadStatistics
-from albert_viz.exports import inert_cell
+from albert_viz.analysis.attention import PATTERNS, HeadStatistics
+from albert_viz.figures.common import ATTENTION_SCALE, subplot_axes, subplot_layout, unchecked_figure
+from albert_viz.figures.exports import inert_cell
 
-ATTENTION_SCALE = "Blues"
 # Attention weights lie in [0, 1]: a fixed scale lets a uniform row (1/n everywhere) look faint, as it is,
 # and lets two maps be compared by colour. Auto-contrast stretches the scale to the largest weight shown.
 FULL_SCALE = 1.0
@@ -31,51 +27,6 @@ HOVER = "%{customdata[1]} → %{customdata[0]}: %{z:.3f}<extra></extra>"
 # [query, key] grid of hover strings: at 512 tokens that grid was ~4 MB of text, the weights themselves 1.4 MB.
 MAX_TOKENS_WITH_HOVER_GRID = 64
 LONG_HOVER = "%{y} → %{x}: %{z:.3f}<extra></extra>"
-
-
-def unchecked_figure(data: list[dict], layout: dict) -> go.Figure:
-    """A go.Figure from plain dicts without plotly's per-property validation.
-
-    Validation is most of what building a figure costs (a 10-token heatmap: ~35 ms built property by property
-    through update_layout, ~3 ms this way), and every slider move of every student rebuilds one. One thing
-    validation does matters to the picture: it turns a colour-scale name into plotly.py's own colours, and
-    plotly.js reads some names differently (its "Blues" runs dark to light, plotly.py's light to dark), so
-    names are resolved here. tests/unit/test_plots.py checks each such figure sends exactly what a validated
-    one would.
-    """
-    return go.Figure(data=[_explicit_colour_scales(trace) for trace in data], layout=layout, _validate=False)
-
-
-def _explicit_colour_scales(trace: dict) -> dict:
-    """The trace with each named colour scale (its own or its marker's) replaced by plotly.py's colours."""
-    trace = dict(trace)
-    if isinstance(trace.get("colorscale"), str):
-        trace["colorscale"] = plotly.colors.get_colorscale(trace["colorscale"])
-    marker = trace.get("marker")
-    if isinstance(marker, dict) and isinstance(marker.get("colorscale"), str):
-        trace["marker"] = {**marker, "colorscale": plotly.colors.get_colorscale(marker["colorscale"])}
-    return trace
-
-
-@functools.lru_cache(maxsize=32)
-def _subplot_grid(rows: int, cols: int, options: tuple) -> str:
-    return json.dumps(make_subplots(rows=rows, cols=cols, **dict(options)).to_dict()["layout"])
-
-
-def subplot_layout(rows: int, cols: int, **options) -> dict:
-    """make_subplots' layout (axis domains, subplot titles) as a fresh dict, computed once per grid shape.
-
-    Cell (row, col), counted from 1, plots on axes subplot_axes(row, col, cols).
-    """
-    frozen = tuple((key, tuple(value) if isinstance(value, list) else value) for key, value in sorted(options.items()))
-    return json.loads(_subplot_grid(rows, cols, frozen))
-
-
-def subplot_axes(row: int, col: int, cols: int) -> dict:
-    """A trace's xaxis/yaxis references for cell (row, col) of a subplot_layout grid."""
-    index = (row - 1) * cols + col
-    suffix = "" if index == 1 else str(index)
-    return {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
 
 
 def colour_max(matrices: Sequence[np.ndarray], auto_contrast: bool = False) -> float:
@@ -286,19 +237,6 @@ def clicked_head(selection: dict) -> int | None:
         if customdata:
             return int(customdata[0])
     return None
-
-
-IMAGE_FORMATS = ("png", "svg")
-
-
-def download_config(file_name: str, image_format: str = "png", scale: int = 2) -> dict:
-    """st.plotly_chart config: the modebar camera saves the figure as image_format ('png' or 'svg'), drawn in the
-    browser with no network, named after the view; scale 2 gives a PNG sharp enough for a projector."""
-    if image_format not in IMAGE_FORMATS:
-        raise ValueError(f"image_format must be one of {IMAGE_FORMATS}, not {image_format!r}")
-    safe = "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "_" for c in file_name).strip("_") or "figure"
-    return {"toImageButtonOptions": {"format": image_format, "filename": safe[:120], "scale": scale},
-            "displaylogo": False}
 
 
 def head_overview(statistics: HeadStatistics, title: str) -> go.Figure:

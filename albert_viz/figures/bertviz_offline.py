@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
 
-VENDOR = Path(__file__).resolve().parent.parent / "assets" / "vendor"
+from albert_viz.assets import VENDOR_DIR
+
 CDN_SCRIPT = re.compile(r'<script src="https://cdnjs[^"]*"></script>')
 REQUIRE_CONFIG = re.compile(r"require\.config\(\{.*?\}\);", re.S)
 MODULES = "<script>define('d3', [], function () { return window.d3; });" \
@@ -32,7 +32,7 @@ class TooLargeForBertviz(ValueError):
 def _vendored_scripts() -> str:
     """d3 and jQuery first (as globals), then require.js, then the two AMD modules."""
     files = ["d3-5.7.0.min.js", "jquery-2.2.4.min.js", "require-2.3.6.js"]
-    scripts = "".join(f"<script>{(VENDOR / name).read_text(encoding='utf-8')}</script>" for name in files)
+    scripts = "".join(f"<script>{(VENDOR_DIR / name).read_text(encoding='utf-8')}</script>" for name in files)
     return scripts + MODULES
 
 

@@ -25,9 +25,8 @@ from pathlib import Path
 
 import yaml
 
-from albert_viz.models import REPO_ROOT
+from albert_viz.assets import LESSONS_DIR
 
-LESSONS_DIR = REPO_ROOT / "assets" / "lessons"
 MAX_LESSON_BYTES = 200_000  # a lesson is a page of text; anything larger is not one
 MAX_STEPS = 60
 MAX_TEXT = 2_000  # characters in one narration, title or sentence

@@ -12,10 +12,10 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 
-from albert_viz.capture import Capture
 from albert_viz.finetune.data import LabelledDataset
 from albert_viz.finetune.job import split_indices
-from albert_viz.models import LoadedModel
+from albert_viz.model.capture import Capture
+from albert_viz.model.loading import LoadedModel
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,10 +14,10 @@ import torch
 from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
 from scipy.stats import spearmanr
 
-from albert_viz.attention import rollout
-from albert_viz.capture import tokenize
-from albert_viz.explain import ExplainError
-from albert_viz.models import LoadedModel
+from albert_viz.analysis.attention import rollout
+from albert_viz.analysis.attention_modes import ExplainError
+from albert_viz.model.capture import tokenize
+from albert_viz.model.loading import LoadedModel
 
 CLASSIFIER, MASKED_WORD = "classifier", "masked word"
 MAX_TOKENS = 128  # Integrated Gradients runs n_steps copies of the sentence at once

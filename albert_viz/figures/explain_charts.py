@@ -7,8 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from albert_viz.attribution import ATTENTION_VIEWS, GRADIENT_VIEWS, Attribution
-from albert_viz.layers import LayerProjection, ProbeComparison
+from albert_viz.analysis.attribution import ATTENTION_VIEWS, GRADIENT_VIEWS, Attribution
+from albert_viz.analysis.layers import LayerProjection, ProbeComparison
 
 VIEW_TITLES = {**GRADIENT_VIEWS, **ATTENTION_VIEWS}
 CREDIT_SCALE = "RdBu"  # red pushes the score down, blue pushes it up; white is no credit

@@ -22,12 +22,11 @@ from transformers import (
     AlbertForMaskedLM, AlbertForPreTraining, AlbertForSequenceClassification, AlbertModel,
 )
 
-from albert_viz.runtime import is_app_temp_folder, own_temp_name
+from albert_viz.assets import BUNDLED_MODEL_DIR
+from albert_viz.model.runtime import is_app_temp_folder, own_temp_name
 
 LOG = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_MODEL_DIR = REPO_ROOT / "assets" / "models" / "albert-tiny"
 HUB_HOST = "huggingface.co"
 
 OFFICIAL_HUB_MODELS = tuple(
@@ -318,7 +317,7 @@ _RANDOM_FOLDER_LOCK = threading.Lock()
 
 def _random_model_folder() -> Path:
     """Build the random tiny ALBERT once per process, in a temporary folder."""
-    from albert_viz.random_model import save_random_albert
+    from albert_viz.model.random_tiny import save_random_albert
 
     folder = Path(tempfile.gettempdir()) / own_temp_name("random_tiny")  # swept when this process exits
     with _RANDOM_FOLDER_LOCK:

@@ -128,7 +128,7 @@ MODE_CAPTIONS = {
 def attention_view_html(figure: go.Figure, *, title: str, sentence: str, sentence_pair: str | None, model: str,
                         layer: int, head: int, mode: str, config: dict | None = None) -> str:
     """The attention page's current view as one offline HTML file: the map, what it shows and of which text."""
-    from albert_viz.explain import MODES  # here, not at the top: explain imports torch, figure_csv needs none
+    from albert_viz.analysis.attention_modes import MODES  # here: that module imports torch, figure_csv needs none
 
     facts = [("Sentence", sentence)]
     if sentence_pair:

@@ -7,8 +7,8 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
-from albert_viz.plots import subplot_axes, subplot_layout, unchecked_figure
-from albert_viz.layernorm import LayerNormParams, LayerNormStats, OutlierDimensions, WorkedLayerNorm
+from albert_viz.analysis.layernorm import LayerNormParams, LayerNormStats, OutlierDimensions, WorkedLayerNorm
+from albert_viz.figures.common import subplot_axes, subplot_layout, unchecked_figure
 
 QUANTITIES = {
     "input_mean": "input mean",

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from albert_viz.capture import Capture, CaptureError, tokenize
-from albert_viz.models import LoadedModel
+from albert_viz.model.capture import Capture, CaptureError, tokenize
+from albert_viz.model.loading import LoadedModel
 
 TOY_TOKENS = ("[CLS]", "i", "love", "programming", "[SEP]")
 PRECISIONS = {"float32": np.float32, "float64": np.float64}
