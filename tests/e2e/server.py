@@ -35,7 +35,15 @@ def running_app(port: int | None = None, timeout_s: float = 120, extra_args: lis
                "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
                *(extra_args or [])]
     log = open(REPO / "build" / f"streamlit-{port}.log", "w") if (REPO / "build").is_dir() else subprocess.DEVNULL
-    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    with serving(command, port, cwd=REPO, env=env, log=log, timeout_s=timeout_s) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(command: list[str], port: int, cwd: Path, env: dict, log=subprocess.DEVNULL,
+            timeout_s: float = 120) -> Iterator[str]:
+    """Run a server command; yield its loopback URL once /_stcore/health answers; always stop it."""
+    server = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                               stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

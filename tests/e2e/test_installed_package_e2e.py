@@ -5,16 +5,13 @@ of its own; PYTHONPATH puts that folder first, so the bundled model, lessons and
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from server import chromium_page, free_port
+from server import chromium_page, free_port, serving
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 90_000
@@ -61,36 +58,11 @@ def test_albert_viz_finetune_help_shows_the_cli_options(installed, tmp_path):
     assert result.returncode == 0 and "--csv" in result.stdout and "--out" in result.stdout
 
 
-@contextlib.contextmanager
-def served(script: Path, env: dict, cwd: Path):
-    port = free_port()
-    server = subprocess.Popen([str(script), "serve", "--port", str(port), "--server.headless=true",
-                               "--server.address=127.0.0.1"], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert server.poll() is None, f"albert-viz serve exited with {server.returncode}"
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            time.sleep(0.5)
-        else:
-            raise TimeoutError("albert-viz serve never answered its health check")
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-
-
 def test_albert_viz_serve_runs_the_attention_page_from_anywhere(installed, tmp_path):
     script, env = installed
-    with served(script, env, tmp_path) as url, chromium_page() as page:
+    port = free_port()
+    command = [str(script), "serve", "--port", str(port), "--server.headless=true", "--server.address=127.0.0.1"]
+    with serving(command, port, cwd=tmp_path, env=env) as url, chromium_page() as page:
         page.goto(f"{url}/attention", wait_until="domcontentloaded")
         page.wait_for_selector(".main-svg", timeout=TIMEOUT_MS)
         ticks = page.locator(".main-svg .xtick text").all_text_contents()
