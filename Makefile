@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
 
-.PHONY: run test unit bench pretrain chromium clean-venv cluster ray-head
+.PHONY: run test unit bench pretrain chromium postgres clean-venv cluster ray-head servers
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,11 +21,14 @@ run: $(STAMP)
 chromium:
 	@bash scripts/ensure_chromium.sh $(VENV)
 
-test: $(STAMP) chromium
+postgres:
+	@bash scripts/ensure_postgres.sh
+
+test: $(STAMP) chromium postgres
 	$(PY) -m pytest
 
 # The fast part of the suite: no browser.
-unit: $(STAMP)
+unit: $(STAMP) postgres
 	$(PY) -m pytest -m "not e2e"
 
 bench: $(STAMP)
