@@ -6,6 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
+N      ?= 2
 
 .PHONY: run test unit bench pretrain chromium postgres clean-venv cluster ray-head servers
 
@@ -36,6 +37,10 @@ bench: $(STAMP)
 	$(PY) bench/finetune_throughput.py
 	$(PY) bench/training_isolation.py
 	RAY_AUTH_MODE=disabled $(PY) bench/ray_jobs.py
+
+# N app servers on ports PORT, PORT+1, ... sharing one PostgreSQL (ALBERT_VIZ_DATABASE_URL, or a throwaway one).
+servers: $(STAMP) postgres
+	$(PY) scripts/servers.py -n $(N) --port $(PORT)
 
 # Fine-tuning jobs on Ray: install it, start a head on this machine, point the app at it.
 cluster: $(STAMP)
