@@ -6,8 +6,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8501
+N      ?= 2
 
-.PHONY: run test unit bench pretrain chromium clean-venv cluster ray-head
+.PHONY: run test unit bench pretrain chromium postgres clean-venv cluster ray-head servers
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,11 +22,14 @@ run: $(STAMP)
 chromium:
 	@bash scripts/ensure_chromium.sh $(VENV)
 
-test: $(STAMP) chromium
+postgres:
+	@bash scripts/ensure_postgres.sh
+
+test: $(STAMP) chromium postgres
 	$(PY) -m pytest
 
 # The fast part of the suite: no browser.
-unit: $(STAMP)
+unit: $(STAMP) postgres
 	$(PY) -m pytest -m "not e2e"
 
 bench: $(STAMP)
@@ -33,6 +37,10 @@ bench: $(STAMP)
 	$(PY) bench/finetune_throughput.py
 	$(PY) bench/training_isolation.py
 	RAY_AUTH_MODE=disabled $(PY) bench/ray_jobs.py
+
+# N app servers on ports PORT, PORT+1, ... sharing one PostgreSQL (ALBERT_VIZ_DATABASE_URL, or a throwaway one).
+servers: $(STAMP) postgres
+	$(PY) scripts/servers.py -n $(N) --port $(PORT)
 
 # Fine-tuning jobs on Ray: install it, start a head on this machine, point the app at it.
 cluster: $(STAMP)

@@ -48,3 +48,21 @@ def assert_sent_as_validated():
         assert sent == json.loads(plotly.io.to_json(validated, validate=False))
 
     return check
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for this test session (tests/postgres.py); stopped and removed afterwards."""
+    from tests.postgres import remove, start_postgres
+
+    server = start_postgres()
+    yield server
+    remove(server)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """Each data-layer test runs twice: on a fresh SQLite file, and on a fresh database of the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    return request.getfixturevalue("postgres").new_database()

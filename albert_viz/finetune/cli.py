@@ -114,7 +114,7 @@ def _notes(dataset: LabelledDataset, more: tuple[str, ...] = ()) -> None:
 def _train_with_runner(spec: ModelSpec, dataset: LabelledDataset, config: FinetuneConfig,
                        out: Path) -> tuple[ProgressSnapshot, FinetuneResult | None]:
     """The page's path: submit to the runner, print its progress, Ctrl-C cancels."""
-    runner = make_runner()
+    runner = make_runner(serve_queue=False)  # trains this job only, never a server's waiting ones
     _notes(dataset, runner.notes)
     job_id = runner.submit(spec, dataset, config, owner="command line", model_dir=out.resolve())
     printer = ProgressPrinter()

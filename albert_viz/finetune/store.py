@@ -1,58 +1,34 @@
-"""The jobs' record: a small SQLite file (standard library, WAL) that outlives tabs, sessions and the server.
+"""The jobs' record, on the app's one data layer (albert_viz.store): SQLite by default, PostgreSQL when configured.
 
 Every job has one row: what it trains (base model spec, config), where it is (state, progress
-snapshot), how it ended (result as JSON, error message, model folder) and when. The web process,
-the training processes and the CLI each open their own connection (one per thread), so readers
-never wait for a writer. Finished models live in `<data>/results/<job id>/`, cleaned by age and size.
+snapshot), how it ended (result as JSON, error message, model folder) and when. A waiting job's dataset
+is in the database too, so whichever server has a free slot can start it. Finished models live in
+`<ALBERT_VIZ_DATA>/results/<job id>/`: with several servers that folder must be on storage they all read
+(one machine, or a shared disk). Kept models are cleaned by age and size.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
-import sqlite3
-import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from albert_viz.finetune.data import LabelledDataset
 from albert_viz.finetune.job import (
     CANCELLED, FAILED, FINAL_STATES, INTERRUPTED, QUEUED, RUNNING, FinetuneConfig, FinetuneResult, ProgressSnapshot,
 )
 from albert_viz.model.loading import ModelSpec
+from albert_viz.store.engine import DatabaseUnavailable, data_dir, database_url
+from albert_viz.store.jobs import JobTable
 
-DEFAULT_DATA_DIR = Path.home() / ".cache" / "albert_viz"
+__all__ = ["DatabaseUnavailable", "JobRecord", "JobStore", "data_dir"]
+
 DEFAULT_MAX_AGE_DAYS = 7.0  # a finished job's model is kept this long ...
 DEFAULT_MAX_RESULTS_MB = 2_000.0  # ... while all kept models together stay under this size (oldest go first)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    owner TEXT NOT NULL DEFAULT '',
-    runner TEXT NOT NULL DEFAULT '',
-    base_spec TEXT NOT NULL,
-    config TEXT NOT NULL,
-    state TEXT NOT NULL,
-    progress TEXT NOT NULL,
-    result TEXT,
-    model_dir TEXT,
-    error TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0,
-    pid INTEGER,
-    server_pid INTEGER,
-    created REAL NOT NULL,
-    started REAL,
-    finished REAL,
-    last_seen REAL NOT NULL
-)
-"""
-
-
-def data_dir() -> Path:
-    """ALBERT_VIZ_DATA, or ~/.cache/albert_viz; created on first use."""
-    folder = Path(os.environ.get("ALBERT_VIZ_DATA") or DEFAULT_DATA_DIR).expanduser()
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+INTERRUPTED_MESSAGE = "The server stopped while this job was training, so it did not finish. Start it again."
 
 
 @dataclass(frozen=True)
@@ -74,6 +50,8 @@ class JobRecord:
     started: float | None
     finished: float | None
     last_seen: float
+    submitted_by: str | None = None  # the server (or CLI run) that took the job in
+    claimed_by: str | None = None  # the server whose training slot runs it
 
     @property
     def state(self) -> str:
@@ -81,51 +59,41 @@ class JobRecord:
 
 
 class JobStore:
-    """Jobs in `<folder>/jobs.sqlite3`; safe to use from many threads and processes at once."""
+    """Jobs in the app's database; safe to use from many threads, processes and servers at once.
 
-    def __init__(self, folder: str | Path | None = None):
+    Every method may raise DatabaseUnavailable (its message is for the page) when the database is down.
+    """
+
+    def __init__(self, folder: str | Path | None = None, url: str | None = None):
         self.folder = Path(folder) if folder else data_dir()
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.path = self.folder / "jobs.sqlite3"
+        self.url = url or database_url(self.folder)
         self.results_dir = self.folder / "results"
-        self._local = threading.local()
-        with self._connection() as connection:
-            connection.execute(SCHEMA)
-
-    def _connection(self) -> sqlite3.Connection:
-        """This thread's own connection (sqlite3 connections must not be shared between threads)."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer, nor it them
-            connection.execute("PRAGMA synchronous=NORMAL")
-            self._local.connection = connection
-        return connection
+        self.table = JobTable(self.url)
 
     def job_folder(self, job_id: str) -> Path:
         return self.results_dir / job_id
 
     def create(self, job_id: str, spec: ModelSpec, config: FinetuneConfig, owner: str = "", runner: str = "",
-               model_dir: Path | None = None, server_pid: int | None = None) -> None:
-        """A new queued job, owned by the process that submits it (a server or a CLI run)."""
+               model_dir: Path | None = None, server_pid: int | None = None, dataset: LabelledDataset | None = None,
+               submitted_by: str | None = None) -> None:
+        """A new queued job, with the dataset it trains on when any server may start it."""
         now = time.time()
-        self._connection().execute(
-            "INSERT INTO jobs (id, owner, runner, base_spec, config, state, progress, model_dir, server_pid,"
-            " created, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (job_id, owner, runner, json.dumps(asdict(spec)), json.dumps(asdict(config)), QUEUED,
-             ProgressSnapshot().to_json(), str(model_dir) if model_dir else None, server_pid or os.getpid(),
-             now, now))
+        self.table.insert({
+            "id": job_id, "owner": owner, "runner": runner, "base_spec": asdict(spec), "config": asdict(config),
+            "state": QUEUED, "progress": _plain(ProgressSnapshot().to_json()), "model_dir": str(model_dir) if
+            model_dir else None, "server_pid": server_pid or os.getpid(), "created": now, "last_seen": now,
+            "submitted_by": submitted_by}, dataset=dataset_json(dataset) if dataset is not None else None)
 
     def publish(self, job_id: str, snapshot: ProgressSnapshot) -> None:
         """A running job's latest progress; only finish() ends a job, and an ended job is never moved back."""
         if snapshot.finished:
             return
-        started = time.time() if snapshot.state == RUNNING else None
-        self._connection().execute(
-            "UPDATE jobs SET progress = ?, state = ?, started = COALESCE(started, ?) WHERE id = ? AND state NOT IN"
-            f" ({','.join('?' * len(FINAL_STATES))})",
-            (snapshot.to_json(), snapshot.state, started, job_id, *FINAL_STATES))
+        record = self.get(job_id) if snapshot.state == RUNNING else None
+        values = {"progress": _plain(snapshot.to_json()), "state": snapshot.state}
+        if record is not None and record.started is None:
+            values["started"] = time.time()
+        self.table.update(job_id, values, unless_in=FINAL_STATES)
 
     def set_queue_position(self, job_id: str, position: int, message: str) -> None:
         record = self.get(job_id)
@@ -134,7 +102,7 @@ class JobStore:
 
     def finish(self, job_id: str, state: str, error: str | None = None, result: FinetuneResult | None = None,
                snapshot: ProgressSnapshot | None = None) -> bool:
-        """Move a job to its final state once; False if it had already ended (the first ending wins)."""
+        """Move a job to its final state once, freeing its slot; False if it had already ended (the first wins)."""
         record = self.get(job_id)
         if record is None or record.snapshot.finished:
             return False
@@ -142,53 +110,82 @@ class JobStore:
         final = replace(snapshot or record.snapshot, state=state, error=error, queue_position=0, eta_s=None,
                         message={CANCELLED: "Cancelled", FAILED: "Failed", INTERRUPTED: "Interrupted"}.get(state,
                                                                                                   "Finished"))
-        cursor = self._connection().execute(
-            "UPDATE jobs SET state = ?, progress = ?, error = ?, result = ?, finished = ?, pid = NULL WHERE id = ?"
-            f" AND state NOT IN ({','.join('?' * len(FINAL_STATES))})",
-            (state, final.to_json(), error, result.to_json() if result else None, time.time(), job_id, *FINAL_STATES))
-        return cursor.rowcount == 1
+        return self.table.finish(job_id, {"state": state, "progress": _plain(final.to_json()), "error": error,
+                                          "result": _plain(result.to_json()) if result else None,
+                                          "finished": time.time(), "pid": None}, FINAL_STATES)
+
+    def finish_when_back(self, job_id: str, wait_s: float, *args, **kwargs) -> bool:
+        """finish(), retried while the database is down (a training process must not lose a finished job)."""
+        deadline, pause = time.monotonic() + wait_s, 0.5
+        while True:
+            try:
+                return self.finish(job_id, *args, **kwargs)
+            except DatabaseUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 5.0)
 
     def request_cancel(self, job_id: str, reason: str | None = None) -> None:
         """Ask the job to stop; the reason (if any) is what the page will say."""
-        self._connection().execute("UPDATE jobs SET cancel_requested = 1, error = COALESCE(?, error) WHERE id = ?",
-                                   (reason, job_id))
+        values = {"cancel_requested": 1} | ({"error": reason} if reason else {})
+        self.table.update(job_id, values)
+
+    def cancel_if_waiting(self, job_id: str, reason: str | None = None) -> bool:
+        """A job no server has taken yet ends at once; False if one has (its server stops it)."""
+        record = self.get(job_id)
+        if record is None or record.state != QUEUED or record.claimed_by:
+            return False
+        final = replace(record.snapshot, state=CANCELLED, error=reason or record.snapshot.error, queue_position=0,
+                        eta_s=None, message="Cancelled")
+        return self.table.finish_unclaimed(job_id, QUEUED, {"state": CANCELLED, "progress": _plain(final.to_json()),
+                                                            "error": final.error, "finished": time.time()})
 
     def cancel_requested(self, job_id: str) -> bool:
-        row = self._connection().execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return bool(row and row[0])
+        row = self.table.get(job_id)
+        return bool(row and row["cancel_requested"])
 
     def set_pid(self, job_id: str, pid: int | None) -> None:
-        self._connection().execute("UPDATE jobs SET pid = ? WHERE id = ?", (pid, job_id))
+        self.table.update(job_id, {"pid": pid})
 
     def touch(self, job_id: str) -> None:
         """Someone is looking at this job (a page polls it); abandoned jobs are the ones nobody touches."""
-        self._connection().execute("UPDATE jobs SET last_seen = ? WHERE id = ?", (time.time(), job_id))
+        self.table.update(job_id, {"last_seen": time.time()})
 
     def get(self, job_id: str) -> JobRecord | None:
-        row = self._connection().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = self.table.get(job_id)
         return _record(row) if row else None
 
-    def jobs(self, states: tuple[str, ...] | None = None, limit: int = 200) -> list[JobRecord]:
-        """Newest first; only these states if given."""
-        query, parameters = "SELECT * FROM jobs", ()
-        if states:
-            query += f" WHERE state IN ({','.join('?' * len(states))})"
-            parameters = states
-        rows = self._connection().execute(f"{query} ORDER BY created DESC LIMIT {int(limit)}", parameters)
-        return [_record(row) for row in rows.fetchall()]
+    def jobs(self, states: tuple[str, ...] | None = None, limit: int = 200, oldest_first: bool = False,
+             **equal) -> list[JobRecord]:
+        """Newest first (or oldest first); only these states and column values if given."""
+        return [_record(row) for row in self.table.select(states or (), limit, oldest_first, **equal)]
+
+    def dataset(self, job_id: str) -> LabelledDataset | None:
+        """What a waiting job trains on (gone once it has ended)."""
+        fields = self.table.dataset(job_id)
+        return LabelledDataset(**{name: tuple(value) if isinstance(value, list) else value
+                                  for name, value in fields.items()}) if fields else None
+
+    def interrupt(self, job_ids: list[str], message: str = INTERRUPTED_MESSAGE) -> list[str]:
+        """These jobs' server is gone: say so, drop their files (how far they got is still shown)."""
+        for job_id in job_ids:
+            shutil.rmtree(self.job_folder(job_id), ignore_errors=True)  # files first: "interrupted" finds none
+            self.finish(job_id, INTERRUPTED, error=message)
+        return job_ids
 
     def mark_interrupted(self, runner: str) -> list[str]:
-        """Jobs of this runner kind left queued or running by a server that stopped: say so, drop their files.
+        """Jobs of this runner kind left waiting or running by a server process on this machine that stopped.
 
-        Another live process's jobs (a second server or a CLI run on the same data folder) are left alone.
+        Only jobs outside the shared queue (the Ray runner's, or an old store's): a queued job in the shared queue
+        waits for any server, and a claimed one goes with its server's slots (LocalRunner's sweep).
+        Another live process's jobs are left alone.
         """
-        ids = [record.id for record in self.jobs((QUEUED, RUNNING))
-               if record.runner == runner and not _alive(record.server_pid)]
-        for job_id in ids:
-            self.finish(job_id, INTERRUPTED, error="The server stopped while this job was waiting or training, "
-                                                   "so it did not finish. Start it again.")
-            shutil.rmtree(self.job_folder(job_id), ignore_errors=True)
-        return ids
+        ids = [record.id for record in self.jobs((QUEUED, RUNNING), limit=100_000)
+               if record.runner == runner and record.submitted_by is None and record.claimed_by is None
+               and not _alive(record.server_pid)]
+        return self.interrupt(ids, "The server stopped while this job was waiting or training, so it did not "
+                                   "finish. Start it again.")
 
     def cleanup(self, max_age_days: float | None = None, max_total_mb: float | None = None,
                 now: float | None = None) -> list[str]:
@@ -205,22 +202,41 @@ class JobStore:
                 shutil.rmtree(self.job_folder(record.id), ignore_errors=True)
                 total -= sizes[record.id]
                 removed.append(record.id)
-                self._connection().execute(
-                    "UPDATE jobs SET result = NULL, error = ? WHERE id = ?",
-                    ("This job's model was deleted to make room (results are kept "
-                     f"{max_age_days:g} days, {max_total_mb:g} MB in all).", record.id))
+                self.table.update(record.id, {"result": None, "error": (
+                    "This job's model was deleted to make room (results are kept "
+                    f"{max_age_days:g} days, {max_total_mb:g} MB in all).")})
         return removed
 
 
-def _record(row: sqlite3.Row) -> JobRecord:
-    snapshot = replace(ProgressSnapshot.from_json(row["progress"]), state=row["state"], error=row["error"])
+def dataset_json(dataset: LabelledDataset) -> dict:
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in asdict(dataset).items()}
+
+
+def _plain(text: str):
+    """A to_json() string as the JSON column's value; a NaN or infinite loss becomes null (PostgreSQL refuses NaN)."""
+    return _finite(json.loads(text))
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
+
+
+def _record(row: dict) -> JobRecord:
+    snapshot = replace(ProgressSnapshot.from_json(json.dumps(row["progress"])), state=row["state"], error=row["error"])
     return JobRecord(
-        id=row["id"], owner=row["owner"], runner=row["runner"], spec=ModelSpec(**json.loads(row["base_spec"])),
-        config=FinetuneConfig(**json.loads(row["config"])), snapshot=snapshot,
-        result=FinetuneResult.from_json(row["result"]) if row["result"] else None,
+        id=row["id"], owner=row["owner"], runner=row["runner"], spec=ModelSpec(**row["base_spec"]),
+        config=FinetuneConfig(**row["config"]), snapshot=snapshot,
+        result=FinetuneResult.from_json(json.dumps(row["result"])) if row["result"] else None,
         model_dir=Path(row["model_dir"]) if row["model_dir"] else None, cancel_requested=bool(row["cancel_requested"]),
-        pid=row["pid"], server_pid=row["server_pid"], created=row["created"], started=row["started"], finished=row["finished"],
-        last_seen=row["last_seen"])
+        pid=row["pid"], server_pid=row["server_pid"], created=row["created"], started=row["started"],
+        finished=row["finished"], last_seen=row["last_seen"], submitted_by=row["submitted_by"],
+        claimed_by=row["claimed_by"])
 
 
 def _alive(pid: int | None) -> bool:

@@ -6,6 +6,7 @@ is in the page's URL (?job=...), so a reloaded tab or another device opens the s
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -34,6 +35,7 @@ from albert_viz.finetune.job import (
 )
 from albert_viz.finetune.predict import classify
 from albert_viz.finetune.runner import class_rows
+from albert_viz.finetune.store import DatabaseUnavailable
 from albert_viz.model.loading import LoadedModel, ModelLoadError, ModelSpec, load_model
 from albert_viz.model.text_limits import SENTENCE_CHARS, excerpt
 from albert_viz.ui import compare_panel, figures, state, widgets
@@ -225,12 +227,25 @@ class FinishedJob:
     base: LoadedModel
 
 
+def needs_database(draw):
+    """A part of the page that reads the job store says so while the database is out of reach (and, polled or
+    reloaded, works again once it is back) instead of showing a traceback."""
+    @functools.wraps(draw)
+    def guarded(*args, **kwargs):
+        try:
+            return draw(*args, **kwargs)
+        except DatabaseUnavailable as error:
+            st.warning(plain(str(error)))
+    return guarded
+
+
 def current_job_id() -> str | None:
     """The job this page shows: the URL's ?job= (a reload or a second device), else this session's latest."""
     job_id = st.query_params.get("job") or st.session_state.get(JOB)
     return job_id if job_id and re.fullmatch(r"[0-9a-f]{8,32}", job_id) else None
 
 
+@needs_database
 def start_button(loaded: LoadedModel, choice: DataChoice, config: FinetuneConfig) -> None:
     """Submit a job to the runner, unless this session's job is still waiting or training."""
     runner = get_runner()
@@ -256,6 +271,7 @@ def start_button(loaded: LoadedModel, choice: DataChoice, config: FinetuneConfig
     st.rerun()  # draw the button disabled and the job's progress at once
 
 
+@needs_database
 def progress() -> None:
     """The job's live progress: redrawn every second while it runs, once when it has finished."""
     job_id = current_job_id()
@@ -269,6 +285,7 @@ def progress() -> None:
     (_live_progress if not record.snapshot.finished else _draw_progress)(job_id)
 
 
+@needs_database
 def _draw_progress(job_id: str) -> None:
     runner = get_runner()
     snapshot = runner.snapshot(job_id)  # reading it tells the runner someone still watches this job
@@ -348,6 +365,7 @@ def finished_model() -> tuple[FinishedJob, LoadedModel] | None:
     return None if tuned is None else (job, tuned)
 
 
+@needs_database
 def results() -> None:
     """Everything after a finished job: scores, mistakes, try-it, before/after, download."""
     if (finished := finished_model()) is None:
@@ -475,6 +493,7 @@ def teacher_view() -> None:
 
 
 @st.fragment(run_every=2.0)
+@needs_database
 def _class_jobs() -> None:
     runner = get_runner()
     records = runner.jobs()

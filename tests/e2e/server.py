@@ -24,13 +24,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(port: int | None = None, timeout_s: float = 120, extra_args: list[str] | None = None) -> Iterator[str]:
+def running_app(port: int | None = None, timeout_s: float = 120, extra_args: list[str] | None = None,
+                env: dict[str, str] | None = None) -> Iterator[str]:
     """Serve app.py headless on 127.0.0.1; yield its URL once it answers its health check; always stop it.
 
     extra_args: more `streamlit run` options (e.g. a bench turning on the agent API for itself).
+    env: more environment variables (e.g. ALBERT_VIZ_DATABASE_URL, for several servers on one database).
     """
     port = port or free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **(env or {}))
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
                *(extra_args or [])]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -128,18 +129,74 @@ def test_a_job_nobody_polls_is_stopped_and_says_why(tmp_path, spec, dataset, lon
         runner.close()
 
 
-def test_jobs_left_running_by_a_stopped_server_show_as_interrupted(tmp_path, spec):
+def claimed_by_server(store: JobStore, job_id: str, spec, server: str, host: str, pid: int) -> None:
+    """A job that server `server` (on `host`, process `pid`) has taken from the queue and trains."""
+    store.create(job_id, spec, QUICK, runner="local", dataset=load_csv(labelled_csv()), submitted_by=server)
+    store.table.register_server(server, host, pid)
+    store.table.ensure_slots(1)
+    assert store.table.claim_next(server, 1, QUEUED, runner="local") == job_id
+    store.publish(job_id, ProgressSnapshot(state=RUNNING, step=4, total_steps=10))
+
+
+def test_a_job_whose_server_stopped_on_this_machine_shows_as_interrupted_and_frees_its_slot(tmp_path, spec):
     store = JobStore(tmp_path / "data")
     stopped_server = subprocess.Popen(["true"])
     stopped_server.wait()
-    store.create("left-running", spec, QUICK, runner="local", server_pid=stopped_server.pid)
-    store.create("other-server", spec, QUICK, runner="local")  # a live process's job (this one) is left alone
-    store.publish("left-running", ProgressSnapshot(state=RUNNING, step=4, total_steps=10))
+    claimed_by_server(store, "left-running", spec, "stopped", socket.gethostname(), stopped_server.pid)
     LocalRunner(store, slots=1).close()  # what the restarted server does first
     record = JobStore(tmp_path / "data").get("left-running")
     assert record.state == INTERRUPTED and "server stopped" in record.snapshot.error
     assert record.snapshot.step == 4  # how far it got is still shown
-    assert JobStore(tmp_path / "data").get("other-server").state == QUEUED
+    assert store.table.claimed_slots() == []
+
+
+def test_a_server_that_went_silent_elsewhere_loses_its_job_and_slot_after_the_timeout(tmp_path, spec):
+    store = JobStore(tmp_path / "data")
+    claimed_by_server(store, "on-a-dead-machine", spec, "far", "another-machine", 1)
+    runner = LocalRunner(store, slots=1, server_timeout_s=2)
+    try:
+        assert store.get("on-a-dead-machine").state == RUNNING  # not yet: it may only be slow
+        record = wait_until(lambda: (r := store.get("on-a-dead-machine")).state == INTERRUPTED and r, 30)
+        assert "server stopped" in record.snapshot.error and store.table.claimed_slots() == []
+        assert [server["id"] for server in store.table.servers()] == [runner.server_id]
+    finally:
+        runner.close()
+
+
+def test_a_live_servers_job_is_left_alone(tmp_path, spec):
+    store = JobStore(tmp_path / "data")
+    claimed_by_server(store, "other-server", spec, "alive", socket.gethostname(), os.getpid())
+    LocalRunner(store, slots=1).close()
+    assert JobStore(tmp_path / "data").get("other-server").state == RUNNING
+
+
+def test_an_old_stores_job_left_running_shows_as_interrupted(tmp_path, spec):
+    store = JobStore(tmp_path / "data")
+    stopped_server = subprocess.Popen(["true"])
+    stopped_server.wait()
+    store.create("old", spec, QUICK, runner="local", server_pid=stopped_server.pid)  # no queue, no server row
+    LocalRunner(store, slots=1).close()
+    assert JobStore(tmp_path / "data").get("old").state == INTERRUPTED
+
+
+def test_a_job_on_one_server_is_seen_and_cancelled_on_another(tmp_path, postgres, spec, long_dataset):
+    """Two app servers on one PostgreSQL: the second sees the first's job train and cancels it."""
+    url = postgres.new_database()
+    first = LocalRunner(JobStore(tmp_path / "data", url), slots=1, abandon_after_s=0)
+    second = LocalRunner(JobStore(tmp_path / "data", url), slots=1, abandon_after_s=0)
+    try:
+        job_id = first.submit(spec, long_dataset, LONG)
+        wait_until(lambda: second.snapshot(job_id).step >= 1)
+        trained_by = first if job_id in first.queue()[0] else second
+        pid = second.record(job_id).pid
+        second.cancel(job_id, "Cancelled by the teacher.")
+        snapshot = first.wait(job_id, 15)
+        assert snapshot.state == CANCELLED and snapshot.error == "Cancelled by the teacher."
+        wait_until(lambda: trained_by.queue() == ([], []), 30)
+        assert process_gone(pid)
+    finally:
+        first.close()
+        second.close()
 
 
 def test_a_training_process_leaves_the_web_process_a_core():

@@ -13,7 +13,8 @@ LIBRARY = Path(__file__).resolve().parents[2] / "albert_viz"
 MAY_IMPORT = {
     "assets": set(),
     "model": {"assets"},
-    "finetune": {"assets", "model"},
+    "store": {"assets", "model"},  # the data layer: every table sessions and servers share
+    "finetune": {"assets", "model", "store"},
     "pretrain": {"assets"},
     "analysis": {"assets", "model", "finetune"},
     "teaching": {"assets", "model", "analysis"},
