@@ -62,11 +62,10 @@ def attention_views(capture: Capture) -> None:
                              lambda: attention_maps.matrix_csv(exact, capture.tokens))
     if overview.open:
         with overview:
-            st.caption("Each cell is one head; its colour is how much weight its dominant pattern gets "
-                       "(← previous token, → next token, • itself, C [CLS], S [SEP], blank: broad).")
             statistics = attention.head_statistics(capture)
+            st.caption(attention_maps.overview_caption(statistics))
             figures.show(attention_maps.head_overview(statistics, "What each head mostly looks at"),
-                         "overview", "attention_head_patterns")
+                         "overview", "attention_head_patterns", lambda: attention_maps.overview_csv(statistics))
     if averages.open:
         with averages:
             mean = attention.head_mean(capture.attentions)[layer]
