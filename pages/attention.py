@@ -37,7 +37,7 @@ def attention_views(capture: Capture) -> None:
                 figure = attention_maps.attention_heatmap(view.matrix, capture.tokens, view.title,
                                                           zmax=attention_maps.colour_max([view.matrix], auto or view.is_weight is False),
                                                           colour_title=None if view.is_weight else "size of<br>what moves")
-                name = f"attention{'' if view.mode == 'raw' else '_' + view.mode}_layer{layer}_head{head}"
+                name = view.file_name
                 buttons = figures.show(figure, "one_head", name,
                                        lambda: attention_maps.matrix_csv(view.matrix, capture.tokens))
                 model = widgets.current_spec().label  # read here: the file is made later, off the script thread
