@@ -94,16 +94,27 @@ def head_change_map(change: np.ndarray, title: str, bound: float | None = None) 
     return figure
 
 
-def layer_scatter(projection: LayerProjection, layer: int) -> go.Figure:
-    """One layer's tokens in the PCA plane shared by all layers; the axis ranges are the same at every layer."""
+# Neighbouring tokens' labels go to different sides of their points, so tokens that sit close do not print
+# their names on top of one another.
+LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left")
+
+
+def layer_scatter(projection: LayerProjection, layer: int, labelled: bool = True) -> go.Figure:
+    """One layer's tokens in the PCA plane shared by all layers; the axis ranges are the same at every layer.
+
+    labelled: print each token beside its point (each next token on another side); off, the names are on hover."""
     everything = projection.points.reshape(-1, 2)  # [(layer + 1) * token, 2]
     low, high = everything.min(axis=0), everything.max(axis=0)
     pad = 0.08 * np.maximum(high - low, 1e-9)
     points = projection.points[layer]  # [token, 2]
+    tokens = list(projection.tokens)
+    text = dict(mode="markers+text", text=tokens, textfont=LABEL_FONT,
+                textposition=[LABEL_POSITIONS[i % len(LABEL_POSITIONS)] for i in range(len(tokens))])
     figure = go.Figure(go.Scatter(
-        x=points[:, 0], y=points[:, 1], mode="markers+text", text=list(projection.tokens), textposition="top center",
-        marker=dict(size=10, color=list(range(len(projection.tokens))), colorscale="Viridis"),
-        hovertemplate="%{text}<extra></extra>",
+        x=points[:, 0], y=points[:, 1], **(text if labelled else dict(mode="markers")),
+        customdata=np.array([f"{i} {token}" for i, token in enumerate(tokens)], dtype=object),
+        marker=dict(size=10, color=list(range(len(tokens))), colorscale="Viridis"),
+        hovertemplate="%{customdata}<extra></extra>", cliponaxis=False,
     ))
     ratio = projection.explained_variance_ratio
     figure.update_xaxes(title=f"PC 1 ({100 * ratio[0]:.0f}% of the variance, all layers)",
