@@ -98,8 +98,10 @@ with sharing_tab:
         st.caption("Which weights ran at each depth is read from hooks on the real forward pass. Same tensor: "
                    + glossary.explain("same tensor"))
         figures.show(anatomy_charts.layer_change(shared), "anatomy_change", "anatomy_layer_to_layer_change")
-        st.caption("Attention change is the total-variation distance: "
-                   + glossary.explain("total-variation distance"))
+        st.caption("The right panel measures attention weights, not parameters: the parameters are the same tensor "
+                   "at every depth (the table above); what changes is where the queries look. Attention change is "
+                   "the total-variation distance between a layer's attention rows and the layer before's, mean over "
+                   "heads and queries: " + glossary.explain("total-variation distance"))
 
 with sop:
     first_default, second_default, source = anatomy.example_pair()

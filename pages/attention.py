@@ -37,7 +37,7 @@ def attention_views(capture: Capture) -> None:
                 figure = attention_maps.attention_heatmap(view.matrix, capture.tokens, view.title,
                                                           zmax=attention_maps.colour_max([view.matrix], auto or view.is_weight is False),
                                                           colour_title=None if view.is_weight else "size of<br>what moves")
-                name = f"attention{'' if view.mode == 'raw' else '_' + view.mode}_layer{layer}_head{head}"
+                name = view.file_name
                 buttons = figures.show(figure, "one_head", name,
                                        lambda: attention_maps.matrix_csv(view.matrix, capture.tokens))
                 model = widgets.current_spec().label  # read here: the file is made later, off the script thread
@@ -62,11 +62,10 @@ def attention_views(capture: Capture) -> None:
                              lambda: attention_maps.matrix_csv(exact, capture.tokens))
     if overview.open:
         with overview:
-            st.caption("Each cell is one head; its colour is how much weight its dominant pattern gets "
-                       "(← previous token, → next token, • itself, C [CLS], S [SEP], blank: broad).")
             statistics = attention.head_statistics(capture)
+            st.caption(attention_maps.overview_caption(statistics))
             figures.show(attention_maps.head_overview(statistics, "What each head mostly looks at"),
-                         "overview", "attention_head_patterns")
+                         "overview", "attention_head_patterns", lambda: attention_maps.overview_csv(statistics))
     if averages.open:
         with averages:
             mean = attention.head_mean(capture.attentions)[layer]

@@ -82,6 +82,11 @@ with shared:
     st.caption("Same γ and β at every depth, different inputs every time: that is cross-layer sharing.")
 
 with outliers:
+    st.caption("Outlier dimensions are a few hidden dimensions whose values are many times larger than the rest "
+               "(Kovaleva et al. 2021 found them in BERT's LayerNorms). This tab takes the dimensions with the "
+               "largest mean |input| and shows how many times the median dimension's size each one is, at every "
+               "LayerNorm: near 1× means no outlier. Below, every dimension before and after one LayerNorm, the "
+               "chosen ones in red.")
     found = layernorm.outlier_dimensions(capture, k=st.slider("How many dimensions", 1, 12, 5, key="ln_k"))
     figures.show(layernorm_charts.outlier_ratio_heatmap(found), "ln_outlier_ratio", "layernorm_outlier_dimensions")
     hidden = [i for i, site in enumerate(stats.sites) if site != "embeddings"]

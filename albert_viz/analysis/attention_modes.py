@@ -92,6 +92,7 @@ class AttentionView:
     title: str
     mode: str = "raw"
     is_weight: bool = True  # rows are shares summing to 1 (False: norm-weighted sizes, not bounded by 1)
+    file_name: str = "attention"  # what the view's downloads are called: what it shows, not the sliders' state
 
 
 def attention_view(capture: Capture, mode: str, layer: int, head: int, mute: bool = False,
@@ -99,14 +100,18 @@ def attention_view(capture: Capture, mode: str, layer: int, head: int, mute: boo
     """The matrix a mode shows for a layer and head (rollout is over all heads up to the layer)."""
     if mode == "raw":
         matrix, title = capture.attentions[layer, head], f"Layer {layer}, head {head}"  # the plain title: raw weights are the default view
+        name = f"attention_layer{layer}_head{head}"
     elif mode == "norm":
         if norm_weighted is None:
             raise ValueError("the norm-weighted view needs norm_weighted_attention(...)")
         matrix, title = norm_weighted.weights[layer, head], f"Layer {layer}, head {head}: norm-weighted ‖α·f(x)‖"
-    elif mode == "rollout":
+        name = f"attention_norm_layer{layer}_head{head}"
+    elif mode == "rollout":  # every head at once: the head slider plays no part, so the name has no head
         matrix, title = rollout(capture.attentions)[layer], f"Rollout up to layer {layer} (all heads)"
+        name = f"attention_rollout_to_layer{layer}"
     else:
         raise ValueError(f"mode must be one of {sorted(MODES)}")
     if mute:  # re-normalised rows: shares of 1 again, whatever the mode
-        return AttentionView(mute_tokens(matrix, capture.tokens), title + ", [CLS]/[SEP] muted", mode, True)
-    return AttentionView(matrix, title, mode, mode != "norm")
+        return AttentionView(mute_tokens(matrix, capture.tokens), title + ", [CLS]/[SEP] muted", mode, True,
+                             f"{name}_cls_sep_muted")
+    return AttentionView(matrix, title, mode, mode != "norm", name)

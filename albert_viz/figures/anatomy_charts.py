@@ -76,6 +76,9 @@ def projection_vectors(projection: Projection) -> go.Figure:
     return unchecked_figure(traces, layout)
 
 
+SHARING_ATTENTION_AXIS = "0 = same rows, 1 = no overlap"
+
+
 def layer_change(sharing: Sharing) -> go.Figure:
     """Per layer: how much the hidden state changes and how different the attention is, with the same weights."""
     layers = list(range(len(sharing.hidden_change)))
@@ -84,12 +87,14 @@ def layer_change(sharing: Sharing) -> go.Figure:
                    hovertemplate="layer %{x}: %{y:.3f}<extra></extra>", **subplot_axes(1, 1, 2)),
               dict(type="bar", x=layers, y=attention, name="attention change", marker=dict(color="#ff7f0e"),
                    hovertemplate="layer %{x}: %{y:.3f}<extra></extra>", **subplot_axes(1, 2, 2))]
+    # The right panel measures attention weights (where each query looks), not the shared parameters, which are
+    # the very same tensor at every depth: its title and axis say so, in words short enough to fit the 380 px.
     layout = subplot_layout(1, 2, subplot_titles=["hidden-state change ‖h_{l+1} − h_l‖ / ‖h_l‖",
-                                                  "attention change from the previous layer"])
+                                                  "attention weights: change from the layer before"])
     for axis in ("xaxis", "xaxis2"):
         layout[axis].update(title=dict(text="layer"), dtick=1)
     layout["yaxis"]["title"] = dict(text="mean over tokens")
-    layout["yaxis2"]["title"] = dict(text="0 = same weights on the same tokens, 1 = none shared")
+    layout["yaxis2"].update(title=dict(text=SHARING_ATTENTION_AXIS), range=[0, 1])
     layout.update(_layout("Same weights, different work at every depth", 380, top=70, showlegend=False))
     return unchecked_figure(traces, layout)
 

@@ -7,8 +7,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from albert_viz.analysis.attention import PATTERNS, HeadStatistics
-from albert_viz.figures.common import ATTENTION_SCALE, subplot_axes, subplot_layout, unchecked_figure
+from albert_viz.analysis.attention import PATTERN_KEYS, PATTERNS, HeadStatistics, broad_rule
+from albert_viz.figures.common import DARK_TEXT, subplot_axes, subplot_layout, unchecked_figure, weight_colours
 from albert_viz.figures.exports import inert_cell
 
 # Attention weights lie in [0, 1]: a fixed scale lets a uniform row (1/n everywhere) look faint, as it is,
@@ -27,6 +27,10 @@ HOVER = "%{customdata[1]} → %{customdata[0]}: %{z:.3f}<extra></extra>"
 # [query, key] grid of hover strings: at 512 tokens that grid was ~4 MB of text, the weights themselves 1.4 MB.
 MAX_TOKENS_WITH_HOVER_GRID = 64
 LONG_HOVER = "%{y} → %{x}: %{z:.3f}<extra></extra>"
+# Token labels: near-black, 14 px while the cells allow (a "'" token at plotly's grey 12 px was almost invisible);
+# past 8 px a long sentence labels every k-th token instead of shrinking them further.
+MAX_LABEL_PX = 14.0
+MIN_LABEL_PX = 8.0
 
 
 def colour_max(matrices: Sequence[np.ndarray], auto_contrast: bool = False) -> float:
@@ -37,7 +41,8 @@ def colour_max(matrices: Sequence[np.ndarray], auto_contrast: bool = False) -> f
 
 
 def _colour_bar_title(zmax: float) -> str:
-    return "attention<br>weight" if zmax >= FULL_SCALE else f"attention<br>weight<br>(auto-contrast,<br>top {zmax:.2f})"
+    return ("attention<br>weight<br>(0 to 1)" if zmax >= FULL_SCALE
+            else f"attention<br>weight<br>(auto-contrast,<br>0 to {zmax:.2f})")
 
 
 def _label_layout(tokens: Sequence[str], cell_px: float,
@@ -46,11 +51,12 @@ def _label_layout(tokens: Sequence[str], cell_px: float,
 
     coordinates: the axis value of each token (default its index; a long map uses unique category names).
     """
-    font = max(8.0, min(12.0, cell_px * 0.8))
+    font = max(MIN_LABEL_PX, min(MAX_LABEL_PX, cell_px * 0.8))
     step = max(1, math.ceil(font * 1.2 / cell_px))  # a label needs ~1.2 font heights of room
     positions = list(range(0, len(tokens), step))
     values = [coordinates[i] for i in positions] if coordinates is not None else positions
-    ticks = dict(tickmode="array", tickvals=values, ticktext=[tokens[i] for i in positions], tickfont=dict(size=font))
+    ticks = dict(tickmode="array", tickvals=values, ticktext=[tokens[i] for i in positions],
+                 tickfont=dict(size=font, color=DARK_TEXT))
     longest = max((len(str(token)) for token in tokens), default=1)
     return ticks, step, font * (0.65 * min(longest, 16) + 1)
 
@@ -78,9 +84,8 @@ def attention_heatmap(matrix: np.ndarray, tokens: Sequence[str], title: str, *, 
         coordinates = [f"{token} ({i})" for i, token in enumerate(tokens)]
         hover = dict(x=coordinates, y=coordinates, hovertemplate=LONG_HOVER)
     # float32: plotly sends it as a base64 typed array (float64 would be twice the bytes; float16 goes as text)
-    heatmap = dict(type="heatmap", z=np.asarray(matrix, dtype=np.float32), zmin=0.0, zmax=top,
-                   colorscale=ATTENTION_SCALE, colorbar=dict(title=dict(text=colour_title or _colour_bar_title(top))),
-                   **hover)
+    heatmap = dict(type="heatmap", z=np.asarray(matrix, dtype=np.float32), **weight_colours(top),
+                   colorbar=dict(title=dict(text=colour_title or _colour_bar_title(top))), **hover)
     if with_values:
         heatmap["texttemplate"] = "%{z:.2f}"
     cell = min(CELL_PX, MAP_PX / max(n, 1))
@@ -160,7 +165,7 @@ def heads_grid(attentions: np.ndarray, tokens: Sequence[str], title: str, column
         else:
             cells = dict(z=overview[head], x=starts, y=starts, hovertemplate=_block_hover(head, block))
             markers = _block_click_markers(n, head) if clickable else None
-        heatmap = dict(type="heatmap", **cells, zmin=0.0, zmax=zmax, colorscale=ATTENTION_SCALE, showscale=head == 0,
+        heatmap = dict(type="heatmap", **cells, **weight_colours(zmax), showscale=head == 0,
                        colorbar=dict(title=dict(text=_colour_bar_title(zmax))), name=f"head {head}",
                        **axes)  # the name: the series of the grid's CSV
         if markers is not None:
@@ -239,25 +244,58 @@ def clicked_head(selection: dict) -> int | None:
     return None
 
 
+# What each pattern's cell shows; a broad head shows its leading pattern's symbol in brackets.
+PATTERN_SYMBOLS = {"previous": "←", "next": "→", "self": "•", "cls": "C", "sep": "S"}
+
+
+def overview_symbols(statistics: HeadStatistics) -> np.ndarray:
+    """Every head's leading pattern as its symbol, in brackets where no pattern stands out; [layer, head]."""
+    symbols = np.vectorize(PATTERN_SYMBOLS.get)(statistics.dominant())
+    return np.where(statistics.stands_out(), symbols, np.char.add(np.char.add("(", symbols), ")"))
+
+
 def head_overview(statistics: HeadStatistics, title: str) -> go.Figure:
-    """Layers × heads: colour is the weight of each head's dominant pattern, text names the pattern."""
-    labels = statistics.labels()
-    strength = np.stack([statistics.previous, statistics.next, statistics.self, statistics.cls, statistics.sep]).max(axis=0)
-    short = {"previous": "←", "next": "→", "self": "•", "cls": "C", "sep": "S", "broad": ""}
-    text = np.vectorize(short.get)(labels)
-    hover = np.vectorize(PATTERNS.get)(labels)
-    layers, heads = strength.shape
+    """Layers × heads: the symbol names each head's leading pattern, the colour is that pattern's share (0 to 1)."""
+    share = statistics.dominant_share()  # [layer, head]
+    leading = np.vectorize(PATTERNS.get)(statistics.dominant())
+    verdict = np.where(statistics.stands_out(), "stands out", "broad: does not stand out")
+    layers, heads = share.shape
     heatmap = dict(
-        type="heatmap", z=strength, x=list(range(heads)), y=list(range(layers)), zmin=0.0, zmax=1.0,
-        colorscale="Viridis", text=text, texttemplate="%{text}", customdata=hover,
-        hovertemplate="layer %{y}, head %{x}<br>mostly: %{customdata}<br>weight %{z:.2f}<extra></extra>",
-        colorbar=dict(title=dict(text="pattern<br>weight")),
+        type="heatmap", z=share, x=list(range(heads)), y=list(range(layers)), **weight_colours(),
+        text=overview_symbols(statistics), texttemplate="%{text}", textfont=dict(size=16),
+        customdata=np.stack([leading, verdict], axis=-1),  # [layer, head, (pattern, verdict)]
+        hovertemplate="layer %{y}, head %{x}<br>leading pattern: %{customdata[0]}, share %{z:.3f}"
+                      "<br>%{customdata[1]}<extra></extra>",
+        colorbar=dict(title=dict(text="leading<br>pattern's<br>share<br>(0 to 1)")),
     )
+    axis_font = dict(size=14, color=DARK_TEXT)
     return unchecked_figure([heatmap], dict(
         title=dict(text=title), height=max(300, 34 * layers + 140), margin=dict(l=10, r=10, t=60, b=10),
-        xaxis=dict(title=dict(text="head"), dtick=1),
-        yaxis=dict(title=dict(text="layer"), dtick=1, autorange="reversed"),
+        xaxis=dict(title=dict(text="head"), dtick=1, tickfont=axis_font),
+        yaxis=dict(title=dict(text="layer"), dtick=1, autorange="reversed", tickfont=axis_font),
     ))
+
+
+def overview_caption(statistics: HeadStatistics) -> str:
+    """What the overview's symbols and colours mean, in numbers for this sentence."""
+    return ("Each cell is one head. The symbol names the pattern that gets the most weight (← previous token, "
+            "→ next token, • itself, C [CLS], S [SEP]); the colour is that pattern's share of the weight, mean over "
+            "the query tokens, from 0 (white) to 1 (dark blue). A symbol in brackets, like (C), marks a broad "
+            f"head, where no pattern stands out: {broad_rule(statistics.num_tokens)}.")
+
+
+def overview_csv(statistics: HeadStatistics) -> str:
+    """One row per head: its pattern (or "broad"), the leading pattern and its share, and every pattern's share."""
+    import pandas as pd
+
+    layers, heads = np.meshgrid(np.arange(statistics.previous.shape[0]), np.arange(statistics.previous.shape[1]),
+                                indexing="ij")  # [layer, head] each
+    frame = pd.DataFrame({"layer": layers.ravel(), "head": heads.ravel(), "pattern": statistics.labels().ravel(),
+                          "leading pattern": statistics.dominant().ravel(),
+                          "leading share": statistics.dominant_share().ravel()})
+    for key, share in zip(PATTERN_KEYS, statistics.shares()):
+        frame[f"share {PATTERNS[key]}"] = share.ravel()
+    return frame.to_csv(index=False, float_format="%.6f")
 
 
 def matrix_csv(matrix: np.ndarray, tokens: Sequence[str]) -> str:

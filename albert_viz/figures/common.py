@@ -1,4 +1,5 @@
-"""What every figure shares: building a figure without plotly's validation, subplot grids, download settings.
+"""What every figure shares: the colour policy, building a figure without plotly's validation, subplot grids,
+download settings.
 
 Numpy and dicts in, go.Figure out; no model code, no streamlit.
 """
@@ -7,11 +8,53 @@ from __future__ import annotations
 import functools
 import json
 
+import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+# One colour policy, by what the numbers are; every heatmap takes its zmin/zmax/colorscale from one of the
+# *_colours functions below and says its range on its colour bar.
+# - weights (shares of 1: attention, a pattern's share): fixed 0..1, white = 0, dark blue = 1, so maps compare
+#   and an even spread looks pale;
+# - counts (rows of a confusion matrix): from 0, white = 0, so a cell of 36 is never drawn as if it were none;
+# - differences (after − before, how far a head moved): diverging, white = 0, a symmetric range ±bound
+#   (red below, blue above), so ±0.04 and ±1 look different once the range is fixed across views.
 ATTENTION_SCALE = "Blues"
+# Explicit colours: plotly.js reads the names "Blues" and "RdBu" the other way round from plotly.py.
+WEIGHT_SCALE = plotly.colors.get_colorscale("Blues")  # rgb(247,251,255) at 0 -> rgb(8,48,107) at 1
+DIFFERENCE_SCALE = plotly.colors.get_colorscale("RdBu")  # red at -bound, white at 0, blue at +bound
+DARK_TEXT = "#111111"
+# Axis and token labels on maps: near-black (plotly's default #444 made a "'" token almost invisible).
+LABEL_FONT = dict(size=14, color=DARK_TEXT)
+
+
+def weight_colours(zmax: float = 1.0) -> dict:
+    """Heatmap colour settings for weights: 0 (white) to 1 (dark blue); auto-contrast may lower zmax, and says so."""
+    return dict(zmin=0.0, zmax=float(zmax), colorscale=WEIGHT_SCALE)
+
+
+def count_colours(counts) -> dict:
+    """Heatmap colour settings for counts: from 0 (white) to the largest count."""
+    return dict(zmin=0, zmax=max(int(np.max(counts)), 1), colorscale=WEIGHT_SCALE)
+
+
+def difference_colours(bound: float, signed: bool = True) -> dict:
+    """Heatmap colour settings for differences: white at 0, ±bound at the ends (never an empty range).
+
+    signed=False is for a difference that cannot be negative (a distance): 0..bound on the upper half of the same
+    diverging scale, so 0 is white and a distance of 0.04 is as pale as a difference of +0.04.
+    """
+    bound = max(float(bound), 1e-9)
+    if signed:
+        return dict(zmin=-bound, zmax=bound, zmid=0.0, colorscale=DIFFERENCE_SCALE)
+    upper = [[round(2 * (position - 0.5), 6), colour] for position, colour in DIFFERENCE_SCALE if position >= 0.5]
+    return dict(zmin=0.0, zmax=bound, colorscale=upper)
+
+
+def difference_range(bound: float, signed: bool = True) -> str:
+    """The range a difference map's colours span, for its colour bar: '±0.048' or '0 to 0.048'."""
+    return f"±{bound:.3g}" if signed else f"0 to {bound:.3g}"
 
 
 def unchecked_figure(data: list[dict], layout: dict) -> go.Figure:

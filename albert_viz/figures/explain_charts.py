@@ -9,6 +9,7 @@ from plotly.subplots import make_subplots
 
 from albert_viz.analysis.attribution import ATTENTION_VIEWS, GRADIENT_VIEWS, Attribution
 from albert_viz.analysis.layers import LayerProjection, ProbeComparison
+from albert_viz.figures.common import LABEL_FONT, difference_colours, difference_range
 
 VIEW_TITLES = {**GRADIENT_VIEWS, **ATTENTION_VIEWS}
 CREDIT_SCALE = "RdBu"  # red pushes the score down, blue pushes it up; white is no credit
@@ -33,49 +34,87 @@ def attribution_bars(result: Attribution) -> go.Figure:
     return figure
 
 
+# How a difference map's colour range is chosen. The range a map spans is always written on its colour bar.
+RANGE_SCOPES = {
+    "all": "the same at every layer and head",
+    "view": "this map's own largest value",
+    "full": "the whole possible range (±1)",
+}
+
+
+def difference_bound(differences: np.ndarray, view: tuple = (), scope: str = "all") -> float:
+    """The top of a difference map's symmetric colour range: the largest |value| over every view (scope "all"),
+    in differences[view] alone ("view"), or 1, the most an attention weight or a distance between rows can move."""
+    if scope not in RANGE_SCOPES:
+        raise ValueError(f"scope must be one of {sorted(RANGE_SCOPES)}, not {scope!r}")
+    if scope == "full":
+        return 1.0
+    shown = differences[view] if scope == "view" else differences
+    return float(max(np.abs(shown).max(), 1e-9))
+
+
 def difference_heatmap(difference: np.ndarray, labels: Sequence[str], title: str,
                        colour_title: str = "second −<br>first", bound: float | None = None,
                        axis_titles: tuple[str, str] = ("query (attending)", "key (attended to)"),
                        x_side: str = "top") -> go.Figure:
     """A signed token × token matrix (a difference, a cosine similarity), white at zero, blue above, red below.
 
+    bound: the colour range is ±bound (default this map's largest |value|), written on the colour bar.
     x_side="bottom" suits a narrow column: tokens slanted on top would run into the title."""
     n = len(labels)
-    bound = bound or float(max(np.abs(difference).max(), 1e-9))
+    bound = bound or difference_bound(difference, scope="view")
     figure = go.Figure(go.Heatmap(
-        z=difference, x=list(range(n)), y=list(range(n)), zmin=-bound, zmax=bound, zmid=0.0, colorscale=CREDIT_SCALE,
-        hovertemplate="%{y} → %{x}: %{z:+.3f}<extra></extra>", colorbar=dict(title=colour_title),
+        z=difference, x=list(range(n)), y=list(range(n)), **difference_colours(bound),
+        hovertemplate="%{y} → %{x}: %{z:+.3f}<extra></extra>",
+        colorbar=dict(title=f"{colour_title}<br>({difference_range(bound)})"),
     ))
-    axis = dict(tickmode="array", tickvals=list(range(n)), ticktext=list(labels))
+    axis = dict(tickmode="array", tickvals=list(range(n)), ticktext=list(labels), tickfont=LABEL_FONT)
     figure.update_xaxes(title=axis_titles[1], side=x_side, **axis)
     figure.update_yaxes(title=axis_titles[0], autorange="reversed", **axis)
     figure.update_layout(title=title, height=max(360, 28 * n + 160), margin=dict(l=10, r=10, t=90, b=10))
     return figure
 
 
-def head_change_map(change: np.ndarray, title: str) -> go.Figure:
-    """Layers × heads: how far each head's rows moved between the two inputs (0 = same, 1 = no overlap)."""
+def head_change_map(change: np.ndarray, title: str, bound: float | None = None) -> go.Figure:
+    """Layers × heads: how far each head's rows moved between the two inputs (0 = same, 1 = no overlap).
+
+    A distance cannot be negative: the colours are the upper half of the difference scale, 0 (white) to bound
+    (default the largest change), and the colour bar says the range."""
     layers, heads = change.shape
+    bound = bound or difference_bound(change)
     figure = go.Figure(go.Heatmap(
-        z=change, x=list(range(heads)), y=list(range(layers)), zmin=0.0, colorscale="Reds",
-        hovertemplate="layer %{y}, head %{x}: %{z:.3f}<extra></extra>", colorbar=dict(title="change"),
+        z=change, x=list(range(heads)), y=list(range(layers)), **difference_colours(bound, signed=False),
+        hovertemplate="layer %{y}, head %{x}: %{z:.3f}<extra></extra>",
+        colorbar=dict(title=f"change<br>({difference_range(bound, signed=False)})"),
     ))
-    figure.update_xaxes(title="head", dtick=1)
-    figure.update_yaxes(title="layer", dtick=1, autorange="reversed")
-    figure.update_layout(title=title, height=max(300, 34 * layers + 140), margin=dict(l=10, r=10, t=60, b=10))
+    figure.update_xaxes(title="head", dtick=1, tickfont=LABEL_FONT)
+    figure.update_yaxes(title="layer", dtick=1, autorange="reversed", tickfont=LABEL_FONT)
+    figure.update_layout(title=f"{title} (colours 0 to {bound:.3g})", height=max(300, 34 * layers + 140),
+                         margin=dict(l=10, r=10, t=60, b=10))
     return figure
 
 
-def layer_scatter(projection: LayerProjection, layer: int) -> go.Figure:
-    """One layer's tokens in the PCA plane shared by all layers; the axis ranges are the same at every layer."""
+# Neighbouring tokens' labels go to different sides of their points, so tokens that sit close do not print
+# their names on top of one another.
+LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left")
+
+
+def layer_scatter(projection: LayerProjection, layer: int, labelled: bool = True) -> go.Figure:
+    """One layer's tokens in the PCA plane shared by all layers; the axis ranges are the same at every layer.
+
+    labelled: print each token beside its point (each next token on another side); off, the names are on hover."""
     everything = projection.points.reshape(-1, 2)  # [(layer + 1) * token, 2]
     low, high = everything.min(axis=0), everything.max(axis=0)
     pad = 0.08 * np.maximum(high - low, 1e-9)
     points = projection.points[layer]  # [token, 2]
+    tokens = list(projection.tokens)
+    text = dict(mode="markers+text", text=tokens, textfont=LABEL_FONT,
+                textposition=[LABEL_POSITIONS[i % len(LABEL_POSITIONS)] for i in range(len(tokens))])
     figure = go.Figure(go.Scatter(
-        x=points[:, 0], y=points[:, 1], mode="markers+text", text=list(projection.tokens), textposition="top center",
-        marker=dict(size=10, color=list(range(len(projection.tokens))), colorscale="Viridis"),
-        hovertemplate="%{text}<extra></extra>",
+        x=points[:, 0], y=points[:, 1], **(text if labelled else dict(mode="markers")),
+        customdata=np.array([f"{i} {token}" for i, token in enumerate(tokens)], dtype=object),
+        marker=dict(size=10, color=list(range(len(tokens))), colorscale="Viridis"),
+        hovertemplate="%{customdata}<extra></extra>", cliponaxis=False,
     ))
     ratio = projection.explained_variance_ratio
     figure.update_xaxes(title=f"PC 1 ({100 * ratio[0]:.0f}% of the variance, all layers)",

@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from albert_viz.finetune.job import ProgressSnapshot
+from albert_viz.figures.common import LABEL_FONT, count_colours
 from albert_viz.finetune.metrics import EvaluationReport
 
 
@@ -55,14 +56,18 @@ def training_curves(snapshot: ProgressSnapshot) -> go.Figure:
 
 
 def confusion_matrix(report: EvaluationReport) -> go.Figure:
+    """Rows per (true, predicted) pair; colours are counts from 0 (white), so no non-empty cell looks empty."""
     names = [escape(name) for name in report.label_names]
+    colours = count_colours(report.confusion)
     figure = go.Figure(go.Heatmap(
-        z=report.confusion, x=names, y=names, colorscale="Blues", text=report.confusion, texttemplate="%{text}",
+        z=report.confusion, x=names, y=names, **colours, text=report.confusion, texttemplate="%{text}",
         hovertemplate="true %{y}, predicted %{x}: %{z} rows<extra></extra>",
+        colorbar=dict(title=f"rows<br>(0 to {colours['zmax']})"),
     ))
     # predicted labels along the bottom, so however long or tilted they get they never reach the title
-    figure.update_xaxes(title="predicted label", side="bottom", type="category", automargin=True)
-    figure.update_yaxes(title="true label", autorange="reversed", type="category", automargin=True)
+    figure.update_xaxes(title="predicted label", side="bottom", type="category", automargin=True, tickfont=LABEL_FONT)
+    figure.update_yaxes(title="true label", autorange="reversed", type="category", automargin=True,
+                        tickfont=LABEL_FONT)
     side = max(320, 60 * len(names) + 160)
     figure.update_layout(title="Confusion matrix (validation rows)", height=side,
                          margin=dict(l=10, r=10, t=50, b=10))

@@ -103,19 +103,25 @@ def top_gamma_bars(params: LayerNormParams, name: str, k: int = 12) -> go.Figure
                                          margin=dict(l=10, r=10, t=60, b=10)))
 
 
+OUTLIER_HEADROOM = 1.25  # the y range of the dimension profile, as a multiple of its tallest bar
+
+
 def outlier_profile(inputs: np.ndarray, outputs: np.ndarray, dims: Sequence[int], title: str) -> go.Figure:
     """Mean |activation| over tokens in every dimension, before and after one LayerNorm; outliers marked."""
     before, after = np.abs(inputs).mean(axis=0), np.abs(outputs).mean(axis=0)  # [dim] each
     traces = []
+    layout = subplot_layout(2, 1, shared_xaxes=True, vertical_spacing=0.14,
+                            subplot_titles=["before LayerNorm: mean |input|", "after LayerNorm: mean |output|"])
     for row, values in ((1, before), (2, after)):
         axes = subplot_axes(row, 1, 1)
         traces.append(dict(type="bar", y=values, marker=dict(color="#9ecae1"), showlegend=False,
                            hovertemplate="dim %{x}: %{y:.4g}<extra></extra>", **axes))
         traces.append(dict(type="scatter", x=list(dims), y=values[list(dims)], mode="markers+text",
                            marker=dict(color="#d62728"), text=[str(d) for d in dims], textposition="top center",
-                           showlegend=False, hovertemplate="outlier dim %{x}: %{y:.4g}<extra></extra>", **axes))
-    layout = subplot_layout(2, 1, shared_xaxes=True, vertical_spacing=0.1,
-                            subplot_titles=["before LayerNorm: mean |input|", "after LayerNorm: mean |output|"])
+                           textfont=dict(size=13, color="#111111"), cliponaxis=False, showlegend=False,
+                           hovertemplate="outlier dim %{x}: %{y:.4g}<extra></extra>", **axes))
+        # headroom above the tallest bar for its label: the labels of the largest dimensions were cut off
+        layout[f"yaxis{'' if row == 1 else row}"]["range"] = [0, OUTLIER_HEADROOM * float(max(values.max(), 1e-9))]
     layout["xaxis2"]["title"] = dict(text="hidden dimension")
     layout.update(title=dict(text=title), height=520, margin=dict(l=10, r=10, t=70, b=10))
     return unchecked_figure(traces, layout)

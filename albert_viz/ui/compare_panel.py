@@ -105,12 +105,20 @@ def render(compared: SideBySide, names: tuple[str, str] = ("First", "Second"), k
     if compared.change is None:
         st.info(compared.note)
         return
+    scope = st.segmented_control("Colour range of the difference maps", list(explain_charts.RANGE_SCOPES),
+                                 format_func=explain_charts.RANGE_SCOPES.get, default="all", required=True,
+                                 key=f"{key}_colour_range",
+                                 help="White is no change. Fixed across views, a small difference stays pale at "
+                                      "every layer and head; each map's own range brings a faint one out.")
+    change = compared.change
     figures.show(explain_charts.difference_heatmap(
-        compared.change.difference[layer, head], compared.labels(),
+        change.difference[layer, head], compared.labels(),
         f"{names[1]} minus {names[0].lower()}: layer {layer}, head {head}",
-        colour_title=f"{names[1].lower()} −<br>{names[0].lower()}"),
+        colour_title=f"{names[1].lower()} −<br>{names[0].lower()}",
+        bound=explain_charts.difference_bound(change.difference, (layer, head), scope)),
         f"{key}_difference", f"{key}_difference_layer{layer}_head{head}")
-    figures.show(explain_charts.head_change_map(compared.change.change, "Which heads changed most"),
+    figures.show(explain_charts.head_change_map(change.change, "Which heads changed most",
+                                                bound=explain_charts.difference_bound(change.change, (), scope)),
                  f"{key}_heads", f"{key}_head_change")
     top = pd.DataFrame(compared.change.top_heads(5), columns=["layer", "head", "change"])
     st.table(top.style.format({"change": "{:.3f}"}))

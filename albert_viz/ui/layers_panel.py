@@ -33,8 +33,10 @@ def states(capture: Capture) -> None:
     projection = _projection(current_spec(), capture.text, capture.text_pair, capture)
     layer = st.slider("Layer", 0, capture.num_layers, capture.num_layers, key="layers_layer",
                       help="0 is the embedding output; layer l is the state after l layers.")
+    labelled = st.toggle("Label the points", value=True, key="layers_point_labels",
+                         help="Off: the points alone, each token's name on hover (where many tokens sit close).")
     left, right = st.columns(2)
-    figures.show(explain_charts.layer_scatter(projection, layer),
+    figures.show(explain_charts.layer_scatter(projection, layer, labelled),
                  "layers_scatter", f"layers_projection_layer{layer}", where=left)
     figures.show(explain_charts.difference_heatmap(projection.cosine[layer], capture.tokens,
                                                    f"Cosine similarity of the tokens, layer {layer}",

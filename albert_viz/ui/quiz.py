@@ -56,15 +56,19 @@ def card(question: Question, key: str, reveal: Callable[[], None] | None = None,
             reveal()
 
 
+DECIMALS = 3  # every number on a card, sentence and table alike (rounding per value showed 0.28 beside 0.0516)
+
+
 def _verdict(question: Question, committed: int, unit: str) -> None:
     model_choice = question.choices[question.answer]
     if question.is_right(committed):
         st.success(plain(f"Right: the model's answer is “{model_choice}” too."))
     else:
-        st.error(plain(f"The model's answer is “{model_choice}” ({unit} {question.scores[question.answer]:.3f}); "
-                       f"you chose “{question.choices[committed]}” ({unit} {question.scores[committed]:.3f})."))
-    st.dataframe({"choice": list(question.choices), unit: [round(float(s), 4) for s in question.scores]},
-                 hide_index=True)
+        model_score, your_score = question.scores[question.answer], question.scores[committed]
+        st.error(plain(f"The model's answer is “{model_choice}” ({unit} {model_score:.{DECIMALS}f}); "
+                       f"you chose “{question.choices[committed]}” ({unit} {your_score:.{DECIMALS}f})."))
+    st.dataframe({"choice": list(question.choices), unit: [float(s) for s in question.scores]}, hide_index=True,
+                 column_config={unit: st.column_config.NumberColumn(format=f"%.{DECIMALS}f")})
 
 
 ROUND = "quiz_round"  # bumps when the student asks for another word

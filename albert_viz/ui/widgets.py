@@ -147,14 +147,18 @@ def capture_or_stop(text: str, text_pair: str | None = None, exact: bool = False
 
 
 def layer_head_selectors(capture: Capture, key: str = "") -> tuple[int, int]:
-    """Layer and head sliders sized to the captured model."""
+    """Layer and head sliders sized to the captured model; both start at 0.
+
+    No value= given: a click on the all-heads grid sets the head through session state, and a slider created with
+    a default and also set that way logs a warning on the server console at every click.
+    """
     left, right = st.columns(2)
     with left:
         # bound to the URL: a shared link opens the same layer and head, even after a fragment-only rerun
-        layer = st.slider("Layer", 0, capture.num_layers - 1, 0, key=f"layer{key}",
+        layer = st.slider("Layer", 0, capture.num_layers - 1, key=f"layer{key}",
                           bind="query-params") if capture.num_layers > 1 else 0
     with right:
-        head = st.slider("Head", 0, capture.num_heads - 1, 0, key=f"head{key}",
+        head = st.slider("Head", 0, capture.num_heads - 1, key=f"head{key}",
                          bind="query-params") if capture.num_heads > 1 else 0
     return layer, head
 

@@ -48,3 +48,15 @@ def test_switching_to_norm_weighted_runs_no_forward_pass(open_page, tiny_spec):
         handle.remove()
     assert not at.exception
     assert forward_calls == []
+
+
+def test_a_muted_rollout_is_saved_under_a_name_that_says_rollout_and_muted_and_no_head(open_page, tiny_spec):
+    import json
+
+    at = open_page(PAGE, tiny_spec)
+    at.slider(key="layer").set_value(2)
+    at.slider(key="head").set_value(3)
+    at.radio(key="attention_mode").set_value("rollout")
+    at.toggle(key="attention_mute").set_value(True).run()
+    config = json.loads(at.get("plotly_chart")[0].proto.config)
+    assert config["toImageButtonOptions"]["filename"] == "attention_rollout_to_layer2_cls_sep_muted"

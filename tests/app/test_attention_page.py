@@ -121,3 +121,32 @@ def test_the_one_head_map_offers_its_numbers_as_csv_and_a_named_png(open_page, t
     assert json.loads(chart.proto.config)["toImageButtonOptions"]["filename"] == "attention_layer0_head1"
     buttons = at.get("download_button")
     assert buttons and "CSV" in buttons[0].proto.label
+
+
+HEAD_FROM_A_CALLBACK = """
+from albert_viz.model.capture import capture
+from albert_viz.model.loading import ModelSpec, load_model
+from albert_viz.ui import widgets
+import streamlit as st
+
+
+def choose_head():  # what a click on a map of the all-heads grid does
+    st.session_state["head"] = 2
+
+
+st.button("click head 2", on_click=choose_head)
+widgets.layer_head_selectors(capture(load_model(ModelSpec("local", FOLDER, "cpu")), "I love programming"))
+"""
+
+
+def test_choosing_a_head_by_clicking_the_grid_logs_no_session_state_warning(tiny_spec, monkeypatch):
+    from streamlit.elements.lib import policies
+
+    warnings = []
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)  # streamlit warns once per process
+    monkeypatch.setattr(policies._LOGGER, "warning", lambda message, *args, **kwargs: warnings.append(message % args))
+    at = AppTest.from_string(HEAD_FROM_A_CALLBACK.replace("FOLDER", repr(tiny_spec.location)), default_timeout=120)
+    at.run()
+    at.button[0].click().run()
+    assert not at.exception and at.slider(key="head").value == 2
+    assert warnings == []

@@ -221,3 +221,23 @@ def test_the_no_classifier_note_names_a_typed_folder_as_plain_text(open_page, tm
     at = open_page(PAGE, ModelSpec("local", str(folder), "cpu"))
     note = next(info.value for info in at.info if "no classification head" in info.value)
     assert "\\*bold\\*" in note and "\\[link\\]\\(x\\)" in note  # escaped: shown as typed, not as Markdown
+
+
+def test_the_difference_maps_colour_range_can_be_fixed_across_layers_and_heads(open_page, plotly_chart, tiny_spec):
+    from albert_viz.analysis.compare import MINIMAL_PAIRS
+    from albert_viz.model.capture import capture
+    from albert_viz.model.loading import load_model
+
+    at = open_side_by_side(open_page, tiny_spec)
+    at.selectbox(key="compare_preset").set_value("loved vs hated").run()
+    first, second = (capture(load_model(tiny_spec), text) for text in MINIMAL_PAIRS["loved vs hated"])
+    largest = float(np.abs(second.attentions - first.attentions).max())
+    tops = {}
+    for scope in ("all", "view", "full"):
+        at.segmented_control(key="compare_colour_range").set_value(scope).run()
+        tops[scope] = [plotly_chart(at, 2)["data"][0]["zmax"]]
+        at.slider(key="compare_head").set_value(2).run()
+        tops[scope].append(plotly_chart(at, 2)["data"][0]["zmax"])
+        at.slider(key="compare_head").set_value(0).run()
+    assert tops["all"] == pytest.approx([largest, largest]) and tops["full"] == [1.0, 1.0]
+    assert tops["view"][0] != pytest.approx(tops["view"][1])

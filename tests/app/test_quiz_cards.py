@@ -41,3 +41,14 @@ def test_a_wrong_answer_says_what_the_model_chose(open_page, tiny_spec):
     assert question.choices[question.answer] in at.error[0].value.replace("\\", "")
     assert any("0 of 1" in caption.value for caption in at.caption)
     np.testing.assert_equal(_radio(at).disabled, True)
+
+
+def test_the_revealed_table_prints_every_number_to_the_same_precision(open_page, tiny_spec):
+    """Rounded one by one, the table read "0.28, 0.05, 0.0516"; one format gives every number three decimals."""
+    import json
+
+    at = open_quiz(open_page, tiny_spec)
+    _radio(at).set_value(0).run()
+    at.button(key=next(b.key for b in at.button if b.key and b.key.endswith("_commit"))).click().run()
+    columns = json.loads(at.dataframe[0].proto.columns)
+    assert columns["weight"]["type_config"]["format"] == "%.3f"

@@ -182,3 +182,50 @@ def test_the_unchecked_head_overview_sends_what_a_validated_one_would(tiny_model
 
     statistics = head_statistics(capture(tiny_model, "I love programming"))
     assert_sent_as_validated(attention_maps.head_overview(statistics, "t"))
+
+
+def overview_statistics(tiny_model, rows_per_head: list[np.ndarray]):
+    """HeadStatistics of one layer whose heads have the given [query, key] rows, on a 6-token sentence."""
+    import dataclasses
+
+    from albert_viz.analysis.attention import head_statistics
+    from albert_viz.model.capture import capture
+
+    base = capture(tiny_model, "the cat is tired")
+    return head_statistics(dataclasses.replace(base, attentions=np.stack(rows_per_head)[None]))
+
+
+def test_every_overview_cell_shows_its_leading_patterns_symbol_and_broad_heads_in_brackets(tiny_model):
+    n = 6
+    next_token = np.eye(n, k=1) + np.eye(n, k=-(n - 1))  # every row on the next token (the last on the first)
+    leaning_on_itself = 0.9 * np.full((n, n), 1 / n) + 0.1 * np.eye(n)  # itself 0.25, under 2/6: broad
+    statistics = overview_statistics(tiny_model, [next_token, leaning_on_itself])
+    assert attention_maps.head_overview(statistics, "t").data[0].text.tolist() == [["→", "(•)"]]
+
+
+def test_the_overview_is_coloured_by_the_leading_share_on_the_fixed_weight_scale(tiny_model):
+    n = 6
+    statistics = overview_statistics(tiny_model, [np.eye(n), np.full((n, n), 1 / n)])
+    heatmap = attention_maps.head_overview(statistics, "t").data[0]
+    scale = [list(step) for step in heatmap.colorscale]
+    assert (heatmap.zmin, heatmap.zmax) == (0.0, 1.0)
+    assert scale[0] == [0.0, "rgb(247,251,255)"] and scale[-1] == [1.0, "rgb(8,48,107)"]
+    np.testing.assert_allclose(heatmap.z, [[1.0, 1 / n]])
+
+
+def test_the_overview_csv_has_each_heads_pattern_and_share(tiny_model):
+    import io
+
+    import pandas as pd
+
+    n = 6
+    statistics = overview_statistics(tiny_model, [np.eye(n), np.full((n, n), 1 / n)])
+    table = pd.read_csv(io.StringIO(attention_maps.overview_csv(statistics)))
+    assert table["pattern"].tolist() == ["self", "broad"]
+    np.testing.assert_allclose(table["leading share"], [1.0, 1 / n], atol=1e-6)
+
+
+def test_the_overview_caption_says_when_a_head_is_broad_in_numbers(tiny_model):
+    n = 6
+    statistics = overview_statistics(tiny_model, [np.eye(n)])
+    assert "2/6 = 0.333" in attention_maps.overview_caption(statistics)
