@@ -36,7 +36,8 @@ def running_app(port: int | None = None, timeout_s: float = 120, extra_args: lis
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
                *(extra_args or [])]
-    log = open(REPO / "build" / f"streamlit-{port}.log", "w") if (REPO / "build").is_dir() else subprocess.DEVNULL
+    (REPO / "build").mkdir(exist_ok=True)  # the server's console is kept there: tests read it, people debug with it
+    log = open(REPO / "build" / f"streamlit-{port}.log", "w")
     with serving(command, port, cwd=REPO, env=env, log=log, timeout_s=timeout_s) as url:
         yield url
 
