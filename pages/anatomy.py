@@ -34,11 +34,13 @@ with parameters:
                                                    "(ALBERT-tiny is this app's own model)."),
         "without sharing (M)": st.column_config.NumberColumn(help="The total if every depth had its own layer weights."),
         "V": st.column_config.NumberColumn(help="Vocabulary: how many different word pieces the model knows."),
+        "vocabulary": st.column_config.TextColumn(width=230, help=glossary.explain("vocabulary")),
         "E": st.column_config.NumberColumn(help=glossary.explain("E")),
         "H": st.column_config.NumberColumn(help=glossary.explain("H")),
         "own weights": st.column_config.NumberColumn(help="How many layers have weights of their own; "
                                                      "the other depths reuse them."),
     })
+    st.caption(anatomy.vocabulary_note(counts))
     st.markdown("**Parameters by component**")
     widths = {"token embeddings": 125, "position + type embeddings": 105, "embedding LayerNorm": 145,
               "E→H projection": 115, "transformer layers": 125, "pooler": 80, "total": 105}  # px: all fit in 980
@@ -107,11 +109,12 @@ with sop:
     second = widgets.limited_text_input(st, "Segment B (follows A in the text)", SEGMENT_CHARS, value=second_default,
                                         key="anatomy_sop_second")
     st.caption(f"Default pair: {source}.")
-    st.dataframe(anatomy.objective_examples(first, second), hide_index=True, row_height=120, column_config={
+    st.dataframe(anatomy.objective_examples(first, second), hide_index=True, row_height=120, height="content",
+                 key="anatomy_objectives", column_config={
         "task": st.column_config.TextColumn(width=100), "label": st.column_config.TextColumn(width=80),
         "what gives a negative away": st.column_config.TextColumn(width=190),
         "segment A": st.column_config.TextColumn(width=290), "segment B": st.column_config.TextColumn(width=290),
-    })  # taller rows let the long segments wrap instead of running off the page
+    })  # taller rows let the long segments wrap; the height fits all four rows, the swapped one included
     if not (first.strip() and second.strip()):
         st.info("Type both segments to ask the model.")
     elif loaded.has_sop_head:
