@@ -76,7 +76,7 @@ with factorized:
         position = token_picker.token_selectbox(capture, "anatomy_token")
         projected = anatomy.projection(loaded, capture, position)
         figures.show(anatomy_charts.projection_vectors(projected), "anatomy_projection", "anatomy_embedding_projection")
-        st.caption(f"W·e + b computed here differs from the model's hidden state 0 by at most "
+        st.caption(f"W·e + b computed here differs from the model's own embeddings entering layer 0 (hidden_states[0]) by at most "
                    f"{projected.max_abs_diff:.1e}.")
 
 with sharing_tab:
@@ -109,12 +109,10 @@ with sop:
     second = widgets.limited_text_input(st, "Segment B (follows A in the text)", SEGMENT_CHARS, value=second_default,
                                         key="anatomy_sop_second")
     st.caption(f"Default pair: {source}.")
-    st.dataframe(anatomy.objective_examples(first, second), hide_index=True, row_height=120, height="content",
-                 key="anatomy_objectives", column_config={
-        "task": st.column_config.TextColumn(width=100), "label": st.column_config.TextColumn(width=80),
-        "what gives a negative away": st.column_config.TextColumn(width=190),
-        "segment A": st.column_config.TextColumn(width=290), "segment B": st.column_config.TextColumn(width=290),
-    })  # taller rows let the long segments wrap; the height fits all four rows, the swapped one included
+    # A static table, shown whole: four rows, the key "swapped" one included, long segments wrapping in their cells.
+    # st.table reads Markdown in cells: the segments are the user's text, shown as typed.
+    objectives = anatomy.objective_examples(first, second)
+    st.table({column: [plain(cell) for cell in cells] for column, cells in objectives.items()}, hide_index=True)
     if not (first.strip() and second.strip()):
         st.info("Type both segments to ask the model.")
     elif loaded.has_sop_head:

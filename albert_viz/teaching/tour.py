@@ -20,7 +20,7 @@ class PageEntry:
 PAGES = (
     PageEntry("pages/home.py", "Home", ":material/home:", "what this app is, and where to begin"),
     PageEntry("pages/attention.py", "Attention", ":material/visibility:",
-              "what every head of every layer looks at, what each layer knows, bertviz views"),
+              "what every head of every layer looks at, bertviz views, your sentence as the model's pieces"),
     PageEntry("pages/layer_norm.py", "Layer norm", ":material/straighten:",
               "the numbers at every place ALBERT normalises, and one worked by hand"),
     PageEntry("pages/anatomy.py", "Anatomy", ":material/account_tree:",
@@ -30,7 +30,7 @@ PAGES = (
     PageEntry("pages/finetune.py", "Fine-tuning", ":material/school:",
               "teach the model your own labelled sentences and see what changed"),
     PageEntry("pages/explain.py", "Explain & compare", ":material/psychology:",
-              "which words a prediction relied on, and two models side by side"),
+              "which words a prediction relied on, what each layer knows, two models side by side"),
     PageEntry("pages/present.py", "Lessons", ":material/co_present:",
               "step-by-step lessons for a projector, one screen at a time"),
 )

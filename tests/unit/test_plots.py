@@ -182,3 +182,12 @@ def test_the_unchecked_head_overview_sends_what_a_validated_one_would(tiny_model
 
     statistics = head_statistics(capture(tiny_model, "I love programming"))
     assert_sent_as_validated(attention_maps.head_overview(statistics, "t"))
+
+
+def test_the_vector_length_chart_names_its_depths_as_every_page_does():
+    """4 depths of a 3-layer model: the embeddings, then after layers 0-2; the hover says the same."""
+    from albert_viz.figures import layernorm_charts
+    figure = layernorm_charts.residual_norm_lines(np.ones((4, 2)), ["[CLS]", "hi"])
+    names = ["embeddings", "after layer 0", "after layer 1", "after layer 2"]
+    assert list(figure.layout.xaxis.ticktext) == names
+    assert list(figure.data[0].customdata) == names and "%{customdata}" in figure.data[0].hovertemplate
