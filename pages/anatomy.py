@@ -34,7 +34,7 @@ with parameters:
                                                    "(ALBERT-tiny is this app's own model)."),
         "without sharing (M)": st.column_config.NumberColumn(help="The total if every depth had its own layer weights."),
         "V": st.column_config.NumberColumn(help="Vocabulary: how many different word pieces the model knows."),
-        "vocabulary": st.column_config.TextColumn(width=230, help=glossary.explain("vocabulary")),
+        "vocabulary": st.column_config.TextColumn(width=210, help=glossary.explain("vocabulary")),
         "E": st.column_config.NumberColumn(help=glossary.explain("E")),
         "H": st.column_config.NumberColumn(help=glossary.explain("H")),
         "own weights": st.column_config.NumberColumn(help="How many layers have weights of their own; "

@@ -20,7 +20,7 @@ def drawn_state(page) -> tuple[list[str], str]:
 
 def test_moving_the_layer_slider_moves_the_tokens_and_redraws_the_cosine_map(page, app_url):
     open_layers_view(page, app_url)
-    page.locator(".main-svg .gtitle", has_text="Cosine similarity of the tokens, layer").first.wait_for(
+    page.locator(".main-svg .gtitle", has_text="Cosine similarity of the tokens, after layer").first.wait_for(
         timeout=TIMEOUT_MS)
     last_points, last_cosine = drawn_state(page)
     slider = page.locator("input[type=range][aria-label='Layer']")
