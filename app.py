@@ -2,19 +2,12 @@
 import streamlit as st
 
 from albert_viz.assets import ICON  # a path only: nothing heavy loads before the first screen
+from albert_viz.teaching import tour  # pure data
 
 st.set_page_config(page_title="albert_viz · inside ALBERT", page_icon=str(ICON), layout="wide")
 
-PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/attention.py", title="Attention", icon=":material/visibility:"),
-    st.Page("pages/layer_norm.py", title="Layer norm", icon=":material/straighten:"),
-    st.Page("pages/anatomy.py", title="Anatomy", icon=":material/account_tree:"),
-    st.Page("pages/worked_examples.py", title="Worked examples", icon=":material/edit_note:"),
-    st.Page("pages/finetune.py", title="Fine-tuning", icon=":material/school:"),
-    st.Page("pages/explain.py", title="Explain & compare", icon=":material/psychology:"),
-    st.Page("pages/present.py", title="Lessons", icon=":material/co_present:"),
-]
+# One list of pages (albert_viz.teaching.tour), so the menu, Home and the lessons cannot disagree.
+PAGES = [st.Page(entry.path, title=entry.title, icon=entry.icon, default=entry is tour.HOME) for entry in tour.PAGES]
 
 # A fresh server's first run goes through Streamlit's old pages/-folder mode, which lists the raw file names
 # (app, anatomy, attention, ...) until app.py calls st.navigation. .streamlit/config.toml hides that

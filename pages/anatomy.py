@@ -34,11 +34,13 @@ with parameters:
                                                    "(ALBERT-tiny is this app's own model)."),
         "without sharing (M)": st.column_config.NumberColumn(help="The total if every depth had its own layer weights."),
         "V": st.column_config.NumberColumn(help="Vocabulary: how many different word pieces the model knows."),
+        "vocabulary": st.column_config.TextColumn(width=210, help=glossary.explain("vocabulary")),
         "E": st.column_config.NumberColumn(help=glossary.explain("E")),
         "H": st.column_config.NumberColumn(help=glossary.explain("H")),
         "own weights": st.column_config.NumberColumn(help="How many layers have weights of their own; "
                                                      "the other depths reuse them."),
     })
+    st.caption(anatomy.vocabulary_note(counts))
     st.markdown("**Parameters by component**")
     widths = {"token embeddings": 125, "position + type embeddings": 105, "embedding LayerNorm": 145,
               "E→H projection": 115, "transformer layers": 125, "pooler": 80, "total": 105}  # px: all fit in 980
@@ -74,7 +76,7 @@ with factorized:
         position = token_picker.token_selectbox(capture, "anatomy_token")
         projected = anatomy.projection(loaded, capture, position)
         figures.show(anatomy_charts.projection_vectors(projected), "anatomy_projection", "anatomy_embedding_projection")
-        st.caption(f"W·e + b computed here differs from the model's hidden state 0 by at most "
+        st.caption(f"W·e + b computed here differs from the model's own embeddings entering layer 0 (hidden_states[0]) by at most "
                    f"{projected.max_abs_diff:.1e}.")
 
 with sharing_tab:
@@ -109,11 +111,10 @@ with sop:
     second = widgets.limited_text_input(st, "Segment B (follows A in the text)", SEGMENT_CHARS, value=second_default,
                                         key="anatomy_sop_second")
     st.caption(f"Default pair: {source}.")
-    st.dataframe(anatomy.objective_examples(first, second), hide_index=True, row_height=120, column_config={
-        "task": st.column_config.TextColumn(width=100), "label": st.column_config.TextColumn(width=80),
-        "what gives a negative away": st.column_config.TextColumn(width=190),
-        "segment A": st.column_config.TextColumn(width=290), "segment B": st.column_config.TextColumn(width=290),
-    })  # taller rows let the long segments wrap instead of running off the page
+    # A static table, shown whole: four rows, the key "swapped" one included, long segments wrapping in their cells.
+    # st.table reads Markdown in cells: the segments are the user's text, shown as typed.
+    objectives = anatomy.objective_examples(first, second)
+    st.table({column: [plain(cell) for cell in cells] for column, cells in objectives.items()}, hide_index=True)
     if not (first.strip() and second.strip()):
         st.info("Type both segments to ask the model.")
     elif loaded.has_sop_head:

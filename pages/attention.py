@@ -1,7 +1,7 @@
 """Attention: one head, a whole layer, every layer × head, averages and rollout, bertviz."""
 import streamlit as st
 
-from albert_viz.ui import attention_modes, bertviz_panel, figures, quiz, widgets  # first: on a fresh server it reroutes via app.py before torch loads
+from albert_viz.ui import attention_modes, bertviz_panel, figures, quiz, tokens_panel, widgets  # first: on a fresh server it reroutes via app.py before torch loads
 from albert_viz.analysis import attention  # noqa: I001
 from albert_viz.figures import attention_maps, common, exports
 from albert_viz.teaching import glossary
@@ -90,3 +90,4 @@ def attention_views(capture: Capture) -> None:
 
 
 attention_views(capture)
+tokens_panel.pieces_expander(capture)  # below the maps: the first screen stays theirs

@@ -1,5 +1,7 @@
-"""Home: what this app is and where to start."""
+"""Home: what this app is, every page, and where a first visit should begin."""
 import streamlit as st
+
+from albert_viz.teaching import lessons, tour
 
 st.title("Inside ALBERT")
 st.markdown(
@@ -17,12 +19,14 @@ model such as `albert/albert-base-v2` in the sidebar.
 """
 )
 
-TOUR = [
-    ("pages/attention.py", ":material/visibility:", "Attention", "what every head of every layer looks at; bertviz views"),
-    ("pages/layer_norm.py", ":material/straighten:", "Layer norm", "the numbers at every place ALBERT normalises, and one worked by hand"),
-    ("pages/anatomy.py", ":material/account_tree:", "Anatomy", "where the parameters are: factorised embeddings, one shared layer, SOP"),
-    ("pages/worked_examples.py", ":material/edit_note:", "Worked examples", '"I love programming" by hand, then checked against the model'),
-    ("pages/finetune.py", ":material/school:", "Fine-tuning", "teach the model your own labelled sentences and see what changed"),
-]
-for path, icon, title, what in TOUR:
-    st.page_link(path, label=f"**{title}**: {what}", icon=icon)
+first = lessons.first_lesson()
+with st.container(border=True, key="home_first_visit"):
+    st.markdown(tour.first_visit_advice(first.title if first else None, len(first.steps) if first else 0))
+    if first is not None:
+        st.page_link("pages/present.py", label="Start the lesson", icon=":material/play_arrow:",
+                     query_params={"lesson": first.name, "step": "1"})
+
+st.subheader("Every page")
+for entry in tour.PAGES:
+    if entry is not tour.HOME:
+        st.page_link(entry.path, label=f"**{entry.title}**: {entry.what}", icon=entry.icon)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from transformers import AlbertConfig, AlbertModel, BertConfig, BertModel, PretrainedConfig
 
+from albert_viz.analysis import tokens
 from albert_viz.analysis.walkthrough import sentence_order, sop_verdict
 from albert_viz.model.capture import Capture
 from albert_viz.model.loading import BUNDLED_MODEL_DIR, LoadedModel
@@ -51,13 +52,16 @@ _TINY_PLANNED = dict(vocab_size=30522, embedding_size=128, hidden_size=384, num_
 
 def official_configs() -> dict[str, PretrainedConfig]:
     """Configurations of ALBERT-tiny (bundled, else as planned), ALBERT base..xxlarge and BERT base/large."""
-    tiny = "ALBERT tiny (bundled)" if (BUNDLED_MODEL_DIR / "config.json").exists() else "ALBERT tiny (as planned)"
-    configs: dict[str, PretrainedConfig] = {tiny: bundled_tiny_config()}
+    configs: dict[str, PretrainedConfig] = {_tiny_name(): bundled_tiny_config()}
     for name, sizes in _ALBERT_SIZES.items():
         configs[name] = AlbertConfig(vocab_size=30000, embedding_size=128, hidden_act="gelu_new", **sizes)
     for name, sizes in _BERT_SIZES.items():
         configs[name] = BertConfig(vocab_size=30522, **sizes)
     return configs
+
+
+def _tiny_name() -> str:
+    return "ALBERT tiny (bundled)" if (BUNDLED_MODEL_DIR / "config.json").exists() else "ALBERT tiny (as planned)"
 
 
 def bundled_tiny_config(folder: Path = BUNDLED_MODEL_DIR) -> AlbertConfig:
@@ -105,6 +109,7 @@ class ParameterCount:
     by_component: tuple[int, ...]  # aligned with COMPONENTS
     total: int
     paper_millions: float | None
+    vocabulary: str = ""  # which vocabulary V counts: 'SentencePiece, 30,000 pieces (▁ = begins a word)'
 
     @property
     def per_layer(self) -> int:
@@ -119,7 +124,8 @@ class ParameterCount:
     def size_row(self) -> dict:
         """A row of the sizes table: totals and the sizes that explain them."""
         return {"model": self.name, "total (M)": round(self.total / 1e6, 1), "paper (M)": self.paper_millions,
-                "without sharing (M)": round(self.unshared_total / 1e6, 1), "V": self.vocab, "E": self.embedding,
+                "without sharing (M)": round(self.unshared_total / 1e6, 1), "V": self.vocab,
+                "vocabulary": self.vocabulary, "E": self.embedding,
                 "H": self.hidden, "layers": self.layers, "own weights": self.distinct_layers, "heads": self.heads}
 
     def component_row(self) -> dict:
@@ -127,7 +133,18 @@ class ParameterCount:
         return {"model": self.name, **dict(zip(COMPONENTS, self.by_component)), "total": self.total}
 
 
-def count_parameters(name: str, config: PretrainedConfig) -> ParameterCount:
+def default_vocabulary(config: PretrainedConfig, folder: Path | None = None) -> tokens.Vocabulary:
+    """The vocabulary a config reads with: a saved tokenizer.json's when there is one, else the family's own
+    (ALBERT: SentencePiece, BERT: WordPiece)."""
+    saved = tokens.vocabulary_in_folder(folder) if folder is not None else None
+    if saved is not None:
+        return saved
+    kind = tokens.SENTENCEPIECE if config.model_type == "albert" else tokens.WORDPIECE
+    return tokens.Vocabulary(kind, config.vocab_size)
+
+
+def count_parameters(name: str, config: PretrainedConfig,
+                     vocabulary: tokens.Vocabulary | None = None) -> ParameterCount:
     """Count an instantiated model's (unique) parameters by component."""
     model = instantiate_on_meta(config)
     by_component = dict.fromkeys(COMPONENTS, 0)
@@ -140,13 +157,29 @@ def count_parameters(name: str, config: PretrainedConfig) -> ParameterCount:
         distinct_layers=config.num_hidden_groups * config.inner_group_num if is_albert else config.num_hidden_layers,
         heads=config.num_attention_heads, by_component=tuple(by_component.values()),
         total=sum(parameter.numel() for parameter in model.parameters()), paper_millions=PAPER_MILLIONS.get(name),
+        vocabulary=(vocabulary or default_vocabulary(config)).label,
     )
 
 
-def parameter_table(extra: dict[str, PretrainedConfig] | None = None) -> tuple[ParameterCount, ...]:
-    """Counts for the official configurations, plus any extra (e.g. the loaded model's)."""
+def vocabulary_note(counts) -> str:
+    """Why the V column holds two different numbers, from the table's own rows."""
+    by_vocabulary: dict[tuple[str, int], list[str]] = {}
+    for count in counts:
+        by_vocabulary.setdefault((count.vocabulary, count.vocab), []).append(count.name)
+    kinds = "; ".join(f"{', '.join(names)}: {vocabulary}, {size:,} pieces"
+                      for (vocabulary, size), names in by_vocabulary.items())
+    return (f"V counts the pieces of each model's vocabulary ({kinds}). Real ALBERT cuts text with its own "
+            "SentencePiece vocabulary; the bundled ALBERT-tiny was distilled from a BERT-family teacher and kept "
+            "that teacher's WordPiece vocabulary, so it reads “##” pieces where ALBERT reads “▁” ones.")
+
+
+def parameter_table(extra: dict[str, PretrainedConfig] | None = None,
+                    vocabularies: dict[str, tokens.Vocabulary] | None = None) -> tuple[ParameterCount, ...]:
+    """Counts for the official configurations, plus any extra (e.g. the loaded model's, with its tokenizer's
+    vocabulary in `vocabularies`)."""
     configs = {**official_configs(), **(extra or {})}
-    return tuple(count_parameters(name, config) for name, config in configs.items())
+    known = {_tiny_name(): default_vocabulary(configs[_tiny_name()], BUNDLED_MODEL_DIR), **(vocabularies or {})}
+    return tuple(count_parameters(name, config, known.get(name)) for name, config in configs.items())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 
 from albert_viz.finetune.data import LabelledDataset
 from albert_viz.finetune.job import split_indices
-from albert_viz.model.capture import Capture
+from albert_viz.model.capture import Capture, state_name
 from albert_viz.model.loading import LoadedModel
 
 
@@ -166,8 +166,9 @@ def _capitalised(name: str) -> str:
     return name[:1].upper() + name[1:]  # str.capitalize would lower-case a model's name
 
 
-def _layer_name(layer: int) -> str:
-    return "layer 0 (the embeddings)" if layer == 0 else f"layer {layer}"
+def _at(depth: int) -> str:
+    """Where a probe read its states, in the app's one layer numbering: 'in the embeddings', 'after layer 2'."""
+    return "in the embeddings" if depth == 0 else state_name(depth)
 
 
 def _pooling_at(result: ProbeResult, layer: int) -> str:
@@ -180,9 +181,9 @@ def _describe_one(name: str, result: ProbeResult) -> str:
     layer = readable_layer(result)
     if layer is None:
         return (f"{_capitalised(name)}: no layer reads the label much better than always answering the commonest "
-                f"label ({result.majority_accuracy:.0%}); the best is {best.max():.0%} at {_layer_name(top)}.")
-    better_later = f"; the best is {best.max():.0%} at {_layer_name(top)}" if best[top] > best[layer] else ""
-    return (f"{_capitalised(name)}: the label becomes readable at {_layer_name(layer)}: {best[layer]:.0%} from "
+                f"label ({result.majority_accuracy:.0%}); the best is {best.max():.0%} {_at(top)}.")
+    better_later = f"; the best is {best.max():.0%} {_at(top)}" if best[top] > best[layer] else ""
+    return (f"{_capitalised(name)}: the label becomes readable {_at(layer)}: {best[layer]:.0%} from "
             f"{_pooling_at(result, layer)}, against {result.majority_accuracy:.0%} for always answering the "
             f"commonest label{better_later}.")
 
@@ -192,12 +193,12 @@ def _describe_move(base_name: str, base: ProbeResult, name: str, other: ProbeRes
     if before == after:
         moved = "where the label becomes readable did not move"
     elif before is None:
-        moved = f"the label became readable, from {_layer_name(after)} on"
+        moved = f"the label became readable, {_at(after)}"
     elif after is None:
         moved = "no layer reads the label any more"
     else:
         moved = (f"where the label becomes readable moved {'earlier' if after < before else 'later'}, "
-                 f"from {_layer_name(before)} to {_layer_name(after)}")
+                 f"from {_at(before)} to {_at(after)}")
     before_cls, after_cls = f"{base.cls_accuracy[-1]:.0%}", f"{other.cls_accuracy[-1]:.0%}"
     went = f"stayed at {after_cls}" if before_cls == after_cls else f"went from {before_cls} to {after_cls}"
     return (f"From the {base_name} to the {name}: {moved}; the last layer's [CLS] state (what a classifier reads) "

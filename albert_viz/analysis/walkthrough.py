@@ -169,6 +169,52 @@ def _vector(row: np.ndarray) -> str:
     return "[" + ", ".join(f"{value:g}" for value in row) + "]"
 
 
+MATRIX_NAMES = {"x": "X", "w_q": "W_Q", "w_k": "W_K", "w_v": "W_V"}
+
+
+def toy_edits(preset: ToyPreset, result: ToyAttention) -> list[str]:
+    """Every cell that differs from the preset, as 'W_K[d1, c1] = 3 (was 1)'; rows of X are named by token."""
+    edits = []
+    for attribute, name in MATRIX_NAMES.items():
+        before, now = getattr(preset, attribute), getattr(result, attribute)
+        if before.shape != now.shape:
+            edits.append(f"{name} has a new shape")
+            continue
+        for row, column in zip(*np.nonzero(before != now)):
+            where = f"{result.tokens[row]}, d{column + 1}" if attribute == "x" else f"d{row + 1}, c{column + 1}"
+            edits.append(f"{name}[{where}] = {now[row, column]:g} (was {before[row, column]:g})")
+    return edits
+
+
+def _projection_facts(result: ToyAttention) -> str:
+    """What the matrices on screen give for q, k, v and the weights, in one sentence."""
+    facts = []
+    for name, matrix in (("q_i", result.q), ("k_j", result.k), ("v_j", result.v)):
+        facts.append(f"every {name} is {_vector(matrix[0])}" if _same_rows(matrix) else f"the {name} are not all equal")
+    n, uniform = len(result.tokens), _uniform_rows(result)
+    if len(uniform) == n:
+        facts.append(f"in A every weight is exactly 1/{n}")
+    elif uniform:
+        facts.append(f"in A {_rows_named(uniform)} uniform (1/{n} each), the others not")
+    else:
+        facts.append("in A no row is uniform")
+    return "Now " + ", ".join(facts[:-1]) + " and " + facts[-1] + "."
+
+
+MAX_EDITS_LISTED = 6
+
+
+def describe_toy(preset: ToyPreset, result: ToyAttention) -> str:
+    """The line above the matrices: the preset's own words while its matrices are untouched, else what was edited
+    and what the edited matrices give (the preset's words may no longer be true)."""
+    edits = toy_edits(preset, result)
+    if not edits:
+        return preset.description
+    listed = ", ".join(edits[:MAX_EDITS_LISTED]) + (
+        f" and {len(edits) - MAX_EDITS_LISTED} more" if len(edits) > MAX_EDITS_LISTED else "")
+    return f"Edited from “{preset.name}”: {listed}. {_projection_facts(result)}"
+
+
 def is_article_example(result: ToyAttention) -> bool:
     """True when the matrices on screen are exactly the article's own X, W_Q, W_K, W_V."""
     preset = article_preset()
@@ -190,6 +236,11 @@ def article_corrections(result: ToyAttention) -> list[str]:
     return claims
 
 
+def _first_differing_row(matrix: np.ndarray) -> int | None:
+    """The first row that differs from row 0, or None when every row is the same."""
+    return next((i for i in range(1, len(matrix)) if not np.allclose(matrix[i], matrix[0], rtol=0, atol=1e-12)), None)
+
+
 def _score_claim(result: ToyAttention) -> str:
     if _same_rows(result.q) and _same_rows(result.k):
         score = result.scores[0, 0]
@@ -198,14 +249,27 @@ def _score_claim(result: ToyAttention) -> str:
     if _same_rows(result.k):
         return (f"Every k_j is {_vector(result.k[0])}, so within each row every score is the same: a query meets "
                 "the same key at every position, whatever the queries are.")
-    differing = next(j for j in range(1, len(result.k)) if not np.allclose(result.k[j], result.k[0], atol=1e-12))
-    return (f"The keys are not all equal (k_1 = {_vector(result.k[0])}, k_{differing + 1} = "
-            f"{_vector(result.k[differing])}), so the scores within a row can differ: row 1's scaled scores are "
-            f"({', '.join(f'{s:.4f}' for s in result.scaled[0])}).")
+    differing = _first_differing_row(result.k)
+    keys = f"The keys are not all equal (k_1 = {_vector(result.k[0])}, k_{differing + 1} = {_vector(result.k[differing])})"
+    uneven = [i for i in range(len(result.scaled)) if i not in _uniform_rows(result)]
+    if not uneven:
+        return (f"{keys}, yet within each row every score is the same: every query q_i is at right angles to the "
+                "differences between the keys, so it scores them all alike.")
+    row = uneven[0]
+    return (f"{keys}, so a query can score them differently: row {row + 1}'s scaled scores are "
+            f"({', '.join(f'{s:.4f}' for s in result.scaled[row])}).")
 
 
 def _uniform_rows(result: ToyAttention) -> list[int]:
     return [i for i, row in enumerate(result.scaled) if np.allclose(row, row[0], rtol=0, atol=1e-12)]
+
+
+def _rows_named(rows: list[int]) -> str:
+    """'row 1 is', 'rows 1 and 3 are', 'rows 1, 2 and 4 are' (1-based, as on the board)."""
+    numbers = [str(i + 1) for i in rows]
+    if len(numbers) == 1:
+        return f"row {numbers[0]} is"
+    return f"rows {', '.join(numbers[:-1])} and {numbers[-1]} are"
 
 
 def _weight_claim(result: ToyAttention) -> str:
@@ -219,8 +283,7 @@ def _weight_claim(result: ToyAttention) -> str:
         np.allclose(row, assumed, atol=5e-3) for assumed in ARTICLE_ASSUMED_WEIGHTS)]
     first = next(i for i in range(n) if i not in uniform)
     row = ", ".join(f"{w:.4f}" for w in result.weights[first])
-    where = ("no row is uniform" if not uniform else
-             "rows " + ", ".join(str(i + 1) for i in uniform) + " are still uniform (1/" + str(n) + " each)")
+    where = "no row is uniform" if not uniform else f"{_rows_named(uniform)} uniform (1/{n} each), the others not"
     found = (f" Row {matched[0] + 1} matches one of the article's assumed rows: these matrices can produce it."
              if matched else " None of these rows is one the article assumed.")
     return f"With these matrices {where}; row {first + 1}'s weights are ({row}).{found} {needs}"
@@ -241,8 +304,9 @@ def _value_claim(result: ToyAttention) -> str:
     if _same_rows(result.output):
         return ("The v_j differ, but every output o_i comes out as the same mix "
                 f"{_vector(np.round(result.output[0], 4))}: no token gets anything the others do not.")
-    return ("The v_j differ and the rows of weights differ, so the outputs differ: o_1 = "
-            f"{_vector(np.round(result.output[0], 4))}, o_2 = {_vector(np.round(result.output[1], 4))}. "
+    other = int(np.abs(result.output - result.output[0]).sum(axis=1).argmax())  # the output least like o_1
+    return (f"The v_j differ and the rows of weights differ, so the outputs differ: o_1 = "
+            f"{_vector(np.round(result.output[0], 4))}, o_{other + 1} = {_vector(np.round(result.output[other], 4))}. "
             "Distinct projections are what make attention useful.")
 
 

@@ -70,7 +70,7 @@ def projection_vectors(projection: Projection) -> go.Figure:
                    name="model", **subplot_axes(2, 1, 1))]
     layout = subplot_layout(2, 1, vertical_spacing=0.14, subplot_titles=[
         f"E = {projection.small.shape[0]}: after the embedding LayerNorm",
-        f"H = {projection.lifted.shape[0]}: W·e + b (bars) and the model's hidden state 0 (dots)"])
+        f"H = {projection.lifted.shape[0]}: W·e + b (bars) and the model's own, the embeddings entering layer 0 (dots)"])
     layout["xaxis2"]["title"] = dict(text="dimension")
     layout.update(_layout(f"'{projection.token}' lifted from E to H", 520, top=70))
     return unchecked_figure(traces, layout)

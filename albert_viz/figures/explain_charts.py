@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 from albert_viz.analysis.attribution import ATTENTION_VIEWS, GRADIENT_VIEWS, Attribution
 from albert_viz.analysis.layers import LayerProjection, ProbeComparison
 from albert_viz.figures.common import LABEL_FONT, difference_colours, difference_range
+from albert_viz.model.capture import state_name
 
 VIEW_TITLES = {**GRADIENT_VIEWS, **ATTENTION_VIEWS}
 CREDIT_SCALE = "RdBu"  # red pushes the score down, blue pushes it up; white is no credit
@@ -120,8 +121,7 @@ def layer_scatter(projection: LayerProjection, layer: int, labelled: bool = True
     figure.update_xaxes(title=f"PC 1 ({100 * ratio[0]:.0f}% of the variance, all layers)",
                         range=[low[0] - pad[0], high[0] + pad[0]])
     figure.update_yaxes(title=f"PC 2 ({100 * ratio[1]:.0f}%)", range=[low[1] - pad[1], high[1] + pad[1]])
-    figure.update_layout(title=f"Token states after layer {layer}" if layer else "Token states entering layer 0 (embeddings)",
-                         height=480, margin=dict(l=10, r=10, t=60, b=10))
+    figure.update_layout(title=f"Token states: {state_name(layer)}", height=480, margin=dict(l=10, r=10, t=60, b=10))
     return figure
 
 
@@ -143,7 +143,8 @@ def probe_accuracy(comparison: ProbeComparison) -> go.Figure:
                                         line=dict(color=colour, dash=dash, width=width)))
     figure.add_hline(y=comparison.results[0].majority_accuracy, line_dash="dot",
                      annotation_text="always the commonest label")
-    figure.update_xaxes(title="layer (0 = embeddings)", dtick=1)
+    depths = range(len(comparison.results[0].cls_accuracy))  # embeddings, then after each layer
+    figure.update_xaxes(title="token states", tickvals=list(depths), ticktext=[state_name(d) for d in depths])
     figure.update_yaxes(title="validation accuracy", range=[0, 1.02])
     figure.update_layout(title="Where does the label become readable?", height=420, margin=dict(l=10, r=10, t=60, b=10))
     return figure

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from albert_viz.analysis.layernorm import LayerNormParams, LayerNormStats, OutlierDimensions, WorkedLayerNorm
 from albert_viz.figures.common import subplot_axes, subplot_layout, unchecked_figure
+from albert_viz.model.capture import state_name
 
 QUANTITIES = {
     "input_mean": "input mean",
@@ -68,14 +69,16 @@ def stats_heatmap(values: np.ndarray, labels: Sequence[str], tokens: Sequence[st
 def residual_norm_lines(norms: np.ndarray, tokens: Sequence[str], positions: Sequence[int] | None = None) -> go.Figure:
     """‖h‖ of the chosen tokens at every depth: norms is [layer + 1, token]; depth 0 is the projected embedding."""
     names = _token_names(tokens)
+    depths = [state_name(d) for d in range(norms.shape[0])]  # embeddings, after layer 0, …
     traces = [dict(type="scatter", x=list(range(norms.shape[0])), y=norms[:, t], mode="lines+markers", name=names[t],
-                   line=dict(color=_token_colour(t)),
-                   hovertemplate=f"{names[t]}<br>after layer %{{x}}: ‖h‖ = %{{y:.4g}}<extra></extra>")
+                   line=dict(color=_token_colour(t)), customdata=depths,
+                   hovertemplate=f"{names[t]}<br>%{{customdata}}: ‖h‖ = %{{y:.4g}}<extra></extra>")
               for t in (range(len(tokens)) if positions is None else positions)]
     return unchecked_figure(traces, dict(
         title=dict(text="Length of each token's vector between layers"), height=420,
         margin=dict(l=10, r=10, t=60, b=10),
-        xaxis=dict(title=dict(text="depth (0 = embeddings lifted to H, l = after layer l−1)"), dtick=1),
+        xaxis=dict(title=dict(text="token states (the embeddings lifted to H, then after each layer)"),
+                   tickvals=list(range(norms.shape[0])), ticktext=[state_name(d) for d in range(norms.shape[0])]),
         yaxis=dict(title=dict(text="‖h‖ (L2 norm)")),
     ))
 

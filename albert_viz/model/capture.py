@@ -101,6 +101,12 @@ class LayerNormApplication:
     outputs: np.ndarray  # [token, dim]
 
 
+def state_name(index: int) -> str:
+    """hidden_states[index] in the app's one numbering (layers count from 0, as the attention maps do):
+    'embeddings' for 0, then 'after layer 0', 'after layer 1', … (entry l + 1 is what layer l hands on)."""
+    return "embeddings" if index == 0 else f"after layer {index - 1}"
+
+
 @dataclass(frozen=True, eq=False)
 class Capture:
     """Everything one forward pass shows, as numpy arrays (picklable, cacheable)."""

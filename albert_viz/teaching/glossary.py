@@ -33,6 +33,17 @@ GLOSSARY = {
     "hidden_states": (
         "The vectors the model keeps for every token after each step: hidden_states[0] is the input of layer 0 "
         "(the embeddings lifted to H), hidden_states[l + 1] is the output of layer l."),
+    "layer numbering": (
+        "Layers count from 0 on every page, caption and lesson, as in the model's own code: a 6-layer model has "
+        "layers 0 to 5, and heads count from 0 too. What goes into layer 0 is called the embeddings, never "
+        "“layer 0”; what layer l hands on is called “after layer l”. So the token states run: embeddings, after "
+        "layer 0, …, after layer 5 (hidden_states[0] to hidden_states[6])."),
+    "vocabulary": (
+        "The fixed list of pieces a tokenizer can cut text into; a token's id is its line in that list. Real "
+        "ALBERT uses a SentencePiece vocabulary of 30,000 pieces, where “▁” marks a piece that begins a word "
+        "(“▁nan”, “tucket”). The bundled ALBERT-tiny reuses BERT's uncased WordPiece vocabulary of 30,522 "
+        "pieces, where “##” marks a piece that continues the one before it (“nan”, “##tucket”). Both lowercase "
+        "the text first."),
     "embedding_hidden_mapping_in": (
         "ALBERT's E→H projection: one linear map that lifts every token's small embedding (E numbers, 128 in "
         "the released models) to the hidden size H the layers work with."),

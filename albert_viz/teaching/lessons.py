@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from albert_viz.assets import LESSONS_DIR
+from albert_viz.teaching import tour
 
 MAX_LESSON_BYTES = 200_000  # a lesson is a page of text; anything larger is not one
 MAX_STEPS = 60
@@ -48,8 +49,7 @@ REQUIRED = {"tokens": ("sentence",), "attention": ("sentence",), "heads": ("sent
 TOY_PRESETS = ("article", "identity", "previous", "sep", "random")
 TOY_SHOWS = ("scores", "scaled", "weights", "output")
 ATTENTION_MAPS = ("head", "mean", "rollout")
-PAGES = ("pages/home.py", "pages/attention.py", "pages/layer_norm.py", "pages/anatomy.py",
-         "pages/worked_examples.py", "pages/finetune.py")
+PAGES = tuple(entry.path for entry in tour.PAGES)  # a `page` step may open any page the app has
 
 
 class LessonError(ValueError):
@@ -204,3 +204,9 @@ def step_index(requested: str | None, lesson: Lesson) -> int:
     except ValueError:
         number = 1
     return min(max(number, 1), len(lesson.steps)) - 1
+
+
+def first_lesson(folder: str | Path = LESSONS_DIR) -> Lesson | None:
+    """The lesson a first visit should begin with (tour.FIRST_LESSON), or None when its file is missing or broken."""
+    found, _ = available_lessons(folder)
+    return next((lesson for lesson in found if lesson.name == tour.FIRST_LESSON), None)

@@ -9,7 +9,8 @@ from albert_viz.analysis.layers import (
 )
 from albert_viz.figures import explain_charts
 from albert_viz.finetune.data import LabelledDataset
-from albert_viz.model.capture import Capture
+from albert_viz.teaching import glossary
+from albert_viz.model.capture import Capture, state_name
 from albert_viz.model.loading import LoadedModel, ModelSpec
 from albert_viz.ui import figures, finetune_panel
 from albert_viz.ui.text import plain
@@ -31,15 +32,15 @@ def states(capture: Capture) -> None:
         st.info(special_tokens_note("The sentence"))
         return
     projection = _projection(current_spec(), capture.text, capture.text_pair, capture)
-    layer = st.slider("Layer", 0, capture.num_layers, capture.num_layers, key="layers_layer",
-                      help="0 is the embedding output; layer l is the state after l layers.")
+    layer = st.select_slider("Layer", range(capture.num_layers + 1), capture.num_layers, format_func=state_name,
+                             key="layers_layer", help=glossary.explain("layer numbering"))
     labelled = st.toggle("Label the points", value=True, key="layers_point_labels",
                          help="Off: the points alone, each token's name on hover (where many tokens sit close).")
     left, right = st.columns(2)
     figures.show(explain_charts.layer_scatter(projection, layer, labelled),
                  "layers_scatter", f"layers_projection_layer{layer}", where=left)
     figures.show(explain_charts.difference_heatmap(projection.cosine[layer], capture.tokens,
-                                                   f"Cosine similarity of the tokens, layer {layer}",
+                                                   f"Cosine similarity of the tokens, {state_name(layer)}",
                                                    colour_title="cosine", bound=1.0,
                                                    axis_titles=("token", "token"), x_side="bottom"),
                  "layers_cosine", f"layers_cosine_layer{layer}", where=right)

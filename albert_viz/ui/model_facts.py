@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from albert_viz.analysis import anatomy
+from albert_viz.analysis import anatomy, tokens
 from albert_viz.analysis.layernorm import LayerNormParams, layer_norm_params
 from albert_viz.model.capture import Capture, CaptureError
 from albert_viz.model.loading import ModelSpec
@@ -21,8 +21,10 @@ def get_layernorm_params(spec: ModelSpec) -> dict[str, LayerNormParams]:
 @st.cache_data(show_spinner="Counting parameters…", max_entries=8)
 def get_parameter_table(spec: ModelSpec) -> tuple[anatomy.ParameterCount, ...]:
     """The official configurations' counts, plus the loaded model's own when it is not the bundled one."""
-    extra = {} if spec.source == "bundled" else {f"loaded: {spec.label}": get_model(spec).config}
-    return anatomy.parameter_table(extra)
+    if spec.source == "bundled":
+        return anatomy.parameter_table()
+    name, loaded = f"loaded: {spec.label}", get_model(spec)
+    return anatomy.parameter_table({name: loaded.config}, {name: tokens.vocabulary_of(loaded.tokenizer)})
 
 
 @st.cache_data(show_spinner="Asking the SOP head…", max_entries=32)

@@ -136,14 +136,15 @@ def toy_mode() -> None:
     st.subheader("Self-attention on the board")
     st.caption("Rows are tokens: `[CLS] i love programming [SEP]`. Edit any cell and every step below updates.")
     preset = _toy_preset()
-    st.caption(preset.description)
+    description = st.empty()  # filled once the tables are read: after an edit it says what the edits give
     inputs = _toy_inputs(preset)
     st.button("Undo my edits", on_click=_reset_toy)
     try:
         result = walkthrough.toy_attention(*inputs, tokens=walkthrough.TOY_TOKENS)
     except WalkthroughError as error:
-        st.warning(str(error))
+        description.warning(str(error))
         return
+    description.caption(walkthrough.describe_toy(preset, result))
     _toy_steps(result)
     if preset.name == walkthrough.article_preset().name:
         _article_corrections(result)

@@ -150,3 +150,17 @@ def test_choosing_a_head_by_clicking_the_grid_logs_no_session_state_warning(tiny
     at.button[0].click().run()
     assert not at.exception and at.slider(key="head").value == 2
     assert warnings == []
+
+
+def test_the_tokenizer_panel_lists_the_model_s_own_pieces_ids_and_markers(open_page):
+    from albert_viz.model.capture import capture
+    from albert_viz.model.loading import ModelSpec, load_model
+    at = open_page("pages/attention.py")
+    at.text_input(key="_widget_sentence").input("Nantucket whalers").run()
+    assert not at.exception
+    read = capture(load_model(ModelSpec()), "Nantucket whalers")
+    table = next(frame.value for frame in at.dataframe if "piece" in frame.value.columns)
+    assert tuple(table["piece"]) == read.tokens and list(table["id"]) == read.token_ids.tolist()
+    assert "continues the piece before" in set(table["what it is"])  # '##tucket' and the like
+    words = " ".join(element.value for element in (*at.markdown, *at.caption))
+    assert "WordPiece vocabulary of 30,522 pieces" in words and "“##”" in words and "SentencePiece" in words

@@ -125,13 +125,30 @@ def test_the_layer_slider_moves_the_tokens_in_one_fixed_pca_plane(open_page, plo
 
     at = open_page(PAGE, tiny_spec)
     at.radio(key="explain_section").set_value("What each layer knows").run()
-    at.slider(key="layers_layer").set_value(1).run()
+    at.select_slider(key="layers_layer").set_value(1).run()
     assert not at.exception
     projection = project_layers(capture(load_model(tiny_spec), "I love programming"))
     scatter = plotly_chart(at, 0)
     np.testing.assert_allclose(scatter["data"][0]["x"], projection.points[1, :, 0], atol=1e-5)
-    at.slider(key="layers_layer").set_value(3).run()
+    at.select_slider(key="layers_layer").set_value(3).run()
     assert plotly_chart(at, 0)["layout"]["xaxis"]["range"] == scatter["layout"]["xaxis"]["range"]
+
+
+def test_what_each_layer_knows_numbers_layers_as_the_attention_page_does(open_page, plotly_chart, tiny_spec):
+    """3 layers: layers 0-2 as on the attention maps, the embeddings named as such, no 'layer 3' anywhere."""
+    import re
+    at = open_page(PAGE, tiny_spec)
+    at.radio(key="explain_section").set_value("What each layer knows").run()
+    slider = at.select_slider(key="layers_layer")
+    assert list(slider.options) == [
+        "embeddings", "after layer 0", "after layer 1", "after layer 2"]
+    titles = [plotly_chart(at, i)["layout"]["title"]["text"] for i in range(len(at.get("plotly_chart")))]
+    assert titles[0] == "Token states: after layer 2"
+    slider.set_value(0).run()
+    titles += [plotly_chart(at, i)["layout"]["title"]["text"] for i in range(len(at.get("plotly_chart")))]
+    assert "Token states: embeddings" in titles
+    assert not [title for title in titles if re.search(r"layer (\d+)", title) and
+                int(re.search(r"layer (\d+)", title)[1]) >= 3], titles
 
 
 def test_probing_the_classroom_sample_draws_accuracy_by_layer(open_page, plotly_chart, tiny_spec):
@@ -148,6 +165,7 @@ def test_probing_the_classroom_sample_draws_accuracy_by_layer(open_page, plotly_
     chart = [plotly_chart(at, i) for i in range(len(at.get("plotly_chart")))][-1]
     assert [trace["name"] for trace in chart["data"]] == ["[CLS] state", "mean of the tokens"]
     assert len(chart["data"][0]["x"]) == 4  # embeddings + 3 layers
+    assert chart["layout"]["xaxis"]["ticktext"] == ["embeddings", "after layer 0", "after layer 1", "after layer 2"]
 
 
 def test_once_a_fine_tuning_job_has_finished_base_and_fine_tuned_are_probed_on_one_chart(open_page, plotly_chart,

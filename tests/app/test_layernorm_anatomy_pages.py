@@ -129,3 +129,22 @@ def test_layer_norm_gamma_charts_have_short_readable_titles(open_page, plotly_ch
     titles = [plotly_chart(at, i)["layout"]["title"]["text"] for i in range(len(at.get("plotly_chart")))]
     gamma = [title for title in titles if "γ" in title]
     assert gamma and all("albert_layer_groups" not in title and len(title) <= 60 for title in gamma)
+
+
+def test_the_sop_vs_nsp_table_is_shown_whole_swapped_row_included(open_page, tiny_spec):
+    at = open_page(ANATOMY, tiny_spec)
+    at.text_input(key="anatomy_sop_first").input("The cat sat *down*.").run()
+    table = at.table[0].value  # a static table: every row on the page, no scrolling box
+    assert list(table["label"]) == ["is next", "not next", "in order", "swapped"]
+    assert table["segment A"].iloc[3] == table["segment B"].iloc[2]  # swapped: the same two segments, reversed
+    assert "\\*down\\*" in table["segment A"].iloc[0]  # the typed text is escaped, not read as Markdown
+
+
+def test_the_sizes_table_names_both_vocabularies_and_says_why_v_differs(open_page):
+    at = open_page(ANATOMY)
+    table = next(frame.value for frame in at.dataframe if "vocabulary" in frame.value.columns).set_index("model")
+    assert table.loc["ALBERT base", "V"] == 30_000 and table.loc["ALBERT base", "vocabulary"].startswith("SentencePiece")
+    assert table.loc["ALBERT tiny (bundled)", "V"] == 30_522
+    assert table.loc["ALBERT tiny (bundled)", "vocabulary"].startswith("WordPiece")
+    note = next(caption.value for caption in at.caption if caption.value.startswith("V counts"))
+    assert "30,000" in note and "30,522" in note and "WordPiece" in note and "SentencePiece" in note

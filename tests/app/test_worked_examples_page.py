@@ -124,3 +124,20 @@ def test_a_word_cut_into_pieces_gets_the_word_pieces_explained(open_page):
     at.text_input(key="_widget_wk_mask_word").input("animal").run()
     assert not at.exception
     assert any(glossary.explain("word pieces") in caption.value for caption in at.caption)
+
+
+def test_after_the_issue_s_three_edits_the_line_above_the_matrices_says_what_they_now_give(open_page, tiny_spec):
+    from albert_viz.analysis import walkthrough
+    at = open_page(PAGE, tiny_spec)
+    version = f"{walkthrough.article_preset().name}-0"
+    for table, cell in (("wk_wk", {0: {"c1": 3}}), ("wk_wv", {1: {"c2": 0}}), ("wk_wq", {0: {"c1": 0}})):
+        at.session_state[f"{table}_{version}"] = {"edited_rows": cell, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    captions = " ".join(caption.value for caption in at.caption)
+    assert "every q_i, k_i and v_i is [1,1,1,1,1]" not in captions
+    assert ("Edited from “The article's example”: W_Q[d1, c1] = 0 (was 1), W_K[d1, c1] = 3 (was 1), "
+            "W_V[d2, c2] = 0 (was 1).") in captions
+    claims = " ".join(markdown.value for markdown in at.markdown if markdown.value.startswith("- "))
+    assert "row 1's scaled scores" not in claims and "rows 1 are" not in claims
+    assert "row 2's scaled scores are (3.1305, 2.2361, 2.2361, 2.2361, 2.2361)" in claims

@@ -1,7 +1,7 @@
 """In a real browser: the "what each layer knows" view follows its layer slider, and a probing run draws its chart."""
 TIMEOUT_MS = 180_000
-LAST_LAYER_TITLE = "Token states after layer"
-EMBEDDINGS_TITLE = "Token states entering layer 0 (embeddings)"
+LAST_LAYER_TITLE = "Token states: after layer"
+EMBEDDINGS_TITLE = "Token states: embeddings"
 
 
 def open_layers_view(page, app_url):
@@ -20,14 +20,14 @@ def drawn_state(page) -> tuple[list[str], str]:
 
 def test_moving_the_layer_slider_moves_the_tokens_and_redraws_the_cosine_map(page, app_url):
     open_layers_view(page, app_url)
-    page.locator(".main-svg .gtitle", has_text="Cosine similarity of the tokens, layer").first.wait_for(
+    page.locator(".main-svg .gtitle", has_text="Cosine similarity of the tokens, after layer").first.wait_for(
         timeout=TIMEOUT_MS)
     last_points, last_cosine = drawn_state(page)
     slider = page.locator("input[type=range][aria-label='Layer']")
     slider.focus()
-    slider.press("Home")  # down to layer 0, the embeddings
+    slider.press("Home")  # down to the embeddings, before layer 0
     page.locator(".main-svg .gtitle", has_text=EMBEDDINGS_TITLE).first.wait_for(timeout=TIMEOUT_MS)
-    page.locator(".main-svg .gtitle", has_text="Cosine similarity of the tokens, layer 0").first.wait_for(
+    page.locator(".main-svg .gtitle", has_text="Cosine similarity of the tokens, embeddings").first.wait_for(
         timeout=TIMEOUT_MS)
     first_points, first_cosine = drawn_state(page)
     assert len(first_points) == len(last_points) > 0

@@ -57,3 +57,17 @@ def test_layernorm_names_are_short_and_readable(module, groups, expected):
 ])
 def test_split_words_are_noticed_so_the_page_can_explain_word_pieces(tokens, text, split):
     assert glossary.splits_words(tokens, text) is split
+
+
+def test_the_glossary_states_the_one_layer_numbering_every_page_uses():
+    from albert_viz.model.capture import state_name
+    rule = glossary.explain("layer numbering")
+    assert "layers 0 to 5" in rule and "embeddings" in rule
+    assert [state_name(i) for i in (0, 1, 6)] == ["embeddings", "after layer 0", "after layer 5"]
+    assert all(state_name(i) in rule for i in (0, 1, 6))
+
+
+def test_the_glossary_names_both_vocabularies_and_their_markers():
+    entry = glossary.explain("vocabulary")
+    assert "SentencePiece" in entry and "30,000" in entry and "▁" in entry
+    assert "WordPiece" in entry and "30,522" in entry and "##" in entry

@@ -115,8 +115,14 @@ def test_the_reading_names_where_fine_tuning_moved_the_label_and_the_last_cls_ac
     base = known_result([0.5, 0.6, 0.92, 0.95], [0.5, 0.55, 0.7, 0.9])
     tuned = known_result([0.5, 0.97, 1.0, 1.0], [0.5, 0.9, 0.95, 0.95])
     text = describe_probes(ProbeComparison(("base model", "fine-tuned model"), (base, tuned)))
-    assert "Base model: the label becomes readable at layer 2: 92% from [CLS], against 50%" in text
-    assert "the best is 95% at layer 3" in text
-    assert "Fine-tuned model: the label becomes readable at layer 1: 97% from [CLS]" in text
-    assert "moved earlier, from layer 2 to layer 1" in text
+    # depth 2 is hidden_states[2]: what layer 1 hands on (layers count from 0, the embeddings come before them)
+    assert "Base model: the label becomes readable after layer 1: 92% from [CLS], against 50%" in text
+    assert "the best is 95% after layer 2" in text
+    assert "Fine-tuned model: the label becomes readable after layer 0: 97% from [CLS]" in text
+    assert "moved earlier, from after layer 1 to after layer 0" in text
     assert "went from 95% to 100%" in text
+
+
+def test_a_label_readable_before_any_layer_is_said_to_be_in_the_embeddings():
+    text = describe_probes(ProbeComparison(("model",), (known_result([0.95, 0.95, 0.95], [0.9, 0.9, 0.9]),)))
+    assert "readable in the embeddings: 95%" in text and "layer 0 (" not in text

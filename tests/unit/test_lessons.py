@@ -74,3 +74,50 @@ def test_an_unknown_toy_preset_names_its_line():
     broken = GOOD.replace("    view: tokens\n    sentence: I love programming", "    view: toy\n    preset: magic")
     with pytest.raises(LessonError, match=r"mine, line 6: step 1 has preset `magic`"):
         parse_lesson(broken, "mine")
+
+
+# ---------------------------------------------------------------------------------------------
+# Narration says only what the step's own screen shows
+# ---------------------------------------------------------------------------------------------
+
+def shipped_steps():
+    found, _ = lessons.available_lessons()
+    return [pytest.param(step, id=f"{lesson.name}-{number}")
+            for lesson in found for number, step in enumerate(lesson.steps, start=1)]
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    from albert_viz.model.loading import ModelSpec, load_model
+    return load_model(ModelSpec())
+
+
+@pytest.mark.parametrize("step", shipped_steps())
+def test_every_pattern_a_shipped_step_names_is_in_the_bundled_model_s_numbers(step, bundled):
+    from albert_viz.teaching import lesson_checks
+    assert lesson_checks.unsupported_claims(step, bundled) == []
+
+
+@pytest.mark.parametrize("step", shipped_steps())
+def test_a_step_names_patterns_only_where_its_view_shows_attention(step):
+    from albert_viz.teaching import lesson_checks
+    assert step.view in lesson_checks.CHECKED_VIEWS or not lesson_checks.patterns_named(step.narration)
+
+
+def test_the_old_self_attention_step_9_is_caught_claiming_sep(bundled):
+    from albert_viz.teaching import lesson_checks
+    found, _ = lessons.available_lessons()
+    step = next(lesson for lesson in found if lesson.name == "self_attention").steps[8]
+    old = lessons.LessonStep(title=step.title, view=step.view, settings=step.settings, narration=(
+        "Different heads learn different habits: the previous token, the next one, [SEP]."))
+    problems = lesson_checks.unsupported_claims(old, bundled)
+    assert any("[SEP]" in problem for problem in problems) and any("previous" in problem for problem in problems)
+    assert "[SEP]" not in step.narration
+
+
+def test_a_head_named_in_a_sentence_is_checked_on_its_own(bundled):
+    from albert_viz.teaching import lesson_checks
+    step = lessons.LessonStep(title="x", view="heads", settings={"sentence": "I love programming", "layer": 0},
+                          narration="Head 3 attends to the previous token. Head 2 attends to the previous token.")
+    assert lesson_checks.unsupported_claims(step, bundled) == ["head 3 of layer 0 does not mostly attend to "
+                                                               "previous token"]

@@ -229,3 +229,12 @@ def test_the_overview_caption_says_when_a_head_is_broad_in_numbers(tiny_model):
     n = 6
     statistics = overview_statistics(tiny_model, [np.eye(n)])
     assert "2/6 = 0.333" in attention_maps.overview_caption(statistics)
+
+
+def test_the_vector_length_chart_names_its_depths_as_every_page_does():
+    """4 depths of a 3-layer model: the embeddings, then after layers 0-2; the hover says the same."""
+    from albert_viz.figures import layernorm_charts
+    figure = layernorm_charts.residual_norm_lines(np.ones((4, 2)), ["[CLS]", "hi"])
+    names = ["embeddings", "after layer 0", "after layer 1", "after layer 2"]
+    assert list(figure.layout.xaxis.ticktext) == names
+    assert list(figure.data[0].customdata) == names and "%{customdata}" in figure.data[0].hovertemplate
