@@ -19,15 +19,18 @@ with st.sidebar:
     st.divider()
 with st.spinner("Starting up: loading PyTorch and the model (only the first visit after a restart is slow)…"):
     from albert_viz.model import runtime
-    from albert_viz.ui import figures, links
+    from albert_viz.ui import figures, links, projector
     from albert_viz.ui.widgets import model_sidebar
 
     runtime.start_up()  # once per process: torch thread budget, stale temporary folders swept
 links.restore_from_url()  # a shared link opens the sentence and model it names
+projector.default_on_for_lessons()
 model_sidebar()
 with st.sidebar:
+    projector.toggle()
     links.copy_link_button()
     figures.format_choice()
+projector.apply()
 try:
     navigation.run()
 finally:  # also after a page's st.stop(): the address always names what is on screen

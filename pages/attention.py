@@ -1,7 +1,9 @@
 """Attention: one head, a whole layer, every layer × head, averages and rollout, bertviz."""
 import streamlit as st
 
-from albert_viz.ui import attention_modes, bertviz_panel, figures, quiz, tokens_panel, widgets  # first: on a fresh server it reroutes via app.py before torch loads
+from albert_viz.ui import (  # first: on a fresh server it reroutes via app.py before torch loads
+    attention_modes, bertviz_panel, figures, projector, quiz, tokens_panel, widgets,
+)
 from albert_viz.analysis import attention  # noqa: I001
 from albert_viz.figures import attention_maps, common, exports
 from albert_viz.teaching import glossary
@@ -23,10 +25,12 @@ def _select_clicked_head() -> None:
 
 @st.fragment  # moving a slider redraws these views only; the sentence and the capture above stay as they are
 def attention_views(capture: Capture) -> None:
-    layer, head = widgets.layer_head_selectors(capture)
-    auto = st.toggle("Auto-contrast", key="auto_contrast",
-                     help="Off: colours run from 0 to 1 on every map, so maps compare and an even spread looks "
-                          "pale. On: they run to the largest weight shown, to bring out faint patterns.")
+    sliders, switch = projector.control_row(5, 1)  # one row on a projector, stacked otherwise
+    with sliders:
+        layer, head = widgets.layer_head_selectors(capture)
+    auto = switch.toggle("Auto-contrast", key="auto_contrast",
+                         help="Off: colours run from 0 to 1 on every map, so maps compare and an even spread looks "
+                              "pale. On: they run to the largest weight shown, to bring out faint patterns.")
     # Only the open tab is drawn (on_change="rerun" makes .open tell which): a slider move redraws one view.
     one_head, one_layer, overview, averages, bertviz, predict = st.tabs(
         ["One head", "All heads of a layer", "Layers × heads", "Head average & rollout", "bertviz",

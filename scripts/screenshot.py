@@ -20,7 +20,7 @@ def main() -> None:
     parser.add_argument("--sentence", default="The animal didn't cross the street because it was too tired.")
     args = parser.parse_args()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    with running_app() as url, chromium_page(width=1500, height=1050) as page:
+    with running_app() as url, chromium_page(width=1440, height=900) as page:
         page.goto(f"{url}/attention", wait_until="domcontentloaded")
         page.wait_for_selector(".main-svg", timeout=120_000)
         sentence = page.get_by_label("Sentence", exact=True)

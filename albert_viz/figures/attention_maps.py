@@ -8,7 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from albert_viz.analysis.attention import PATTERN_KEYS, PATTERNS, HeadStatistics, broad_rule
-from albert_viz.figures.common import DARK_TEXT, subplot_axes, subplot_layout, unchecked_figure, weight_colours
+from albert_viz.figures.common import (
+    DARK_TEXT, label_meta, subplot_axes, subplot_layout, token_label_note, unchecked_figure,
+    weight_colours,
+)
 from albert_viz.figures.exports import inert_cell
 
 # Attention weights lie in [0, 1]: a fixed scale lets a uniform row (1/n everywhere) look faint, as it is,
@@ -91,12 +94,12 @@ def attention_heatmap(matrix: np.ndarray, tokens: Sequence[str], title: str, *, 
     cell = min(CELL_PX, MAP_PX / max(n, 1))
     ticks, step, label_px = _label_layout(tokens, cell, coordinates)
     rotate = n > MAX_TOKENS_WITH_VALUES
-    thinned = f" (every {step}th token labelled; hover for all)" if step > 1 else ""
+    thinned = token_label_note(step)
     axis_type = "category" if coordinates is not None else "-"
     top_margin = int(TITLE_PX + AXIS_TITLE_PX + (label_px if rotate else 20))
     layout = dict(
         title=_title_above(title), height=int(max(360, cell * n + top_margin + 20)),
-        margin=dict(l=10, r=10, t=top_margin, b=10),
+        margin=dict(l=10, r=10, t=top_margin, b=10), meta=label_meta(cell * step, step),
         xaxis=dict(title=dict(text=f"key (attended to){thinned}"), side="top", tickangle=-90 if rotate else 0,
                    automargin=True, type=axis_type, **ticks),
         yaxis=dict(title=dict(text="query (attending)"), autorange="reversed", automargin=True, type=axis_type,

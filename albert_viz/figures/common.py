@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import re
 
 import numpy as np
 import plotly.colors
@@ -55,6 +57,61 @@ def difference_colours(bound: float, signed: bool = True) -> dict:
 def difference_range(bound: float, signed: bool = True) -> str:
     """The range a difference map's colours span, for its colour bar: '±0.048' or '0 to 0.048'."""
     return f"±{bound:.3g}" if signed else f"0 to {bound:.3g}"
+
+
+# Text on a figure in the projector layout is at least this large, to be read from the back of a room.
+PROJECTOR_LABEL_PX = 16
+# A tick label needs about this many font heights of room along its axis.
+LABEL_ROOM = 1.2
+_AXIS_NAME = re.compile(r"^[xy]axis\d*$")
+
+
+def token_label_note(step: int) -> str:
+    """What an axis title adds when only every step-th token has a label."""
+    return f" (every {step}th token labelled; hover for all)" if step > 1 else ""
+
+
+def label_meta(room_px: float, step: int) -> dict:
+    """layout.meta for a figure whose tick labels are tokens: px between two labels, and every step-th labelled."""
+    return {"label_room_px": float(room_px), "label_step": int(step)}
+
+
+def for_projector(figure: go.Figure, label_px: float = PROJECTOR_LABEL_PX) -> go.Figure:
+    """A copy of the figure with every label at least label_px: base font, tick labels, subplot titles.
+
+    Token labels (a figure with label_meta) are thinned to every k-th so that each still has LABEL_ROOM font
+    heights of room, and the axis title says which are labelled.
+    """
+    spec = figure.to_dict()
+    layout = spec["layout"]
+    layout["font"] = _at_least(layout.get("font"), label_px)
+    meta = layout.get("meta") or {}
+    keep_every = max(1, math.ceil(LABEL_ROOM * label_px / meta["label_room_px"])) if "label_room_px" in meta else 1
+    for name, axis in layout.items():
+        if _AXIS_NAME.match(name) and isinstance(axis, dict):
+            _enlarge_axis(axis, label_px, keep_every, meta.get("label_step", 1))
+    for annotation in layout.get("annotations", []):  # subplot titles
+        annotation["font"] = _at_least(annotation.get("font"), label_px)
+    return go.Figure(data=spec["data"], layout=layout, _validate=False)
+
+
+def _enlarge_axis(axis: dict, label_px: float, keep_every: int, step: int) -> None:
+    axis["tickfont"] = _at_least(axis.get("tickfont"), label_px)
+    title = axis.get("title")
+    if isinstance(title, dict):
+        title["font"] = _at_least(title.get("font"), label_px)
+    if keep_every == 1 or axis.get("tickmode") != "array":
+        return
+    axis["tickvals"] = list(axis["tickvals"])[::keep_every]
+    axis["ticktext"] = list(axis["ticktext"])[::keep_every]
+    if isinstance(title, dict) and title.get("text"):
+        text = title["text"].replace(token_label_note(step), "")
+        title["text"] = text + token_label_note(step * keep_every)
+
+
+def _at_least(font: dict | None, size: float) -> dict:
+    font = font or {}
+    return {**font, "size": max(font.get("size", 0), size)}
 
 
 def unchecked_figure(data: list[dict], layout: dict) -> go.Figure:

@@ -8,6 +8,7 @@ from albert_viz.analysis.attention_modes import (
     MODES, AttentionView, ExplainError, NormWeightedAttention, attention_view, norm_weighted_attention,
 )
 from albert_viz.model.loading import ModelSpec
+from albert_viz.ui import projector
 from albert_viz.ui.resources import get_model
 from albert_viz.ui.text import plain
 from albert_viz.ui.widgets import current_spec
@@ -34,15 +35,16 @@ def _norm_weighted(spec: ModelSpec, text: str, text_pair: str | None, _capture: 
 
 def chosen_view(capture: Capture, layer: int, head: int) -> AttentionView | None:
     """The mode radio, the mute toggle and the text; the matrix to draw, or None after a message."""
-    left, right = st.columns([3, 1])
+    left, right = st.columns([3, 1], vertical_alignment="bottom")  # the switch level with the choices
     with left:
         mode = st.radio("Show", list(MODES), format_func=MODES.get, horizontal=True, key="attention_mode",
-                        bind="query-params")
+                        bind="query-params", help=EXPLANATION if projector.is_on() else None)
     with right:
         mute = st.toggle("Mute [CLS]/[SEP]", key="attention_mute",
                          help="Drop the [CLS] and [SEP] columns and re-normalise each row over the other tokens.")
-    with st.expander("What does each view measure?"):
-        st.markdown(EXPLANATION)
+    if not projector.is_on():  # on a projector the explanation sits behind the ? of "Show", to keep the map up
+        with st.expander("What does each view measure?"):
+            st.markdown(EXPLANATION)
     norms = _norm_weighted(current_spec(), capture.text, capture.text_pair, capture) if mode == "norm" else None
     try:
         return attention_view(capture, mode, layer, head, mute, norms)

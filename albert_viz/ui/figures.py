@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from albert_viz.figures import common, exports
+from albert_viz.ui import projector
 from albert_viz.ui.text import safe_file_name
 
 FORMAT_KEY = "figure_format"
@@ -43,7 +44,8 @@ def show(figure: go.Figure, key: str, file_name: str, csv: str | Callable[[], st
     Returns the row under the figure that holds its download buttons, for more of them (html_button).
     """
     name = safe_file_name(file_name, default="figure")
-    where.plotly_chart(figure, key=key, config=common.download_config(name, chosen_format()), **chart_options)
+    drawn = common.for_projector(figure) if projector.is_on() else figure  # labels readable from the back
+    where.plotly_chart(drawn, key=key, config=common.download_config(name, chosen_format()), **chart_options)
     if not with_csv:  # no empty row under a figure that offers nothing more (presenter mode)
         return where
     buttons = where.container(horizontal=True, gap="medium")

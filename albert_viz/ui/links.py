@@ -20,10 +20,12 @@ SOURCES_IN_LINKS = ("bundled", "random", "hub", "local")
 # A button that copies the page's address. It runs in the app's own origin (st.iframe srcdoc), reads the
 # address bar of the page around it, and falls back to selecting the text when the clipboard is refused.
 COPY_LINK_HTML = """
+<style>body { margin: 0; }</style>
 <div style="font-family: sans-serif; font-size: 14px;">
 <button id="copy" style="padding: 6px 12px; border-radius: 8px; border: 1px solid #bbb; background: white;
   cursor: pointer; font-size: 14px;">Copy a link to this view</button>
-<span id="done" style="margin-left: 8px; color: #2e7d32;"></span>
+<div id="done" role="status" style="margin-top: 4px; min-height: 2.7em; line-height: 1.35; font-size: 13px;
+  color: #2e7d32;"></div>
 <input id="link" readonly style="position: absolute; left: -9999px;">
 </div>
 <script>
@@ -100,6 +102,10 @@ def _set_or_drop(name: str, value: str) -> None:
         del st.query_params[name]
 
 
+# The button and, under it, room for two lines of its "Copied: ..." note, which a narrow sidebar wraps.
+COPY_LINK_PX = 76
+
+
 def copy_link_button() -> None:
     """A button that copies the address of exactly what is on screen."""
-    st.iframe(COPY_LINK_HTML, height=48)
+    st.iframe(COPY_LINK_HTML, height=COPY_LINK_PX)

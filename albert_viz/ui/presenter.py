@@ -14,7 +14,7 @@ from albert_viz.figures import anatomy_charts, attention_maps, layernorm_charts
 from albert_viz.analysis.layernorm import layer_norm_stats
 from albert_viz.teaching import lessons
 from albert_viz.teaching.lessons import Lesson, LessonStep
-from albert_viz.ui import figures, model_facts, widgets
+from albert_viz.ui import figures, model_facts, projector, widgets
 from albert_viz.ui.text import plain
 
 # Large type for the back of the room; applies to this page's narration and step title only.
@@ -48,14 +48,21 @@ def lesson_list() -> None:
             st.subheader(plain(lesson.title))
             st.write(plain(lesson.description))
             st.button(f"Present ({len(lesson.steps)} steps)", key=f"present_{lesson.name}", type="primary",
-                      on_click=_go_to, args=(lesson.name, 1))
+                      on_click=_start, args=(lesson.name,))
     st.caption("Lessons are YAML files in `assets/lessons/`: copy one, edit it in a text editor, reload this page.")
+
+
+def _start(lesson_name: str) -> None:
+    """Present a lesson from its first step, in the projector layout (the sidebar toggle turns it off)."""
+    projector.turn_on()
+    _go_to(lesson_name, 1)
 
 
 def _go_to(lesson_name: str | None, step: int) -> None:
     """Move to a step (1-based); None leaves the lesson."""
-    if lesson_name is None:
-        st.query_params.clear()
+    if lesson_name is None:  # the lesson's own parameters only: a bound widget's (the projector toggle) stays
+        for name in ("lesson", "step"):
+            st.query_params.pop(name, None)
         return
     st.query_params["lesson"] = lesson_name
     st.query_params["step"] = str(step)
@@ -74,7 +81,8 @@ def present(lesson: Lesson) -> None:
     if step.narration:
         with st.container(key="present_narration"):
             st.markdown(plain(step.narration))
-    show_view(step)
+    with st.container(key="present_view"):  # the step's one figure (the projector test finds it by this key)
+        show_view(step)
 
 
 def _navigation(lesson: Lesson, index: int) -> None:

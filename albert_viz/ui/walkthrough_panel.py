@@ -200,7 +200,7 @@ def _article_corrections(result: walkthrough.ToyAttention) -> None:
 def _check(label: str, difference: float, tolerance: float = walkthrough.FLOAT32_TOLERANCE) -> None:
     message = f"{label}: largest |by hand − model| = {difference:.2e}"
     if difference < tolerance:
-        st.success(f"{message} (below {tolerance:g}) ✅")
+        st.success(f"{message} (below {tolerance:g}): matches the model.")
     else:
         st.error(f"{message}: above {tolerance:g}, the hand computation does not match the model.")
 

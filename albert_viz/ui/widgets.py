@@ -11,7 +11,7 @@ from albert_viz.teaching import glossary
 from albert_viz.model.loading import (
     FINETUNED_HUB_MODELS, OFFICIAL_HUB_MODELS, LoadedModel, ModelLoadError, ModelSpec, available_devices,
 )
-from albert_viz.ui import state
+from albert_viz.ui import projector, state
 from albert_viz.ui.resources import get_capture, get_model
 from albert_viz.ui.text import plain
 
@@ -164,7 +164,9 @@ def layer_head_selectors(capture: Capture, key: str = "") -> tuple[int, int]:
 
 
 def limits_caption(capture: Capture) -> None:
-    """One caption with what this page will read and draw for long texts, and why."""
+    """One caption with what this page will read and draw for long texts, and why (left out on a projector)."""
+    if projector.is_on():  # reference for the reader, not the room: a text that is cut still gets its warning
+        return
     st.caption(f"{capture.cap().describe()} Past {OVERVIEW_CELLS} tokens the all-heads maps are overviews "
                "(the largest weight in each block of tokens), sent small so the page stays quick; the one-head map "
                f"is exact at any length. bertviz draws at most {MAX_NUMBERS / 1e6:.1f} million weights: it writes "

@@ -58,3 +58,14 @@ def test_an_attention_step_draws_the_loaded_models_own_head(plotly_chart, tiny_s
     assert not at.exception
     expected = capture(load_model(tiny_spec), step.get("sentence")).attentions[step.get("layer"), step.get("head")]
     np.testing.assert_allclose(plotly_chart(at)["data"][0]["z"], expected, atol=1e-6)
+
+
+def test_presenting_a_lesson_turns_the_projector_layout_on_and_leaving_keeps_it(open_page):
+    at = open_page(PAGE)
+    at.button(key="present_self_attention").click().run()
+    assert at.session_state["projector"]  # the sidebar toggle's value (AppTest lists no sidebar after a switch)
+    assert at.query_params["lesson"] == "self_attention"
+    at.button(key="present_exit").click().run()
+    assert not at.exception  # the toggle's URL parameter is bound: leaving must not try to clear it
+    assert "lesson" not in at.query_params
+    assert at.session_state["projector"]

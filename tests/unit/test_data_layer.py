@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 import pytest
-import sqlalchemy as sa
 
 from albert_viz.finetune.data import LabelledDataset
 from albert_viz.finetune.job import CANCELLED, DONE, QUEUED, RUNNING, FinetuneConfig, FinetuneResult, ProgressSnapshot

@@ -1,5 +1,4 @@
 """Labels a class can read: token labels large and dark, PCA labels apart or on hover, nothing cut off, honest axes."""
-import numpy as np
 import plotly.colors
 
 from albert_viz.analysis.layers import project_layers
