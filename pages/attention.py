@@ -1,7 +1,7 @@
 """Attention: one head, a whole layer, every layer × head, averages and rollout, bertviz."""
 import streamlit as st
 
-from albert_viz.ui import attention_modes, bertviz_panel, figures, quiz, widgets  # first: on a fresh server it reroutes via app.py before torch loads
+from albert_viz.ui import ablation_panel, attention_modes, bertviz_panel, figures, quiz, widgets  # first: on a fresh server it reroutes via app.py before torch loads
 from albert_viz.analysis import attention  # noqa: I001
 from albert_viz.figures import attention_maps, common, exports
 from albert_viz.teaching import glossary
@@ -91,3 +91,4 @@ def attention_views(capture: Capture) -> None:
 
 
 attention_views(capture)
+ablation_panel.render(capture)
