@@ -3,7 +3,9 @@
 Same model, same movie-review CSV, same split, batch size, steps, learning rate and precision; the two
 runs alternate (app, plain, app, plain, ...) so background load hits both alike. Each run trains
 --steps training steps (no evaluation inside the timed loop); samples/s is Trainer's own
-train_samples_per_second. The last line is `ratio=<app/plain>`.
+train_samples_per_second. The app's job also runs once per round without its training timeline
+(timeline_snapshots=0), and `timeline_overhead=` says how much longer a job takes with it (goal: at most
+0.10). The last line is `ratio=<app/plain>`.
 
     python bench/finetune_throughput.py                 # bundled model, 2 rounds of 20 steps
     python bench/finetune_throughput.py --model random --steps 10 --rounds 1
@@ -16,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -83,14 +86,16 @@ def main() -> None:
         print(f"note: {note}")
     print(f"model={base.spec.label} device={base.device} rows={len(dataset)} steps={args.steps} "
           f"batch={args.batch_size} app_max_length={config.max_length} plain_length={min(PLAIN_LENGTH, base.max_tokens)}")
-    app, plain = [], []
+    app, untimed, plain = [], [], []
     for round_number in range(1, args.rounds + 1):
         started = time.monotonic()
         app.append(app_run(base, dataset, config))
+        untimed.append(app_run(base, dataset, replace(config, timeline_snapshots=0)))
         plain.append(plain_run(base, dataset, config))
-        print(f"round {round_number}: app {app[-1]:.1f} samples/s, plain {plain[-1]:.1f} samples/s "
-              f"({time.monotonic() - started:.0f} s)", flush=True)
+        print(f"round {round_number}: app {app[-1]:.1f} samples/s, app without timeline {untimed[-1]:.1f}, "
+              f"plain {plain[-1]:.1f} samples/s ({time.monotonic() - started:.0f} s)", flush=True)
     app_rate, plain_rate = statistics.median(app), statistics.median(plain)
+    print(f"timeline_overhead={statistics.median(untimed) / app_rate - 1:.3f}")  # extra wall time per sample
     print(f"app_samples_per_s={app_rate:.2f}")
     print(f"plain_samples_per_s={plain_rate:.2f}")
     print(f"ratio={app_rate / plain_rate:.2f}")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from albert_viz.ui import (  # first: on a fresh server it reroutes via app.py before torch loads
-    attention_modes, bertviz_panel, figures, projector, quiz, tokens_panel, widgets,
+    ablation_panel, attention_modes, bertviz_panel, figures, projector, quiz, tokens_panel, widgets,
 )
 from albert_viz.analysis import attention  # noqa: I001
 from albert_viz.figures import attention_maps, common, exports
@@ -94,4 +94,5 @@ def attention_views(capture: Capture) -> None:
 
 
 attention_views(capture)
+ablation_panel.render(capture)
 tokens_panel.pieces_expander(capture)  # below the maps: the first screen stays theirs

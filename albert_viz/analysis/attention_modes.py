@@ -59,6 +59,11 @@ def _head_value_norms(layer_input: torch.Tensor, attention: torch.nn.Module) -> 
     return moved.norm(dim=-1)
 
 
+def head_value_norms(layer_input: torch.Tensor, attention: torch.nn.Module) -> torch.Tensor:
+    """‖f_h(x_j)‖ for every head h and token j of one layer, from its input [token, H]; [head, token]."""
+    return _head_value_norms(layer_input, attention)
+
+
 @torch.no_grad()
 def norm_weighted_attention(loaded: LoadedModel, capture: Capture) -> NormWeightedAttention:
     """Kobayashi et al.'s norm-weighted attention from a capture and the model's own (shared) layer weights."""

@@ -34,6 +34,7 @@ from transformers.utils import logging as hf_logging
 
 from albert_viz.finetune.data import LabelledDataset
 from albert_viz.finetune.metrics import ClassScore, EvaluationReport, Misclassified, evaluate, quick_scores
+from albert_viz.finetune.timeline import MAX_PROBE_ROWS, SNAPSHOTS, TimelineCallback
 from albert_viz.model.loading import LoadedModel, pick_device
 
 MAX_CONCURRENT_JOBS = int(os.environ.get("ALBERT_VIZ_TRAINING_SLOTS", "1"))  # a 2-core classroom server: one at a time
@@ -70,6 +71,7 @@ class FinetuneConfig:
     evaluations: int = 6  # how many times validation accuracy is measured while training (0: only at the end)
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
     device: str = "auto"
+    timeline_snapshots: int = SNAPSHOTS  # steps (besides step 0) at which the probe rows are recorded; 0: none
 
     def check(self, max_positions: int) -> None:
         """Raise JobError when a setting is out of range."""
@@ -82,6 +84,7 @@ class FinetuneConfig:
             (not 0.05 <= self.validation_fraction <= 0.5, "The validation fraction must be between 0.05 and 0.5."),
             (self.max_steps < 0, "The step limit cannot be negative."),
             (self.evaluations < 0, "The number of evaluations cannot be negative."),
+            (not 0 <= self.timeline_snapshots <= 50, "The timeline records between 0 and 50 steps."),
             (self.precision not in ("auto", "fp32", "bf16", "fp16"), f"Unknown precision {self.precision!r}."),
         ]
         for failed, message in problems:
@@ -346,6 +349,19 @@ def classifier_copy(base: LoadedModel, label_names: tuple[str, ...], seed: int) 
     return model
 
 
+def probe_rows(label_ids, count: int = MAX_PROBE_ROWS) -> list[int]:
+    """Validation rows the timeline follows: the first of each class in turn, so every class is watched."""
+    by_class: dict[int, list[int]] = {}
+    for row, label in enumerate(label_ids):
+        by_class.setdefault(int(label), []).append(row)
+    queues, chosen = [rows for _, rows in sorted(by_class.items())], []
+    while len(chosen) < count and any(queues):
+        for rows in queues:
+            if rows and len(chosen) < count:
+                chosen.append(rows.pop(0))
+    return chosen
+
+
 def resolve_precision(device: torch.device, requested: str) -> str:
     """Mixed precision where the device supports it: bf16 on recent GPUs, else fp16; fp32 on CPU unless asked."""
     if requested != "auto":
@@ -481,10 +497,14 @@ class FinetuneJob:
         train_set = tokenize_examples(tokenizer, *subset(train_rows), config.max_length)
         validation_texts, validation_labels = subset(validation_rows)
         validation_set = tokenize_examples(tokenizer, validation_texts, validation_labels, config.max_length)
+        probes = probe_rows(validation_labels)
+        timeline = TimelineCallback(tokenizer, [validation_texts[i] for i in probes],
+                                    [validation_labels[i] for i in probes], dataset.label_names,
+                                    config.timeline_snapshots) if config.timeline_snapshots else None
         trainer = InOrderTrainer(model=model, args=training_arguments(config, self.work_dir, device, len(train_set)),
                           train_dataset=train_set, eval_dataset=validation_set, processing_class=tokenizer,
                           data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_accuracy,
-                          callbacks=[ProgressCallback(self.progress, self._cancelled)])
+                          callbacks=[ProgressCallback(self.progress, self._cancelled), *([timeline] if timeline else [])])
         trainer.remove_callback(PrinterCallback)  # progress goes to the listener, not to stdout
         started = time.monotonic()
         output = trainer.train()
@@ -496,6 +516,8 @@ class FinetuneJob:
         probabilities = torch.softmax(torch.as_tensor(logits, dtype=torch.float32), dim=-1).numpy()  # [row, class]
         report = evaluate(validation_texts, validation_labels, probabilities, dataset.label_names)
         model_dir = self._save(trainer, tokenizer, report)
+        if timeline and trainer.is_world_process_zero() and (recorded := timeline.timeline()) is not None:
+            recorded.save(model_dir)  # beside the model: it travels with it (runners, downloads of the folder)
         if self._cancelled.is_set():  # cancelled while saving: the user no longer wants this model
             raise Cancelled()
         return FinetuneResult(

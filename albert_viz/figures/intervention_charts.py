@@ -1,0 +1,108 @@
+"""Plotly figures for interventions: switched-off heads, importance map, pruning curve, deletion curves, timeline.
+
+Numpy and results in, go.Figure out; no model code, no streamlit.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from albert_viz.analysis.ablation import AblationOutcome, HeadImportance, PruningCurve
+from albert_viz.analysis.faithfulness import GRID, METHODS
+
+METHOD_COLOURS = {"last_layer": "#9e9ac8", "rollout": "#6a51a3", "norm_weighted": "#3f007d",
+                  "integrated_gradients": "#2166ac", "gradient_x_input": "#4393c3", "random": "#969696"}
+
+
+def before_after_bars(outcome: AblationOutcome) -> go.Figure:
+    """The untouched model's answers, each with its probability before and after the heads were switched off."""
+    labels = list(outcome.before.labels)
+    figure = go.Figure([
+        go.Bar(x=labels, y=outcome.before.probabilities, name="all heads on", marker_color="#6a51a3",
+               hovertemplate="%{x}: %{y:.3f}<extra>all heads on</extra>"),
+        go.Bar(x=labels, y=outcome.after_of_before, name="chosen heads off", marker_color="#fd8d3c",
+               hovertemplate="%{x}: %{y:.3f}<extra>chosen heads off</extra>"),
+    ])
+    figure.update_layout(barmode="group", yaxis=dict(title="probability", range=[0, 1]), height=320,
+                         title="The answers before, and their probability with the heads off",
+                         margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.2))
+    return figure
+
+
+def layers_by_heads(values: np.ndarray, title: str, colour_title: str, signed: bool = True,
+                    marked: Sequence[tuple[int, int]] = ()) -> go.Figure:
+    """A [layer, head] map; signed maps are white at zero; marked cells (e.g. switched-off heads) get an ×."""
+    layers, heads = values.shape
+    bound = float(max(np.abs(values).max(), 1e-9))
+    heatmap = dict(z=values, x=list(range(heads)), y=list(range(layers)), colorbar=dict(title=colour_title),
+                   hovertemplate="layer %{y}, head %{x}: %{z:+.4f}<extra></extra>")
+    heatmap.update(dict(zmin=-bound, zmax=bound, zmid=0.0, colorscale="RdBu_r") if signed else
+                   dict(zmin=0.0, zmax=bound, colorscale="Reds"))
+    figure = go.Figure(go.Heatmap(**heatmap))
+    if marked:
+        figure.add_trace(go.Scatter(x=[h for _, h in marked], y=[d for d, _ in marked], mode="text", text="×",
+                                    textfont=dict(size=18), hoverinfo="skip", showlegend=False))
+    figure.update_xaxes(title="head", tickmode="array", tickvals=list(range(heads)))
+    figure.update_yaxes(title="layer", autorange="reversed", tickmode="array", tickvals=list(range(layers)))
+    figure.update_layout(title=title, height=max(300, 34 * layers + 140), margin=dict(l=10, r=10, t=60, b=10))
+    return figure
+
+
+def importance_map(importance: HeadImportance) -> go.Figure:
+    """Layers × heads: how much the right answer's probability falls when that head alone is off."""
+    return layers_by_heads(importance.probability_drop, "Drop in the right answer's probability, one head off",
+                           "drop")
+
+
+def pruning_chart(curve: PruningCurve) -> go.Figure:
+    """Accuracy (and mean right-answer probability) against heads removed, least important first."""
+    figure = go.Figure([
+        go.Scatter(x=curve.removed, y=curve.accuracy, mode="lines+markers", name="accuracy",
+                   hovertemplate="%{x} heads off: accuracy %{y:.3f}<extra></extra>"),
+        go.Scatter(x=curve.removed, y=curve.probability, mode="lines", name="mean probability of the right answer",
+                   line=dict(dash="dot"), hovertemplate="%{x} heads off: %{y:.3f}<extra></extra>"),
+    ])
+    figure.update_layout(title="Removing heads, least important first", height=360,
+                         xaxis=dict(title="heads switched off"), yaxis=dict(title="score", range=[0, 1]),
+                         margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.25))
+    return figure
+
+
+def deletion_chart(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str) -> go.Figure:
+    """One line per explanation: p(original answer) against the share of words masked, most important first."""
+    figure = go.Figure([
+        go.Scatter(x=shares, y=probabilities, mode="lines+markers", name=METHODS[method],
+                   line=dict(color=METHOD_COLOURS[method], dash="dash" if method == "random" else "solid"),
+                   hovertemplate="%{x:.0%} masked: %{y:.3f}<extra>" + METHODS[method] + "</extra>")
+        for method, (shares, probabilities) in curves.items()])
+    figure.update_layout(title=title, height=380, margin=dict(l=10, r=10, t=60, b=10),
+                         xaxis=dict(title="share of the words replaced by [MASK]", tickformat=".0%"),
+                         yaxis=dict(title="probability of the original answer", range=[0, 1]),
+                         legend=dict(orientation="h", y=-0.3))
+    return figure
+
+
+def summary_curves(curves: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """A FaithfulnessSummary's curves in deletion_chart's (shares, probabilities) form."""
+    return {method: (GRID, values) for method, values in curves.items()}
+
+
+def training_curve(losses: Sequence[tuple[int, float]], evaluations: Sequence[tuple[int, float, float]],
+                   step: int) -> go.Figure:
+    """Training loss and validation accuracy against step, with a line at the step the slider shows."""
+    figure = go.Figure()
+    if losses:
+        figure.add_trace(go.Scatter(x=[s for s, _ in losses], y=[v for _, v in losses], name="training loss",
+                                    mode="lines", hovertemplate="step %{x}: loss %{y:.3f}<extra></extra>"))
+    if evaluations:
+        figure.add_trace(go.Scatter(x=[s for s, _, _ in evaluations], y=[a for _, a, _ in evaluations],
+                                    name="validation accuracy", mode="lines+markers", yaxis="y2",
+                                    hovertemplate="step %{x}: accuracy %{y:.3f}<extra></extra>"))
+    figure.add_vline(x=step, line=dict(color="#fd8d3c", width=3))
+    figure.update_layout(title=f"Step {step}", height=300, margin=dict(l=10, r=10, t=50, b=10),
+                         xaxis=dict(title="step"), yaxis=dict(title="loss"),
+                         yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1]),
+                         legend=dict(orientation="h", y=-0.3))
+    return figure
