@@ -1,5 +1,4 @@
 """The attention page's switch-off controls: pick heads, see the guess before and after, every head off allowed."""
-from albert_viz.analysis.ablation import ALL_OFF_NOTE
 
 
 def test_switching_heads_off_shows_the_guess_before_and_after(open_page, tiny_spec):
