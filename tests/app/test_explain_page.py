@@ -10,6 +10,11 @@ from albert_viz.model.random_tiny import tiny_config, tiny_tokenizer
 PAGE = "pages/explain.py"
 
 
+def said(elements) -> list[str]:
+    """The messages' text as a student reads it (the Markdown escapes around user text removed)."""
+    return [element.value.replace("\\", "") for element in elements]
+
+
 @pytest.fixture(scope="module")
 def classifier_spec(tmp_path_factory) -> ModelSpec:
     """A random tiny ALBERT saved as a 2-class sequence classifier with labels a CSV could have given it."""
@@ -58,8 +63,61 @@ def test_a_sentence_too_short_to_rank_says_so(open_page, classifier_spec):
     at = open_page(PAGE, classifier_spec)
     at.text_input(key="_widget_sentence").input("funny movie").run()
     assert not at.exception
-    assert set(at.table[0].value.to_numpy().flatten()) == {"undefined"}
+    assert set(at.table[0].value.to_numpy().flatten()) == {"2 word(s): fewer than 3 to rank"}
     assert any("at least 3 words" in info.value for info in at.info)
+
+
+def test_a_verdict_is_explained_as_log_odds_against_a_baseline_the_user_chooses(open_page, classifier_spec):
+    at = open_page(PAGE, classifier_spec)
+    assert at.radio(key="explain_baseline").options == ["[PAD]", "[MASK]", "[UNK]"]
+    at.radio(key="explain_baseline").set_value("[MASK]").run()
+    assert not at.exception
+    headline = at.text[0].value
+    assert "log-odds" in headline and "every word replaced by [MASK]: f(baseline)" in headline
+
+
+def test_the_page_warns_when_the_baseline_is_as_confident_as_the_sentence_and_only_then(open_page, classifier_spec):
+    from albert_viz.analysis.attribution import explain_prediction
+    from albert_viz.model.loading import load_model
+
+    sentence = "the movie was really funny and the actor was great"
+    loaded = load_model(classifier_spec)
+    little = {token: explain_prediction(loaded, sentence, baseline_token=token).explains_little
+              for token in ("[PAD]", "[UNK]")}
+    assert little == {"[PAD]": True, "[UNK]": False}  # this random classifier: [PAD] scores it higher
+    at = open_page(PAGE, classifier_spec)
+    at.text_input(key="_widget_sentence").input(sentence).run()
+    for token in little:
+        at.radio(key="explain_baseline").set_value(token).run()
+        assert any("These credits explain little" in warning for warning in said(at.warning)) == little[token]
+
+
+def test_the_default_model_says_whether_its_masked_word_guess_is_right(open_page):
+    at = open_page(PAGE)  # the bundled model: it guesses "a" for the "i" of "I love programming"
+    assert not at.exception
+    assert any("The guess is wrong: the masked word was “i”, the model guessed “a”" in warning
+               for warning in said(at.warning))
+
+
+def test_the_first_word_masked_is_one_the_default_model_restores(open_page):
+    at = open_page(PAGE)
+    at.text_input(key="_widget_sentence").input("The United States of America").run()
+    assert not at.exception
+    masked = at.selectbox(key="explain_mask").value.split(": ")[1]
+    assert any(f"The guess is right: the masked word was “{masked}”" in success for success in said(at.success))
+
+
+def test_the_two_gradient_methods_disagreeing_in_sign_is_said_and_explained(open_page):
+    from albert_viz.analysis.attribution import MASKED_WORD, explain_prediction
+    from albert_viz.model.loading import ModelSpec as Spec, load_model
+    from albert_viz.ui.state import DEFAULT_SENTENCE
+
+    result = explain_prediction(load_model(Spec()), DEFAULT_SENTENCE, kind=MASKED_WORD, mask_position=1, n_steps=32)
+    words = [result.tokens[p] for p in result.sign_disagreements()]
+    assert words  # the issue saw "love" at +2.5 by Integrated Gradients and −4.2 by gradient × input
+    at = open_page(PAGE)
+    note = next(info for info in said(at.info) if "disagree in sign" in info)
+    assert all(f"“{word}”" in note for word in words) and "local slope" in note
 
 
 def test_a_sentence_of_special_tokens_only_gets_a_message_not_a_traceback(open_page, classifier_spec):
