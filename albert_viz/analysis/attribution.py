@@ -51,7 +51,7 @@ def rank_correlation(first: np.ndarray, second: np.ndarray) -> float | None:
 def no_correlation_reason(attention: np.ndarray, credit: np.ndarray) -> str:
     """Why rank_correlation has no value for these two rows, in words for the table."""
     if len(attention) < 3:
-        return f"{len(attention)} word(s): fewer than 3 to rank" if len(attention) != 1 else "1 word: nothing to rank"
+        return "1 word: nothing to rank" if len(attention) == 1 else f"{len(attention)} words: fewer than 3 to rank"
     if np.ptp(attention) == 0:
         return "all attention weights equal: no ranking"
     return "all credits equal: no ranking"

@@ -63,7 +63,7 @@ def test_a_sentence_too_short_to_rank_says_so(open_page, classifier_spec):
     at = open_page(PAGE, classifier_spec)
     at.text_input(key="_widget_sentence").input("funny movie").run()
     assert not at.exception
-    assert set(at.table[0].value.to_numpy().flatten()) == {"2 word(s): fewer than 3 to rank"}
+    assert set(at.table[0].value.to_numpy().flatten()) == {"2 words: fewer than 3 to rank"}
     assert any("at least 3 words" in info.value for info in at.info)
 
 
@@ -206,6 +206,11 @@ def test_probing_the_classroom_sample_draws_accuracy_by_layer(open_page, plotly_
     chart = [plotly_chart(at, i) for i in range(len(at.get("plotly_chart")))][-1]
     assert [trace["name"] for trace in chart["data"]] == ["[CLS] state", "mean of the tokens"]
     assert len(chart["data"][0]["x"]) == 4  # embeddings + 3 layers
+    rows = len(at.session_state["probe_run"].result.results[0].validation)
+    assert rows < 30 and f"scored on {rows} validation rows" in chart["layout"]["title"]["text"]
+    assert chart["data"][0]["error_y"]["visible"]  # the Wilson interval drawn: a few rows say little
+    assert any(f"measured on only {rows} validation rows" in warning.value for warning in at.warning)
+    assert not any(markdown.value.startswith("Model") for markdown in at.markdown)
 
 
 def test_once_a_fine_tuning_job_has_finished_base_and_fine_tuned_are_probed_on_one_chart(open_page, plotly_chart,

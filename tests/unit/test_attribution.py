@@ -107,7 +107,7 @@ def test_sign_disagreements_name_the_words_the_two_methods_credit_oppositely(tin
 
 
 def test_a_missing_correlation_says_why():
-    assert no_correlation_reason(np.array([0.5, 0.5]), np.array([1.0, 2.0])) == "2 word(s): fewer than 3 to rank"
+    assert no_correlation_reason(np.array([0.5, 0.5]), np.array([1.0, 2.0])) == "2 words: fewer than 3 to rank"
     assert no_correlation_reason(np.array([0.2, 0.2, 0.2]), np.array([1.0, 2, 3])) == (
         "all attention weights equal: no ranking")
     assert no_correlation_reason(np.array([0.1, 0.2, 0.3]), np.zeros(3)) == "all credits equal: no ranking"

@@ -242,3 +242,21 @@ def test_a_full_disk_while_saving_fails_with_a_clear_message_and_keeps_nothing(t
 def test_time_left_reads_as_a_clock_and_waits_for_the_first_steps(step, eta_s, expected):
     snapshot = job_module.ProgressSnapshot(state=job_module.RUNNING, step=step, total_steps=400, eta_s=eta_s)
     assert job_module.time_left(snapshot) == expected
+
+
+def test_a_wilson_interval_matches_the_textbook_values():
+    from albert_viz.finetune.metrics import wilson_interval
+
+    low, high = wilson_interval(7, 8)  # 87.5% of 8 rows
+    assert (round(low, 3), round(high, 3)) == (0.529, 0.978)
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == 1.0
+    low, high = wilson_interval(300, 400)  # many rows: close to the normal interval 0.75 ± 0.042
+    assert abs(low - 0.705) < 0.003 and abs(high - 0.790) < 0.003
+
+
+def test_an_accuracy_is_said_with_its_rows_and_an_interval_only_when_they_are_few():
+    from albert_viz.finetune.metrics import accuracy_text, too_few_rows_note
+
+    assert accuracy_text(0.875, 8) == "87.5% of 8 rows (95% interval 53%–98%)"
+    assert accuracy_text(0.75, 400) == "75.0% of 400 rows"
+    assert "only 8 validation rows" in too_few_rows_note(8) and too_few_rows_note(30) is None
