@@ -10,17 +10,20 @@ from albert_viz.finetune.runner import BaseRunner, LocalRunner
 from albert_viz.finetune.store import JobStore
 
 
-def make_runner(store: JobStore | None = None) -> BaseRunner:
-    """RayRunner when ALBERT_VIZ_RAY_ADDRESS is set (and Ray is installed), else the LocalRunner."""
+def make_runner(store: JobStore | None = None, threads: int | None = None) -> BaseRunner:
+    """RayRunner when ALBERT_VIZ_RAY_ADDRESS is set (and Ray is installed), else the LocalRunner.
+
+    threads: torch threads per local training process (default: the web server's split of the cores);
+    a Ray worker's threads follow its num_cpus instead."""
     address = os.environ.get("ALBERT_VIZ_RAY_ADDRESS", "").strip()
     if address:
         try:
             from albert_viz.finetune.ray_runner import RayRunner
         except ImportError:
-            runner = LocalRunner(store)
+            runner = LocalRunner(store, threads=threads)
             runner.notes = ("ALBERT_VIZ_RAY_ADDRESS is set but Ray is not installed here "
                             "(pip install -r requirements-cluster.txt), so jobs train on this machine.",)
             return runner
         return RayRunner(store, address)
-    return LocalRunner(store)
+    return LocalRunner(store, threads=threads)
 
