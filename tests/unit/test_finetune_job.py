@@ -297,5 +297,5 @@ def test_the_first_time_left_carries_its_uncertainty_until_it_settles():
     late_eta, late_margin = eta_with_margin([0.5] * 150, done=150, total=300)  # steady, half-way: settled
     assert time_left(ProgressSnapshot(state=RUNNING, step=150, total_steps=300, eta_s=late_eta,
                                       eta_margin_s=late_margin)) == "about 1 min 15 s of training left"
-    _, noisy_margin = eta_with_margin([0.2, 0.8] * 75, done=150, total=300)  # uneven steps stay uncertain longer
+    _, noisy_margin = eta_with_margin([0.1, 0.9] * 75, done=150, total=300)  # uneven steps stay uncertain longer
     assert noisy_margin > 0.1 * late_eta
