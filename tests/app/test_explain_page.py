@@ -167,6 +167,39 @@ def test_two_models_of_different_shapes_are_shown_with_a_note(open_page, tiny_sp
     assert any("different shapes" in info.value for info in at.info)
 
 
+def test_two_models_of_different_shapes_each_get_their_whole_range_of_layers_and_heads(open_page, plotly_chart,
+                                                                                     tiny_spec):
+    at = open_side_by_side(open_page, tiny_spec)
+    at.radio(key="compare_mode").set_value("one sentence, two models").run()
+    first, second = at.slider(key="compare_layer_first"), at.slider(key="compare_layer_second")
+    assert (first.max, second.max) == (2, 3)  # the tiny model's 3 layers, the random stand-in's 4
+    second.set_value(3).run()
+    assert not at.exception
+    assert plotly_chart(at, 1)["layout"]["title"]["text"].startswith("Second: layer 3")
+    at.toggle(key="compare_relative").set_value(True).run()
+    at.slider(key="compare_layer_first").set_value(2).run()
+    assert plotly_chart(at, 1)["layout"]["title"]["text"].startswith("Second: layer 3")  # last to last
+    assert any("the same relative depth" in caption.value for caption in at.caption)
+
+
+def test_the_second_model_can_be_a_finished_fine_tuning_job_from_a_list(open_page, plotly_chart, tiny_spec):
+    from tests.app.test_finetune_jobs_page import start_job
+    from tests.app.test_finetune_page import wait_for_results
+
+    at = wait_for_results(start_job(open_page, tiny_spec, steps=2))
+    job_id = at.query_params["job"]
+    at.switch_page(PAGE).run()
+    at.radio(key="explain_section").set_value("Side by side").run()
+    at.radio(key="compare_mode").set_value("one sentence, two models").run()
+    at.selectbox(key="compare_source").set_value("job").run()
+    picker = at.selectbox(key="compare_job")
+    assert any(option.startswith(f"{job_id[:8]} · Ada") and "reviews.csv" in option for option in picker.options)
+    picker.set_value(job_id).run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) >= 2
+    assert at.slider(key="compare_layer").max == 2  # the job's model has its base's shape: one pair of sliders
+
+
 def test_a_missing_second_model_folder_shows_an_error_not_a_traceback(open_page, tiny_spec):
     at = open_side_by_side(open_page, tiny_spec)
     at.radio(key="compare_mode").set_value("one sentence, two models").run()
