@@ -191,7 +191,8 @@ def test_cli_single_process_trains_and_saves(tiny_model, tmp_path, capsys, monke
     monkeypatch.setattr(runtime, "usable_cores", lambda: 3)  # the web server's split would give the job 1
     threads = []
     real_runner = finetune_cli.make_runner
-    monkeypatch.setattr(finetune_cli, "make_runner", lambda **kw: threads.append(kw.get("threads")) or real_runner(**kw))
+    spy = lambda **kw: threads.append(kw.get("threads")) or real_runner(**kw)  # what the runner was told
+    monkeypatch.setattr(finetune_cli, "make_runner", spy)
     csv_path = tmp_path / "reviews.csv"
     csv_path.write_bytes(labelled_csv())
     out = tmp_path / "out"
