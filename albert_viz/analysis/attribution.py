@@ -1,8 +1,9 @@
 """Why this prediction: token attributions (Captum) beside attention, and how far they agree.
 
 Integrated Gradients (Sundararajan et al. 2017) and gradient × input over the word embeddings,
-for a classifier's verdict or the masked-word head's guess, next to attention rollout and the last
-layer's attention from the explained position. The rank correlation between the two kinds is the
+for a classifier's verdict (the predicted class's log-odds against the other classes) or the masked-word
+head's guess, from a neutral baseline ([PAD], [MASK] or [UNK] in every word), next to attention rollout and
+the last layer's attention from the explained position. The rank correlation between the two kinds is the
 "attention is not explanation" lesson with the sentence's own numbers.
 """
 from __future__ import annotations
