@@ -53,7 +53,7 @@ def finetune(args: argparse.Namespace) -> int:
     from albert_viz.finetune import cli as finetune_cli
     from albert_viz.model import runtime
 
-    runtime.start_up(role="job")  # this process trains: one slot's share of the cores
+    runtime.start_up(role="cli")  # no web server here: the job's process may use every core
     return finetune_cli.run(args)
 
 

@@ -11,11 +11,11 @@ loaded = widgets.current_model()
 if loaded is None:
     st.stop()
 
-choice = finetune_panel.choose_data()
+choice, config = finetune_panel.choose_data(), None
 if choice is not None:
     config = finetune_panel.settings(loaded)
     finetune_panel.describe_data(choice, loaded, config.max_length)
     finetune_panel.start_button(loaded, choice, config)
 finetune_panel.progress()
-finetune_panel.results()
+finetune_panel.results(choice, config)  # folded away when they are of other data or settings
 finetune_panel.teacher_view()

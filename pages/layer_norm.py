@@ -66,7 +66,8 @@ with shared:
                           format_func=readable.get, help="Its name inside the model: "
                           "encoder.albert_layer_groups.G.albert_layers.L.… for layer L of shared group G.")
     ran_at = [label for label, name in zip(labels, stats.modules) if name == module]
-    st.markdown(f"The {readable[module]} ran **{len(ran_at)}** time(s) on this sentence, with the very same γ and β: "
+    times = "once" if len(ran_at) == 1 else f"**{len(ran_at)}** times"
+    st.markdown(f"The {readable[module]} ran {times} on this sentence, with the very same γ and β: "
                 + ", ".join(ran_at) + ".")
     st.caption(f"In the model's code: `{module}`.")
     left, right = st.columns(2)

@@ -44,6 +44,13 @@ def attention_change(first: Capture, second: Capture) -> AttentionChange:
     return AttentionChange(difference, change)
 
 
+def same_relative_layer(layer: int, from_layers: int, to_layers: int) -> int:
+    """The layer at the same relative depth in a model of to_layers layers: first to first, last to last."""
+    if from_layers <= 1 or to_layers <= 1:
+        return 0
+    return round(layer * (to_layers - 1) / (from_layers - 1))
+
+
 @dataclass(frozen=True, eq=False)
 class SideBySide:
     """Two captures and, when their tokens line up, the difference between them (second minus first)."""

@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 
 from albert_viz.finetune.data import LabelledDataset
 from albert_viz.finetune.job import split_indices
+from albert_viz.finetune.metrics import SMALL_SAMPLE, wilson_interval
 from albert_viz.model.capture import Capture, state_name
 from albert_viz.model.loading import LoadedModel
 
@@ -92,6 +93,17 @@ class ProbeResult:
         """[layer + 1]: the better of the two poolings at each layer."""
         return np.maximum(self.cls_accuracy, self.mean_accuracy)
 
+    @property
+    def rows(self) -> int:
+        """How many validation rows every accuracy here is measured on."""
+        return len(self.validation)
+
+    def interval(self, accuracy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """[layer + 1] each: the 95% Wilson interval around each of these accuracies, on this many rows."""
+        bounds = [wilson_interval(round(value * self.rows), self.rows) for value in np.atleast_1d(accuracy)]
+        low, high = np.array(bounds).T  # [2, layer + 1]
+        return low, high
+
 
 def _accuracy(features: np.ndarray, labels: np.ndarray, train: np.ndarray, validation: np.ndarray) -> float:
     probe = LogisticRegression(max_iter=2000).fit(features[train], labels[train])
@@ -155,7 +167,9 @@ def readable_layer(result: ProbeResult) -> int | None:
 
 def describe_probes(comparison: ProbeComparison) -> str:
     """The chart in words, from its numbers: where each model makes the label readable, and what changed."""
-    sentences = [_describe_one(name, result) for name, result in zip(comparison.names, comparison.results)]
+    several = len(comparison.names) > 1
+    sentences = [_describe_one(name if several else None, result)
+                 for name, result in zip(comparison.names, comparison.results)]
     base_name, base = comparison.names[0], comparison.results[0]
     for name, other in zip(comparison.names[1:], comparison.results[1:]):
         sentences.append(_describe_move(base_name, base, name, other))
@@ -171,21 +185,34 @@ def _at(depth: int) -> str:
     return "in the embeddings" if depth == 0 else state_name(depth)
 
 
+def _in(name: str | None, sentence: str) -> str:
+    """'In the base model, the label…' for one of several models; 'The label…' when there is only one."""
+    return f"In the {name}, {sentence}" if name else _capitalised(sentence)
+
+
+def _counted(result: ProbeResult, accuracy: float) -> str:
+    """'92%', with the rows it is measured on and (when they are few) its 95% Wilson interval."""
+    if result.rows >= SMALL_SAMPLE:
+        return f"{accuracy:.0%} of {result.rows:,} rows"
+    low, high = wilson_interval(round(accuracy * result.rows), result.rows)
+    return f"{accuracy:.0%} of {result.rows} rows (95% interval {low:.0%}–{high:.0%})"
+
+
 def _pooling_at(result: ProbeResult, layer: int) -> str:
     return "[CLS]" if result.cls_accuracy[layer] >= result.mean_accuracy[layer] else "the mean of the tokens"
 
 
-def _describe_one(name: str, result: ProbeResult) -> str:
+def _describe_one(name: str | None, result: ProbeResult) -> str:
     best = result.best_accuracy
     top = int(best.argmax())
     layer = readable_layer(result)
     if layer is None:
-        return (f"{_capitalised(name)}: no layer reads the label much better than always answering the commonest "
-                f"label ({result.majority_accuracy:.0%}); the best is {best.max():.0%} {_at(top)}.")
+        return _in(name, f"no layer reads the label much better than always answering the commonest label "
+                         f"({result.majority_accuracy:.0%}); the best is {_counted(result, best.max())} {_at(top)}.")
     better_later = f"; the best is {best.max():.0%} {_at(top)}" if best[top] > best[layer] else ""
-    return (f"{_capitalised(name)}: the label becomes readable {_at(layer)}: {best[layer]:.0%} from "
-            f"{_pooling_at(result, layer)}, against {result.majority_accuracy:.0%} for always answering the "
-            f"commonest label{better_later}.")
+    return _in(name, f"the label becomes readable {_at(layer)}, where the probe on "
+                     f"{_pooling_at(result, layer)} gets {_counted(result, best[layer])} right, against "
+                     f"{result.majority_accuracy:.0%} for always answering the commonest label{better_later}.")
 
 
 def _describe_move(base_name: str, base: ProbeResult, name: str, other: ProbeResult) -> str:

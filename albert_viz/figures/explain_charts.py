@@ -11,6 +11,7 @@ from albert_viz.analysis.attribution import ATTENTION_VIEWS, GRADIENT_VIEWS, Att
 from albert_viz.analysis.layers import LayerProjection, ProbeComparison
 from albert_viz.figures.common import LABEL_FONT, difference_colours, difference_range
 from albert_viz.model.capture import state_name
+from albert_viz.finetune.metrics import SMALL_SAMPLE
 
 VIEW_TITLES = {**GRADIENT_VIEWS, **ATTENTION_VIEWS}
 CREDIT_SCALE = "RdBu"  # red pushes the score down, blue pushes it up; white is no credit
@@ -138,13 +139,22 @@ def probe_accuracy(comparison: ProbeComparison) -> go.Figure:
                                                         ("mean of the tokens", result.mean_accuracy, "dash"))):
             colour = MODEL_COLOURS[(index if several else kind) % len(MODEL_COLOURS)]
             width = max(4 - 2 * index, 2) if several else 2  # later models thinner on top: where they agree, both show
-            figure.add_trace(go.Scatter(x=layers, y=values, mode="lines+markers",
-                                        name=f"{pooling} · {name}" if several else pooling,
-                                        line=dict(color=colour, dash=dash, width=width)))
+            low, high = result.interval(values)
+            figure.add_trace(go.Scatter(
+                x=layers, y=values, mode="lines+markers", name=f"{pooling} · {name}" if several else pooling,
+                line=dict(color=colour, dash=dash, width=width), customdata=np.stack([low, high], axis=-1),
+                hovertemplate=f"layer %{{x}}: %{{y:.0%}} of {result.rows} rows (95% interval "
+                              "%{customdata[0]:.0%}–%{customdata[1]:.0%})<extra></extra>",
+                # few rows: the Wilson interval as error bars, so a 100% on 7 rows does not look certain
+                error_y=dict(type="data", symmetric=False, array=high - values, arrayminus=values - low,
+                             visible=result.rows < SMALL_SAMPLE, color=colour)))
     figure.add_hline(y=comparison.results[0].majority_accuracy, line_dash="dot",
                      annotation_text="always the commonest label")
+    rows = comparison.results[0].rows
     depths = range(len(comparison.results[0].cls_accuracy))  # embeddings, then after each layer
     figure.update_xaxes(title="token states", tickvals=list(depths), ticktext=[state_name(d) for d in depths])
-    figure.update_yaxes(title="validation accuracy", range=[0, 1.02])
-    figure.update_layout(title="Where does the label become readable?", height=420, margin=dict(l=10, r=10, t=60, b=10))
+    figure.update_yaxes(title=f"validation accuracy ({rows:,} rows)", range=[0, 1.02])
+    interval = "; bars: 95% Wilson interval" if rows < SMALL_SAMPLE else ""
+    figure.update_layout(title=f"Where does the label become readable? (scored on {rows:,} validation rows"
+                               f"{interval})", height=420, margin=dict(l=10, r=10, t=60, b=10))
     return figure

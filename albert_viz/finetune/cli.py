@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 from albert_viz.finetune.data import CsvError, LabelledDataset, load_csv_file
@@ -19,6 +20,7 @@ from albert_viz.finetune.job import (
 )
 from albert_viz.finetune.runner_choice import make_runner
 from albert_viz.model.loading import ModelLoadError, ModelSpec, load_model
+from albert_viz.model.runtime import cli_threads
 
 DEFAULTS = FinetuneConfig()
 
@@ -91,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         config.check(MAX_LENGTH_LIMIT)
         spec = model_spec(args.model, args.device)
         run_job = _train_here if is_distributed() else _train_with_runner
-        snapshot, result = run_job(spec, dataset, config, Path(args.out))
+        snapshot, result, submitted_at = run_job(spec, dataset, config, Path(args.out))
     except (CsvError, ModelLoadError, JobError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -100,8 +102,12 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if is_main_process():
         report = result.report
+        parts = result.durations(submitted_at)
         print(f"accuracy={report.accuracy:.4f} macro_f1={report.macro_f1:.4f} validation_rows={report.size} "
               f"train_rows={result.train_size} steps={result.steps} seconds={result.seconds:.1f}")
+        print(f"total_s={parts.total:.1f} waiting_s={parts.waiting:.1f} loading_s={parts.loading:.1f} "
+              f"training_s={parts.training:.1f} evaluating_s={parts.evaluating:.1f} "
+              f"(seconds= above is training only)")
         print(f"saved={result.model_dir}")
     return 0
 
@@ -112,9 +118,9 @@ def _notes(dataset: LabelledDataset, more: tuple[str, ...] = ()) -> None:
 
 
 def _train_with_runner(spec: ModelSpec, dataset: LabelledDataset, config: FinetuneConfig,
-                       out: Path) -> tuple[ProgressSnapshot, FinetuneResult | None]:
-    """The page's path: submit to the runner, print its progress, Ctrl-C cancels."""
-    runner = make_runner(serve_queue=False)  # trains this job only, never a server's waiting ones
+                       out: Path) -> tuple[ProgressSnapshot, FinetuneResult | None, float]:
+    """The page's path: submit to the runner (its process on every core), print its progress, Ctrl-C cancels."""
+    runner = make_runner(serve_queue=False, threads=cli_threads())  # trains this job only, never a server's waiting ones
     _notes(dataset, runner.notes)
     job_id = runner.submit(spec, dataset, config, owner="command line", model_dir=out.resolve())
     printer = ProgressPrinter()
@@ -127,17 +133,19 @@ def _train_with_runner(spec: ModelSpec, dataset: LabelledDataset, config: Finetu
     finally:
         runner.close()
     printer(snapshot)
-    return snapshot, runner.result(job_id)
+    record = runner.record(job_id)
+    return snapshot, runner.result(job_id), record.created if record else time.time()
 
 
 def _train_here(spec: ModelSpec, dataset: LabelledDataset, config: FinetuneConfig,
-                out: Path) -> tuple[ProgressSnapshot, FinetuneResult | None]:
+                out: Path) -> tuple[ProgressSnapshot, FinetuneResult | None, float]:
     """Under accelerate launch / torchrun: every rank trains in this process (Trainer shards the batches)."""
+    submitted_at = time.time()
     base = load_model(spec)
     _notes(dataset, base.notes)
-    job = FinetuneJob(base, dataset, config, model_dir=out, listener=ProgressPrinter())
+    job = FinetuneJob(base, dataset, config, model_dir=out, listener=ProgressPrinter(), began_at=submitted_at)
     result = job.run()
-    return job.snapshot(), result
+    return job.snapshot(), result, submitted_at
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,10 +8,12 @@ a short excerpt of a cell.
 """
 from __future__ import annotations
 
+import hashlib
+
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +88,7 @@ class LabelledDataset:
     text_column: str
     label_column: str
     notes: tuple[str, ...] = ()
+    name: str = ""  # where the rows came from (a file or a sample's name), for titles; not in the fingerprint
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -103,6 +106,14 @@ class LabelledDataset:
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({"text": self.texts, "label": self.labels})
 
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the rows (texts and labels, in order): the same data gives the same fingerprint."""
+        digest = hashlib.sha256()
+        for text, label in zip(self.texts, self.labels):
+            digest.update(f"{len(text)}:{text}{len(label)}:{label}".encode())
+        return digest.hexdigest()[:16]
+
 
 def load_csv(data: bytes, text_column: str | None = None, label_column: str | None = None, *,
              first_row_is_data: bool = False, merge_label_variants: bool = False) -> LabelledDataset:
@@ -117,7 +128,7 @@ def load_csv_file(path: str | Path, text_column: str | None = None, label_column
     path = Path(path)
     if not path.is_file():
         raise CsvError(f"There is no file at {path}.")
-    return load_csv(path.read_bytes(), text_column, label_column)
+    return replace(load_csv(path.read_bytes(), text_column, label_column), name=path.name)
 
 
 def size_text(size_bytes: int) -> str:

@@ -47,6 +47,10 @@ QUEUED, RUNNING, DONE, CANCELLED, FAILED = "queued", "running", "done", "cancell
 INTERRUPTED = "interrupted"  # the server stopped while the job was queued or running
 FINAL_STATES = (DONE, CANCELLED, FAILED, INTERRUPTED)
 ESTIMATE_AFTER_STEPS = 3  # the first steps include warm-up: no time estimate before this many
+# Before this share of the steps has run, the time left is at least this uncertain (a fraction of the estimate):
+# the steps seen so far may be faster or slower than the rest (a busy machine, an evaluation, longer batches).
+EARLY_SHARE, EARLY_MARGIN = 0.2, 0.3
+SETTLED_MARGIN = 0.1  # an estimate within ±10% is said as one number
 
 
 class JobError(ValueError):
@@ -103,6 +107,7 @@ class ProgressSnapshot:
     epoch: float = 0.0
     elapsed_s: float = 0.0
     eta_s: float | None = None
+    eta_margin_s: float | None = None  # how far eta_s may be off, either way (see ProgressCallback)
     learning_rate: float | None = None
     losses: tuple[tuple[int, float], ...] = ()  # (step, training loss)
     evaluations: tuple[tuple[int, float, float], ...] = ()  # (step, validation accuracy, validation loss)
@@ -135,7 +140,45 @@ def time_left(snapshot: ProgressSnapshot) -> str:
         return ""
     if snapshot.step < ESTIMATE_AFTER_STEPS or snapshot.eta_s is None:
         return "estimating the time left…"
-    return f"about {format_duration(snapshot.eta_s)} left"
+    margin = snapshot.eta_margin_s or 0.0
+    if margin <= SETTLED_MARGIN * snapshot.eta_s:
+        return f"about {format_duration(snapshot.eta_s)} of training left"
+    low, high = max(0.0, snapshot.eta_s - margin), snapshot.eta_s + margin
+    return f"{format_duration(low)} to {format_duration(high)} of training left (an early estimate)"
+
+
+def eta_with_margin(step_seconds: list[float], done: int, total: int) -> tuple[float, float]:
+    """Seconds left at the mean step time so far, and how far that may be off either way.
+
+    The margin is 1.96 standard errors of the mean step time over the steps left, and, while fewer than
+    EARLY_SHARE of the steps have run, at least EARLY_MARGIN of the estimate.
+    """
+    left = max(0, total - done)
+    times = np.asarray(step_seconds, dtype=float)
+    eta = float(times.mean()) * left if len(times) else 0.0
+    spread = 1.96 * float(times.std(ddof=1)) / math.sqrt(len(times)) * left if len(times) > 1 else eta
+    early = EARLY_MARGIN * eta if total and done / total < EARLY_SHARE else 0.0
+    return eta, max(spread, early)
+
+
+@dataclass(frozen=True)
+class Durations:
+    """One job's time, in parts that add up: waiting for a slot, loading, training, evaluating and saving."""
+
+    waiting: float  # from the click to the training process starting (the queue, and starting a process)
+    loading: float  # the base model, the data tokenized, the classifier copied
+    training: float  # Trainer.train, the evaluations during training included
+    evaluating: float  # the final evaluation on the validation rows, and saving the model
+
+    @property
+    def total(self) -> float:
+        """From the click to the results: the one duration the page and the command line report."""
+        return self.waiting + self.loading + self.training + self.evaluating
+
+    def describe(self) -> str:
+        return (f"{format_duration(self.total)} in all: waiting {format_duration(self.waiting)}, loading "
+                f"{format_duration(self.loading)}, training {format_duration(self.training)}, evaluating and "
+                f"saving {format_duration(self.evaluating)}")
 
 
 def format_duration(seconds: float) -> str:
@@ -229,6 +272,16 @@ class FinetuneResult:
     config: FinetuneConfig
     base_label: str
     notes: tuple[str, ...] = ()
+    data_name: str = ""  # the file (or sample) the job trained on, as the page named it
+    data_fingerprint: str = ""  # LabelledDataset.fingerprint of that data
+    began_at: float = 0.0  # wall clock when the training process began (time.time())
+    load_seconds: float = 0.0  # began_at -> Trainer.train: the model, the data, the classifier copy
+    evaluation_seconds: float = 0.0  # after Trainer.train: the final evaluation and saving
+
+    def durations(self, submitted_at: float) -> Durations:
+        """The job's time in parts, from `submitted_at` (the store's `created`: the click) to the saved model."""
+        waiting = max(0.0, self.began_at - submitted_at) if self.began_at else 0.0
+        return Durations(waiting, self.load_seconds, self.seconds, self.evaluation_seconds)
 
     def to_json(self) -> str:
         """Plain JSON (no pickle), so the store can keep a result across server restarts."""
@@ -246,7 +299,7 @@ class FinetuneResult:
             per_class=tuple(ClassScore(**score) for score in report["per_class"]),
             confusion=np.asarray(report["confusion"], dtype=np.int64),  # [true class, predicted class]
             misclassified=tuple(Misclassified(**row) for row in report["misclassified"]), size=report["size"])
-        return cls(**{**fields, "model_dir": Path(fields["model_dir"]), "report": report,
+        return cls(**{**fields, "model_dir": Path(fields["model_dir"]), "report": report,  # new fields: defaults
                       "config": FinetuneConfig(**fields["config"]), "notes": tuple(fields["notes"]),
                       "validation_texts": tuple(fields["validation_texts"])})
 
@@ -256,16 +309,21 @@ class ProgressCallback(TrainerCallback):
 
     def __init__(self, progress: Progress, cancelled: threading.Event):
         self.progress, self.cancelled = progress, cancelled
-        self.started = time.monotonic()
+        self.started = self.last_step = time.monotonic()
+        self.step_seconds: list[float] = []  # each step's own time: their spread says how sure the estimate is
 
     def on_train_begin(self, args, state, control, **kwargs):
-        self.started = time.monotonic()
+        self.started = self.last_step = time.monotonic()
         self.progress.update(state=RUNNING, message="Training", total_steps=state.max_steps)
 
     def on_step_end(self, args, state, control, **kwargs):
-        elapsed = time.monotonic() - self.started
-        remaining = elapsed / state.global_step * (state.max_steps - state.global_step) if state.global_step else None
-        self.progress.update(step=state.global_step, epoch=float(state.epoch or 0), elapsed_s=elapsed, eta_s=remaining)
+        now = time.monotonic()
+        elapsed = now - self.started
+        self.step_seconds.append(now - self.last_step)
+        self.last_step = now
+        eta, margin = eta_with_margin(self.step_seconds[1:] or self.step_seconds, state.global_step, state.max_steps)
+        self.progress.update(step=state.global_step, epoch=float(state.epoch or 0), elapsed_s=elapsed, eta_s=eta,
+                             eta_margin_s=margin)
         if self.cancelled.is_set():
             control.should_training_stop = True
         return control
@@ -412,9 +470,11 @@ class FinetuneJob:
 
     def __init__(self, base: LoadedModel, dataset: LabelledDataset, config: FinetuneConfig = FinetuneConfig(),
                  model_dir: str | Path | None = None, listener: Callable[[ProgressSnapshot], None] | None = None,
-                 work_dir: str | Path | None = None, queue: JobQueue | None = QUEUE):
+                 work_dir: str | Path | None = None, queue: JobQueue | None = QUEUE,
+                 began_at: float | None = None):
         config.check(base.max_tokens)
         self.id = uuid.uuid4().hex
+        self.began_at = began_at or time.time()  # a runner passes when its worker began, before loading the model
         self.base, self.dataset, self.config, self.queue = base, dataset, config, queue
         # Trainer's output_dir (it saves nothing there); a runner puts it inside the job's own folder
         self.work_dir = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="albert_viz_finetune_"))
@@ -487,7 +547,7 @@ class FinetuneJob:
     def _train(self) -> FinetuneResult:
         config, dataset = self.config, self.dataset
         device = pick_device(config.device)
-        self.progress.update(state=RUNNING, message="Preparing the model and data")
+        self.progress.update(state=RUNNING, message="Preparing the model and data", eta_s=None)
         train_rows, validation_rows = split_indices(dataset, config.validation_fraction, config.seed)
         with self.base.lock:
             tokenizer = copy.deepcopy(self.base.tokenizer)  # private: tokenizer calls mutate its truncation state
@@ -506,11 +566,12 @@ class FinetuneJob:
                           data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_accuracy,
                           callbacks=[ProgressCallback(self.progress, self._cancelled), *([timeline] if timeline else [])])
         trainer.remove_callback(PrinterCallback)  # progress goes to the listener, not to stdout
-        started = time.monotonic()
+        started, training_began = time.monotonic(), time.time()
         output = trainer.train()
         if self._cancelled.is_set():
             raise Cancelled()
         seconds = time.monotonic() - started
+        evaluation_began = time.monotonic()
         self.progress.update(message="Evaluating on the validation rows")
         logits = trainer.predict(validation_set).predictions
         probabilities = torch.softmax(torch.as_tensor(logits, dtype=torch.float32), dim=-1).numpy()  # [row, class]
@@ -523,7 +584,10 @@ class FinetuneJob:
         return FinetuneResult(
             model_dir=model_dir, report=report, validation_texts=tuple(validation_texts), train_size=len(train_set),
             steps=output.global_step, seconds=seconds, samples_per_second=float(output.metrics["train_samples_per_second"]),
-            config=config, base_label=self.base.spec.label, notes=dataset.notes,
+            config=config, base_label=self.base.spec.label, notes=dataset.notes, data_name=dataset.name,
+            data_fingerprint=dataset.fingerprint, began_at=self.began_at,
+            load_seconds=max(0.0, training_began - self.began_at),
+            evaluation_seconds=time.monotonic() - evaluation_began,
         )
 
     def _save(self, trainer: Trainer, tokenizer, report: EvaluationReport) -> Path:

@@ -64,13 +64,14 @@ def train_on_worker(spec: ModelSpec, base_files: dict[str, bytes] | None, datase
                     config: FinetuneConfig, channel) -> tuple[str, str | None, dict[str, bytes]]:
     """Runs on a Ray worker: (final snapshot, result, model files); its temporary folder is always removed."""
     folder = Path(tempfile.mkdtemp(prefix="albert_viz_ray_job_"))
+    began_at = time.time()
     try:
         base = load_model(_materialise(spec, base_files, folder / "base"))
         base = replace(base, spec=spec)  # the result names the model the student chose, not our temporary copy
         publish = lambda snapshot: channel.publish.remote(snapshot.to_json(), os.getpid())
         should_stop = lambda: ray.get(channel.cancelled.remote())
         snapshot, result = run_watched(base, dataset, config, folder / "model", folder / "work", publish,
-                                       should_stop)
+                                       should_stop, began_at)
     except (ModelLoadError, JobError) as error:
         return ProgressSnapshot(state=FAILED, error=str(error)).to_json(), None, {}
     finally:

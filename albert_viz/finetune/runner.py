@@ -60,10 +60,13 @@ class Throttled:
 
 def run_watched(base: LoadedModel, dataset: LabelledDataset, config: FinetuneConfig, model_dir: Path,
                 work_dir: Path, publish: Callable[[ProgressSnapshot], None],
-                should_stop: Callable[[], bool]) -> tuple[ProgressSnapshot, FinetuneResult | None]:
-    """Train in this thread while a watcher polls `should_stop` and cancels; the final snapshot and result."""
+                should_stop: Callable[[], bool],
+                began_at: float | None = None) -> tuple[ProgressSnapshot, FinetuneResult | None]:
+    """Train in this thread while a watcher polls `should_stop` and cancels; the final snapshot and result.
+
+    began_at: when the worker began (before it loaded the model), so the job's loading time includes that."""
     job = FinetuneJob(base, dataset, config, model_dir=model_dir, listener=Throttled(publish), work_dir=work_dir,
-                      queue=None)
+                      queue=None, began_at=began_at)
     finished = threading.Event()
 
     def watch() -> None:
@@ -181,11 +184,12 @@ class LocalRunner(BaseRunner):
 
     def __init__(self, store: JobStore | None = None, slots: int | None = None, max_waiting: int | None = None,
                  abandon_after_s: float | None = None, cancel_grace_s: float = CANCEL_GRACE_S,
-                 serve_queue: bool = True, server_timeout_s: float | None = None):
+                 serve_queue: bool = True, server_timeout_s: float | None = None, threads: int | None = None):
         super().__init__(store)
         self.slots = slots or MAX_CONCURRENT_JOBS
         self.max_waiting = max_waiting or MAX_WAITING_JOBS
-        self.threads = thread_budget(self.slots)
+        # the web server's split unless told otherwise (the command line passes every core: no server beside it)
+        self.threads = threads or thread_budget(self.slots)
         self.abandon_after_s = abandon_after_s if abandon_after_s is not None else float(
             os.environ.get("ALBERT_VIZ_ABANDON_AFTER_S") or DEFAULT_ABANDON_S)
         self.cancel_grace_s = cancel_grace_s
@@ -381,6 +385,7 @@ def _train_in_process(store_folder: str, url: str, pending: _Pending, threads: i
     Progress is best effort while the database is down; the outcome is retried until it is back, so a job
     that finishes during an outage is recorded when the database returns.
     """
+    began_at = time.time()  # the job's "waiting" ends here: loading the model counts as loading
     import torch
 
     torch.set_num_threads(threads)
@@ -397,7 +402,7 @@ def _train_in_process(store_folder: str, url: str, pending: _Pending, threads: i
         base = load_model(pending.spec)
         snapshot, result = run_watched(base, pending.dataset, pending.config, pending.model_dir,
                                        store.job_folder(job_id) / "work",
-                                       lambda s: _quietly(store.publish, job_id, s), should_stop)
+                                       lambda s: _quietly(store.publish, job_id, s), should_stop, began_at)
     except (ModelLoadError, JobError) as error:
         snapshot, result = ProgressSnapshot(state=FAILED, error=str(error)), None
     if snapshot.state != DONE:

@@ -68,13 +68,19 @@ def thread_budget(cores: int | None = None, slots: int | None = None) -> ThreadB
     return ThreadBudget(cores, slots, forward_threads, job_threads)
 
 
+def cli_threads() -> int:
+    """torch threads for a job started from the command line: every usable core (no web server shares them)."""
+    return usable_cores()
+
+
 _STARTED = threading.Lock()
 _started = False
 
 
 def start_up(role: str = "web") -> ThreadBudget:
-    """Once per process: apply the thread budget (a 'web' server's forwards or one training 'job'), sweep stale
-    temporary folders, and sweep this process's own at exit."""
+    """Once per process: apply the thread budget (a 'web' server's forwards, one training 'job', or the command
+    line's 'cli': no web server beside it, so its job may use every core), sweep stale temporary folders, and
+    sweep this process's own at exit."""
     global _started
     budget = thread_budget()
     with _STARTED:
@@ -82,9 +88,14 @@ def start_up(role: str = "web") -> ThreadBudget:
             return budget
         _started = True
         _log_to_stderr()
-        apply_threads(budget.forward_threads if role == "web" else budget.job_threads)
+        apply_threads(budget.forward_threads if role == "web" else budget.job_threads if role == "job"
+                      else budget.cores)
         removed = sweep_temp_folders()
         atexit.register(sweep_own_temp_folders)
+    if role == "cli":
+        LOG.info("albert_viz: %d usable cores, no web server in this process: the job trains on %d threads; "
+                 "%d stale temporary folder(s) removed", budget.cores, cli_threads(), len(removed))
+        return budget
     LOG.info("albert_viz: %d usable cores, %d training slot(s): %d thread(s) per forward, %d per job; "
              "%d stale temporary folder(s) removed", budget.cores, budget.training_slots, budget.forward_threads,
              budget.job_threads, len(removed))

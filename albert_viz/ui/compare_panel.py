@@ -5,17 +5,23 @@ import pandas as pd
 import streamlit as st
 
 from albert_viz.analysis.attention_modes import special_tokens_note, special_tokens_only
-from albert_viz.analysis.compare import MINIMAL_PAIRS, SideBySide
+from albert_viz.analysis.compare import MINIMAL_PAIRS, SideBySide, same_relative_layer
+from albert_viz.finetune.job import DONE
+from albert_viz.finetune.store import JobRecord
 from albert_viz.figures import attention_maps, explain_charts
 from albert_viz.model.capture import Capture, CaptureError
 from albert_viz.model.loading import ModelLoadError, ModelSpec
+from albert_viz.model.text_limits import excerpt
 from albert_viz.ui import figures
-from albert_viz.ui.resources import get_capture, get_model
+from albert_viz.ui.resources import get_capture, get_model, get_runner
 from albert_viz.ui.text import plain
 from albert_viz.ui.widgets import SOURCES, current_model, current_spec
 
 TWO_SENTENCES, TWO_MODELS = "two sentences, one model", "one sentence, two models"
 OWN_PAIR = "your own pair"
+JOB_SOURCE = "job"  # the second model is a finished fine-tuning job of this server (the class's own)
+SECOND_SOURCES = {JOB_SOURCE: "A finished fine-tuning job", **{k: v for k, v in SOURCES.items() if k != "hub"},
+                  "hub": SOURCES["hub"]}
 FIRST, SECOND = "compare_first", "compare_second"
 
 
@@ -53,11 +59,14 @@ def _two_models() -> tuple[Capture, Capture]:
     left, right = st.columns(2)
     left.text(f"First model: {current_spec().label} (the sidebar's)")
     with right:
-        choices = [source for source in SOURCES if source != "hub"] + ["hub"]
-        source = st.selectbox("Second model", choices, format_func=SOURCES.get, key="compare_source",
+        choices = list(SECOND_SOURCES)
+        source = st.selectbox("Second model", choices, format_func=SECOND_SOURCES.get, key="compare_source",
                               index=choices.index("random"))
         location = ""
-        if source in ("local", "hub"):
+        if source == JOB_SOURCE:
+            location = _finished_job_folder()
+            source = "local"
+        elif source in ("local", "hub"):
             location = st.text_input("Folder" if source == "local" else "Hub model id", key="compare_location",
                                      placeholder="/path/to/checkpoint" if source == "local" else "owner/model-name")
     spec = ModelSpec(source, location, current_spec().device)
@@ -68,6 +77,31 @@ def _two_models() -> tuple[Capture, Capture]:
         st.stop()
     return (_capture_or_stop(current_spec(), text, "The sentence"),
             _capture_or_stop(spec, text, "The sentence, through the second model"))
+
+
+def finished_jobs() -> list[JobRecord]:
+    """This server's finished fine-tuning jobs whose model is still on disk, newest first."""
+    return [record for record in get_runner().jobs() if record.state == DONE and record.result is not None
+            and (record.result.model_dir / "config.json").exists()]
+
+
+def _job_label(record: JobRecord) -> str:
+    result = record.result
+    data = f" · {excerpt(result.data_name, 30)}" if result.data_name else ""
+    return (f"{record.id[:8]} · {record.owner or 'no name'}{data} · {result.report.accuracy:.0%} on "
+            f"{result.report.size} validation rows")
+
+
+def _finished_job_folder() -> str:
+    """The folder of the finished job picked from a list (a stop with a word when there is none yet)."""
+    jobs = {record.id: record for record in finished_jobs()}
+    if not jobs:
+        st.info("No fine-tuning job has finished on this server yet: train one on the Fine-tuning page.")
+        st.stop()
+    chosen = st.selectbox("Job", list(jobs), format_func=lambda job_id: _job_label(jobs[job_id]), key="compare_job",
+                          help="The class's fine-tuned models, newest first; the label names who started it and "
+                               "on which data.")
+    return str(jobs[chosen].result.model_dir)
 
 
 def _capture_or_stop(spec: ModelSpec, text: str, what: str) -> Capture:
@@ -93,11 +127,9 @@ def render(compared: SideBySide, names: tuple[str, str] = ("First", "Second"), k
 
     The Explain page compares two inputs; the fine-tuning page compares (before, after) with other names and keys."""
     first, second = compared.first, compared.second
-    layers, heads = min(first.num_layers, second.num_layers), min(first.num_heads, second.num_heads)
-    left, right = st.columns(2)
-    layer = left.slider("Layer", 0, layers - 1, 0, key=f"{key}_layer") if layers > 1 else 0
-    head = right.slider("Head", 0, heads - 1, 0, key=f"{key}_head") if heads > 1 else 0
-    for column, captured, name in zip(st.columns(2), (first, second), names):
+    same_shape = first.attentions.shape[:2] == second.attentions.shape[:2]
+    chosen = _shared_selectors(first, key) if same_shape else _own_selectors(first, second, names, key)
+    for column, captured, name, (layer, head) in zip(st.columns(2), (first, second), names, chosen):
         with column:
             figures.show(attention_maps.attention_heatmap(captured.attentions[layer, head], captured.tokens,
                                                           f"{name}: layer {layer}, head {head}"),
@@ -111,6 +143,7 @@ def render(compared: SideBySide, names: tuple[str, str] = ("First", "Second"), k
                                  help="White is no change. Fixed across views, a small difference stays pale at "
                                       "every layer and head; each map's own range brings a faint one out.")
     change = compared.change
+    layer, head = chosen[0]
     figures.show(explain_charts.difference_heatmap(
         change.difference[layer, head], compared.labels(),
         f"{names[1]} minus {names[0].lower()}: layer {layer}, head {head}",
@@ -124,3 +157,32 @@ def render(compared: SideBySide, names: tuple[str, str] = ("First", "Second"), k
     st.table(top.style.format({"change": "{:.3f}"}))
     st.caption("Change is the total-variation distance between a head's two attention rows (0 = the same "
                "pattern, 1 = no overlap), averaged over the query tokens.")
+
+
+def _slider(where, label: str, count: int, key: str, value: int = 0) -> int:
+    return where.slider(label, 0, count - 1, min(value, count - 1), key=key) if count > 1 else 0
+
+
+def _shared_selectors(first: Capture, key: str) -> list[tuple[int, int]]:
+    """Models of one shape: one layer and one head for both maps (the difference needs the same head)."""
+    left, right = st.columns(2)
+    layer = _slider(left, "Layer", first.num_layers, f"{key}_layer")
+    head = _slider(right, "Head", first.num_heads, f"{key}_head")
+    return [(layer, head), (layer, head)]
+
+
+def _own_selectors(first: Capture, second: Capture, names: tuple[str, str], key: str) -> list[tuple[int, int]]:
+    """Models of different shapes: each its own layer and head over its whole range, or the same relative depth."""
+    relative = st.toggle("Same relative depth", key=f"{key}_relative",
+                         help="The second model's layer follows the first's: first to first, last to last "
+                              f"({first.num_layers} layers against {second.num_layers}).")
+    chosen = []
+    for column, captured, name, side in zip(st.columns(2), (first, second), names, ("first", "second")):
+        if side == "second" and relative:
+            layer = same_relative_layer(chosen[0][0], first.num_layers, second.num_layers)
+            column.caption(f"{name}: layer {layer} of 0–{second.num_layers - 1}, the same relative depth.")
+        else:
+            layer = _slider(column, f"{name} model's layer", captured.num_layers, f"{key}_layer_{side}")
+        head = _slider(column, f"{name} model's head", captured.num_heads, f"{key}_head_{side}")
+        chosen.append((layer, head))
+    return chosen

@@ -12,7 +12,7 @@ import hmac
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ from albert_viz.finetune.job import (
     CANCELLED, DONE, FAILED, INTERRUPTED, MAX_LENGTH_LIMIT, FinetuneConfig, FinetuneResult, JobError,
     format_duration, time_left, token_lengths,
 )
+from albert_viz.finetune.metrics import accuracy_text, too_few_rows_note
 from albert_viz.finetune.predict import classify
 from albert_viz.finetune.runner import class_rows
 from albert_viz.finetune.store import DatabaseUnavailable
@@ -104,7 +105,7 @@ def choose_data() -> DataChoice | None:
         return None
     for note in dataset.notes:
         st.info(plain(note))
-    return DataChoice(dataset, digest, name)
+    return DataChoice(replace(dataset, name=name), digest, name)  # the job's results are titled with the name
 
 
 def _first_row_choice(data: bytes, digest: str) -> bool:
@@ -189,7 +190,7 @@ def settings(loaded: LoadedModel) -> FinetuneConfig:
     limit = _length_limit(loaded)
     _restore_settings(limit)
     columns = st.columns(4)
-    epochs = columns[0].number_input("Epochs", 0.5, 20.0, step=0.5, key="ft_epochs")
+    epochs = columns[0].number_input("Epochs", 0.5, 20.0, step=0.5, format="%.1f", key="ft_epochs")
     rate = columns[1].select_slider("Learning rate", [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3],
                                     format_func="{:.0e}".format, key="ft_lr")
     batch = columns[2].select_slider("Batch size", [4, 8, 16, 32, 64], key="ft_batch")
@@ -225,6 +226,25 @@ class FinishedJob:
     id: str
     result: FinetuneResult
     base: LoadedModel
+    submitted_at: float = 0.0  # the store's `created`: when Start was clicked
+
+    @property
+    def title(self) -> str:
+        """Which job these results are of: its data and its settings."""
+        result, config = self.result, self.result.config
+        data = f"“{excerpt(result.data_name)}”" if result.data_name else "data not named"
+        rows = f"{result.train_size + result.report.size:,} rows: {result.train_size:,} to train on, " \
+               f"{result.report.size:,} to validate"
+        steps = f", stopped after {config.max_steps} steps" if config.max_steps else ""
+        return (f"Job {self.id[:8]} · {data} ({rows}) · {config.epochs:g} epochs, learning rate "
+                f"{config.learning_rate:.0e}, batch {config.batch_size}, max length {config.max_length} tokens, "
+                f"validation fraction {config.validation_fraction:g}, seed {config.seed}{steps} · from "
+                f"{result.base_label}")
+
+    def matches(self, choice: DataChoice | None, config: FinetuneConfig | None) -> bool:
+        """Whether the page's data and settings are the ones this job ran with."""
+        return (choice is not None and config is not None and self.result.config == config
+                and choice.dataset.fingerprint == self.result.data_fingerprint)
 
 
 def needs_database(draw):
@@ -293,8 +313,9 @@ def _draw_progress(job_id: str) -> None:
         st.info(f"Waiting for the machine: you are number {snapshot.queue_position} in line. "
                 "Training starts by itself when the jobs ahead finish.")
     left = time_left(snapshot)
+    trained = f" · training {format_duration(snapshot.elapsed_s)}" if snapshot.step else ""
     st.progress(snapshot.fraction, text=f"{snapshot.message}: step {snapshot.step} of {snapshot.total_steps or '…'}"
-                                        f" · {format_duration(snapshot.elapsed_s)}" + (f" · {left}" if left else ""))
+                                        f"{trained}" + (f" · {left}" if left else ""))
     if snapshot.losses or snapshot.evaluations:
         figures.show(finetune_charts.training_curves(snapshot), "ft_curves", "finetune_training_curves")
     if not snapshot.finished:
@@ -329,7 +350,7 @@ def _finished_job() -> FinishedJob | None:
     except ModelLoadError as error:
         st.error(plain(f"The model this job started from cannot be loaded any more: {error}"))
         return None
-    return FinishedJob(job_id, record.result, base)
+    return FinishedJob(job_id, record.result, base, record.created)
 
 
 def _tuned_model(job: FinishedJob) -> LoadedModel | None:
@@ -366,12 +387,28 @@ def finished_model() -> tuple[FinishedJob, LoadedModel] | None:
 
 
 @needs_database
-def results() -> None:
-    """Everything after a finished job: scores, mistakes, try-it, before/after, download."""
+def results(choice: DataChoice | None = None, config: FinetuneConfig | None = None) -> None:
+    """Everything after a finished job: scores, mistakes, try-it, before/after, download.
+
+    Titled with the job's data and settings; folded away once the page's data or settings differ from them,
+    so old results never stand under new data as if they were its own."""
     if (finished := finished_model()) is None:
         return
     job, tuned = finished
-    st.header("Results")
+    if job.matches(choice, config):
+        st.header("Results")
+        st.caption(plain(job.title))
+        _results_body(job, tuned)
+        return
+    st.header("Results of an earlier job")
+    now = "the data above" if choice is not None else "no usable data is chosen above"
+    st.info(plain(f"These results are of a job on other data or settings than the page shows now ({now}). "
+                  "Start fine-tuning to get results for what is chosen; open this to see the earlier ones."))
+    with st.expander(plain(job.title), expanded=False):
+        _results_body(job, tuned)
+
+
+def _results_body(job: FinishedJob, tuned: LoadedModel) -> None:
     _scores(job)
     _mistakes(job, tuned)
     _try_it(job, tuned)
@@ -381,12 +418,18 @@ def results() -> None:
 
 def _scores(job: FinishedJob) -> None:
     result, report = job.result, job.result.report
+    parts = result.durations(job.submitted_at)
     columns = st.columns(4)
-    columns[0].metric("Accuracy", f"{report.accuracy:.1%}")
+    columns[0].metric("Accuracy", f"{report.accuracy:.1%}", help=f"On {report.size:,} validation rows.")
     columns[1].metric("Macro-F1", f"{report.macro_f1:.3f}", help=glossary.explain("Macro-F1"))
     columns[2].metric("Rows (train / validation)", f"{result.train_size} / {report.size}")
-    columns[3].metric("Training time", f"{result.seconds:.0f} s", help=f"{result.steps} steps, "
-                      f"{result.samples_per_second:.1f} samples/s")
+    columns[3].metric("Total time", format_duration(parts.total),
+                      help=f"From the click on Start to the saved model. Training alone: {result.steps} steps, "
+                           f"{result.samples_per_second:.1f} samples/s.")
+    st.caption(f"Accuracy {accuracy_text(report.accuracy, report.size)}: the validation rows, never trained on. "
+               f"Time: {parts.describe()}.")
+    if note := too_few_rows_note(report.size):
+        st.warning(note)
     left, right = st.columns(2)
     figures.show(finetune_charts.confusion_matrix(report), "ft_confusion", "finetune_confusion_matrix", where=left)
     per_class = pd.DataFrame([vars(score) for score in report.per_class])

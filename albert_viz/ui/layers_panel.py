@@ -9,8 +9,9 @@ from albert_viz.analysis.layers import (
 )
 from albert_viz.figures import explain_charts
 from albert_viz.finetune.data import LabelledDataset
-from albert_viz.teaching import glossary
+from albert_viz.finetune.metrics import too_few_rows_note
 from albert_viz.model.capture import Capture, state_name
+from albert_viz.teaching import glossary
 from albert_viz.model.loading import LoadedModel, ModelSpec
 from albert_viz.ui import figures, finetune_panel
 from albert_viz.ui.text import plain
@@ -104,4 +105,6 @@ def _show_run() -> None:
         st.info(plain(run.error))
         return
     figures.show(explain_charts.probe_accuracy(run.result), "probe_chart", "layers_probe_accuracy")
+    if note := too_few_rows_note(run.result.results[0].rows, "Each probe's accuracy"):
+        st.warning(note)
     st.markdown(plain(describe_probes(run.result)))

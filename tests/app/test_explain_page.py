@@ -10,6 +10,11 @@ from albert_viz.model.random_tiny import tiny_config, tiny_tokenizer
 PAGE = "pages/explain.py"
 
 
+def said(elements) -> list[str]:
+    """The messages' text as a student reads it (the Markdown escapes around user text removed)."""
+    return [element.value.replace("\\", "") for element in elements]
+
+
 @pytest.fixture(scope="module")
 def classifier_spec(tmp_path_factory) -> ModelSpec:
     """A random tiny ALBERT saved as a 2-class sequence classifier with labels a CSV could have given it."""
@@ -58,8 +63,61 @@ def test_a_sentence_too_short_to_rank_says_so(open_page, classifier_spec):
     at = open_page(PAGE, classifier_spec)
     at.text_input(key="_widget_sentence").input("funny movie").run()
     assert not at.exception
-    assert set(at.table[0].value.to_numpy().flatten()) == {"undefined"}
+    assert set(at.table[0].value.to_numpy().flatten()) == {"2 words: fewer than 3 to rank"}
     assert any("at least 3 words" in info.value for info in at.info)
+
+
+def test_a_verdict_is_explained_as_log_odds_against_a_baseline_the_user_chooses(open_page, classifier_spec):
+    at = open_page(PAGE, classifier_spec)
+    assert at.radio(key="explain_baseline").options == ["[PAD]", "[MASK]", "[UNK]"]
+    at.radio(key="explain_baseline").set_value("[MASK]").run()
+    assert not at.exception
+    headline = at.text[0].value
+    assert "log-odds" in headline and "every word replaced by [MASK]: f(baseline)" in headline
+
+
+def test_the_page_warns_when_the_baseline_is_as_confident_as_the_sentence_and_only_then(open_page, classifier_spec):
+    from albert_viz.analysis.attribution import explain_prediction
+    from albert_viz.model.loading import load_model
+
+    sentence = "the movie was really funny and the actor was great"
+    loaded = load_model(classifier_spec)
+    little = {token: explain_prediction(loaded, sentence, baseline_token=token).explains_little
+              for token in ("[PAD]", "[UNK]")}
+    assert little == {"[PAD]": True, "[UNK]": False}  # this random classifier: [PAD] scores it higher
+    at = open_page(PAGE, classifier_spec)
+    at.text_input(key="_widget_sentence").input(sentence).run()
+    for token in little:
+        at.radio(key="explain_baseline").set_value(token).run()
+        assert any("These credits explain little" in warning for warning in said(at.warning)) == little[token]
+
+
+def test_the_default_model_says_whether_its_masked_word_guess_is_right(open_page):
+    at = open_page(PAGE)  # the bundled model: it guesses "a" for the "i" of "I love programming"
+    assert not at.exception
+    assert any("The guess is wrong: the masked word was “i”, the model guessed “a”" in warning
+               for warning in said(at.warning))
+
+
+def test_the_first_word_masked_is_one_the_default_model_restores(open_page):
+    at = open_page(PAGE)
+    at.text_input(key="_widget_sentence").input("The United States of America").run()
+    assert not at.exception
+    masked = at.selectbox(key="explain_mask").value.split(": ")[1]
+    assert any(f"The guess is right: the masked word was “{masked}”" in success for success in said(at.success))
+
+
+def test_the_two_gradient_methods_disagreeing_in_sign_is_said_and_explained(open_page):
+    from albert_viz.analysis.attribution import MASKED_WORD, explain_prediction
+    from albert_viz.model.loading import ModelSpec as Spec, load_model
+    from albert_viz.ui.state import DEFAULT_SENTENCE
+
+    result = explain_prediction(load_model(Spec()), DEFAULT_SENTENCE, kind=MASKED_WORD, mask_position=1, n_steps=32)
+    words = [result.tokens[p] for p in result.sign_disagreements()]
+    assert words  # the issue saw "love" at +2.5 by Integrated Gradients and −4.2 by gradient × input
+    at = open_page(PAGE)
+    note = next(info for info in said(at.info) if "disagree in sign" in info)
+    assert all(f"“{word}”" in note for word in words) and "local slope" in note
 
 
 def test_a_sentence_of_special_tokens_only_gets_a_message_not_a_traceback(open_page, classifier_spec):
@@ -107,6 +165,39 @@ def test_two_models_of_different_shapes_are_shown_with_a_note(open_page, tiny_sp
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2  # the random stand-in has 4 layers, the tiny one 3
     assert any("different shapes" in info.value for info in at.info)
+
+
+def test_two_models_of_different_shapes_each_get_their_whole_range_of_layers_and_heads(open_page, plotly_chart,
+                                                                                     tiny_spec):
+    at = open_side_by_side(open_page, tiny_spec)
+    at.radio(key="compare_mode").set_value("one sentence, two models").run()
+    first, second = at.slider(key="compare_layer_first"), at.slider(key="compare_layer_second")
+    assert (first.max, second.max) == (2, 3)  # the tiny model's 3 layers, the random stand-in's 4
+    second.set_value(3).run()
+    assert not at.exception
+    assert plotly_chart(at, 1)["layout"]["title"]["text"].startswith("Second: layer 3")
+    at.toggle(key="compare_relative").set_value(True).run()
+    at.slider(key="compare_layer_first").set_value(2).run()
+    assert plotly_chart(at, 1)["layout"]["title"]["text"].startswith("Second: layer 3")  # last to last
+    assert any("the same relative depth" in caption.value for caption in at.caption)
+
+
+def test_the_second_model_can_be_a_finished_fine_tuning_job_from_a_list(open_page, plotly_chart, tiny_spec):
+    from tests.app.test_finetune_jobs_page import start_job
+    from tests.app.test_finetune_page import wait_for_results
+
+    at = wait_for_results(start_job(open_page, tiny_spec, steps=2))
+    job_id = at.query_params["job"]
+    at.switch_page(PAGE).run()
+    at.radio(key="explain_section").set_value("Side by side").run()
+    at.radio(key="compare_mode").set_value("one sentence, two models").run()
+    at.selectbox(key="compare_source").set_value("job").run()
+    picker = at.selectbox(key="compare_job")
+    assert any(option.startswith(f"{job_id[:8]} · Ada") and "reviews.csv" in option for option in picker.options)
+    picker.set_value(job_id).run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) >= 2
+    assert at.slider(key="compare_layer").max == 2  # the job's model has its base's shape: one pair of sliders
 
 
 def test_a_missing_second_model_folder_shows_an_error_not_a_traceback(open_page, tiny_spec):
@@ -166,6 +257,11 @@ def test_probing_the_classroom_sample_draws_accuracy_by_layer(open_page, plotly_
     assert [trace["name"] for trace in chart["data"]] == ["[CLS] state", "mean of the tokens"]
     assert len(chart["data"][0]["x"]) == 4  # embeddings + 3 layers
     assert chart["layout"]["xaxis"]["ticktext"] == ["embeddings", "after layer 0", "after layer 1", "after layer 2"]
+    rows = len(at.session_state["probe_run"].result.results[0].validation)
+    assert rows < 30 and f"scored on {rows} validation rows" in chart["layout"]["title"]["text"]
+    assert chart["data"][0]["error_y"]["visible"]  # the Wilson interval drawn: a few rows say little
+    assert any(f"measured on only {rows} validation rows" in warning.value for warning in at.warning)
+    assert not any(markdown.value.startswith("Model") for markdown in at.markdown)
 
 
 def test_once_a_fine_tuning_job_has_finished_base_and_fine_tuned_are_probed_on_one_chart(open_page, plotly_chart,

@@ -172,3 +172,30 @@ def test_before_and_after_is_the_side_by_side_view_of_the_base_and_the_fine_tune
     np.testing.assert_allclose(difference["data"][0]["z"], after.attentions[2, 1] - before.attentions[2, 1], atol=1e-6)
     assert "Which heads changed most" in titles
     assert at.table[0].value.shape == (5, 3)  # the five heads that changed most, as on the Explain page
+
+
+def test_epochs_read_as_one_decimal_not_two(open_page, tiny_spec):
+    at = upload(open_page(PAGE, tiny_spec), CSV)
+    assert at.number_input(key="ft_epochs").proto.format == "%.1f"  # "3.0", not "3.00"
+
+
+def test_results_are_titled_with_their_job_and_fold_away_under_other_data(open_page, tiny_spec):
+    at = upload(open_page(PAGE, tiny_spec), CSV, "my_reviews.csv")
+    at.number_input(key="ft_max_steps").set_value(3)
+    at.number_input(key="ft_max_length").set_value(16)
+    at.button(key="ft_start").click()
+    at = wait_for_results(at.run())
+    assert [header.value for header in at.header] == ["Results"]
+    title = next(caption for caption in shown(at.caption) if caption.startswith("Job "))
+    assert "“my_reviews.csv” (20 rows: 16 to train on, 4 to validate)" in title and "max length 16 tokens" in title
+    said = " ".join(shown(at.caption))
+    assert "of 4 rows (95% interval" in said and "in all: waiting" in said and ", training " in said
+    assert any("measured on only 4 validation rows" in warning for warning in shown(at.warning))
+
+    other = CSV.replace(b"great", b"superb")
+    at = upload(at, other, "new.csv")
+    assert [header.value for header in at.header] == ["Results of an earlier job"]
+    assert "my_reviews.csv" in at.expander[-1].label.replace("\\", "") and not at.expander[-1].proto.expanded
+    at = upload(at, b"text,label\na,pos\nb,pos\n", "broken_onelabel.csv")  # refused: the old results stay folded
+    assert [header.value for header in at.header] == ["Results of an earlier job"]
+    assert any("no usable data is chosen above" in info for info in shown(at.info))

@@ -43,7 +43,8 @@ def test_statistics_chart_shows_the_captured_input_means(open_page, plotly_chart
 def test_shared_module_is_shown_running_at_several_depths(open_page, grouped_spec):
     # 4 layers in 2 groups of 2 inner layers: each attention LayerNorm module runs twice.
     at = open_page(LAYER_NORM, grouped_spec)
-    assert any("ran **2** time(s)" in markdown.value for markdown in at.markdown)
+    assert any("ran **2** times on this sentence" in markdown.value for markdown in at.markdown)
+    assert not any("time(s)" in markdown.value for markdown in at.markdown)
 
 
 def test_layer_norm_page_says_so_when_the_sentence_is_empty(open_page, tiny_spec):

@@ -5,7 +5,10 @@ import torch
 from transformers import AlbertForPreTraining, AlbertForSequenceClassification
 
 from albert_viz.analysis.attention_modes import ExplainError
-from albert_viz.analysis.attribution import CLASSIFIER, MASKED_WORD, explain_prediction, rank_correlation, targets
+from dataclasses import replace
+
+from albert_viz.analysis.attribution import (CLASSIFIER, MASKED_WORD, explain_prediction, no_correlation_reason,
+                                             rank_correlation, targets, top_guesses)
 from albert_viz.model.loading import ModelSpec, load_model
 from albert_viz.model.random_tiny import tiny_config, tiny_tokenizer
 
@@ -31,7 +34,7 @@ def wide_pretraining_model(tmp_path_factory):
 
 
 def test_integrated_gradients_completeness_gap_is_below_one_percent_for_a_classifier(tiny_classifier):
-    result = explain_prediction(tiny_classifier, SENTENCE, kind=CLASSIFIER, n_steps=256)
+    result = explain_prediction(tiny_classifier, SENTENCE, kind=CLASSIFIER, n_steps=512)  # a wide random net bends
     assert abs(result.score - result.baseline_score) > 1e-3  # a gap relative to nothing would prove nothing
     assert result.relative_gap < 0.01
 
@@ -43,13 +46,86 @@ def test_integrated_gradients_completeness_gap_is_below_one_percent_for_a_masked
     assert result.relative_gap < 0.01
 
 
-def test_the_classifier_explains_its_own_predicted_class(tiny_classifier):
-    result = explain_prediction(tiny_classifier, SENTENCE, kind=CLASSIFIER, n_steps=8)
-    encoded = tiny_classifier.tokenizer(SENTENCE, return_tensors="pt")
+@pytest.fixture(scope="module")
+def three_class_classifier(tmp_path_factory):
+    return wide_random_albert(tmp_path_factory.mktemp("three_classes"), AlbertForSequenceClassification, num_labels=3)
+
+
+def logits_of(loaded, text: str, baseline_id: int | None = None) -> torch.Tensor:
+    """The classifier's logits on the text, or on its frame with every word replaced by baseline_id."""
+    encoded = loaded.tokenizer(text, return_tensors="pt")
+    if baseline_id is not None:
+        special = torch.tensor(loaded.tokenizer.all_special_ids)
+        encoded["input_ids"] = torch.where(torch.isin(encoded["input_ids"], special), encoded["input_ids"], baseline_id)
     with torch.no_grad():
-        logits = tiny_classifier.model(**encoded).logits[0]
-    assert result.target == tiny_classifier.config.id2label[int(logits.argmax())]
-    assert result.score == pytest.approx(float(logits.max()), abs=1e-5)
+        return loaded.model(**encoded).logits[0]
+
+
+def test_the_classifier_explains_its_predicted_class_margin_over_the_other_classes(three_class_classifier):
+    result = explain_prediction(three_class_classifier, SENTENCE, kind=CLASSIFIER, n_steps=8)
+    logits = logits_of(three_class_classifier, SENTENCE)
+    best = int(logits.argmax())
+    assert result.target == three_class_classifier.config.id2label[best]
+    log_odds = torch.log(logits.softmax(-1)[best] / (1 - logits.softmax(-1)[best]))  # log p / (1 − p)
+    assert result.score == pytest.approx(float(log_odds), abs=1e-4)
+    assert result.probability == pytest.approx(float(logits.softmax(-1)[best]), abs=1e-5)
+
+
+@pytest.mark.parametrize("token", ["[PAD]", "[MASK]", "[UNK]"])
+def test_the_baseline_is_the_chosen_neutral_token_in_every_word(three_class_classifier, token):
+    result = explain_prediction(three_class_classifier, SENTENCE, kind=CLASSIFIER, n_steps=8, baseline_token=token)
+    logits = logits_of(three_class_classifier, SENTENCE, three_class_classifier.tokenizer.convert_tokens_to_ids(token))
+    best = int(logits_of(three_class_classifier, SENTENCE).argmax())
+    others = torch.cat([logits[:best], logits[best + 1:]])
+    assert result.baseline_token == token
+    assert result.baseline_score == pytest.approx(float(logits[best] - torch.logsumexp(others, 0)), abs=1e-4)
+
+
+def test_an_unknown_baseline_gets_a_clear_message(three_class_classifier):
+    with pytest.raises(ExplainError, match="Unknown baseline"):
+        explain_prediction(three_class_classifier, SENTENCE, kind=CLASSIFIER, n_steps=4, baseline_token="the")
+
+
+def test_credits_explain_little_when_the_baseline_scores_almost_as_high(three_class_classifier):
+    result = explain_prediction(three_class_classifier, SENTENCE, kind=CLASSIFIER, n_steps=8)
+    size = result.credit_size
+    assert size > 0
+    assert replace(result, score=1.0, baseline_score=1.0 - 0.1 * size).explains_little  # a tenth of the credits
+    assert replace(result, score=1.0, baseline_score=1.05).explains_little  # the baseline scores higher
+    assert not replace(result, score=1.0, baseline_score=1.0 - size).explains_little
+
+
+def test_sign_disagreements_name_the_words_the_two_methods_credit_oppositely(tiny_model):
+    result = explain_prediction(tiny_model, SENTENCE, kind=MASKED_WORD, mask_position=3, n_steps=4)
+    words = np.flatnonzero(result.explained)
+    ig = np.zeros(len(result.tokens))
+    ig[words] = 1.0
+    gxi = ig.copy()
+    gxi[words[0]] = -2.0  # opposite and large
+    gxi[words[1]] = -0.01  # opposite but negligible beside gradient × input's largest credit
+    assert replace(result, integrated_gradients=ig, gradient_x_input=gxi).sign_disagreements() == [int(words[0])]
+
+
+def test_a_missing_correlation_says_why():
+    assert no_correlation_reason(np.array([0.5, 0.5]), np.array([1.0, 2.0])) == "2 words: fewer than 3 to rank"
+    assert no_correlation_reason(np.array([0.2, 0.2, 0.2]), np.array([1.0, 2, 3])) == (
+        "all attention weights equal: no ranking")
+    assert no_correlation_reason(np.array([0.1, 0.2, 0.3]), np.zeros(3)) == "all credits equal: no ranking"
+
+
+def test_top_guesses_are_what_the_masked_word_head_says_with_each_word_masked_alone(tiny_model):
+    positions = [1, 2, 3]
+    guesses = top_guesses(tiny_model, SENTENCE, None, positions)
+    ids = tiny_model.tokenizer(SENTENCE, return_tensors="pt")["input_ids"]
+    for position in positions:
+        masked = ids.clone()
+        masked[0, position] = tiny_model.tokenizer.mask_token_id
+        with torch.no_grad():
+            probabilities = tiny_model.model.predictions(
+                tiny_model.encoder(input_ids=masked).last_hidden_state[:, position])[0].softmax(-1)
+        word, probability = guesses[position]
+        assert word == tiny_model.tokenizer.convert_ids_to_tokens(int(probabilities.argmax()))
+        assert probability == pytest.approx(float(probabilities.max()), abs=1e-5)
 
 
 def test_special_tokens_get_no_credit_and_ordinary_tokens_are_compared(tiny_model):

@@ -34,3 +34,11 @@ def test_models_of_different_shapes_get_no_difference_and_a_note(tiny_model, gro
 def test_the_same_sentence_through_the_same_model_changes_nothing(tiny_model):
     compared = side_by_side(capture(tiny_model, "the cat is tired"), capture(tiny_model, "the cat is tired"))
     assert np.all(compared.change.change == 0.0)
+
+
+def test_the_same_relative_depth_maps_first_to_first_and_last_to_last():
+    from albert_viz.analysis.compare import same_relative_layer
+
+    assert [same_relative_layer(layer, 3, 12) for layer in range(3)] == [0, 6, 11]  # 0, 5.5 -> 6, 11
+    assert [same_relative_layer(layer, 12, 4) for layer in (0, 11)] == [0, 3]
+    assert same_relative_layer(0, 1, 6) == 0 and same_relative_layer(4, 6, 1) == 0

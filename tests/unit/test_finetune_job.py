@@ -184,7 +184,15 @@ def test_finetuned_folder_is_a_model_source_for_the_app(finished, tiny_model):
     assert len(compared.change.top_heads(3)) == 3
 
 
-def test_cli_single_process_trains_and_saves(tiny_model, tmp_path, capsys):
+def test_cli_single_process_trains_and_saves(tiny_model, tmp_path, capsys, monkeypatch):
+    from albert_viz.finetune import cli as finetune_cli
+    from albert_viz.model import runtime
+
+    monkeypatch.setattr(runtime, "usable_cores", lambda: 3)  # the web server's split would give the job 1
+    threads = []
+    real_runner = finetune_cli.make_runner
+    spy = lambda **kw: threads.append(kw.get("threads")) or real_runner(**kw)  # what the runner was told
+    monkeypatch.setattr(finetune_cli, "make_runner", spy)
     csv_path = tmp_path / "reviews.csv"
     csv_path.write_bytes(labelled_csv())
     out = tmp_path / "out"
@@ -195,6 +203,11 @@ def test_cli_single_process_trains_and_saves(tiny_model, tmp_path, capsys):
     assert code == 0, printed
     assert "accuracy=" in printed and (out / "config.json").exists() and (out / "tokenizer.json").exists()
     assert AutoModelForSequenceClassification.from_pretrained(out).config.num_labels == 2
+    assert threads == [3]  # no web server beside the command line: its job trains on every core
+    line = next(line for line in printed.splitlines() if line.startswith("total_s="))
+    parts = dict(item.split("=") for item in line.split("(")[0].split())
+    assert float(parts["total_s"]) == pytest.approx(sum(float(parts[name]) for name in (
+        "waiting_s", "loading_s", "training_s", "evaluating_s")), abs=0.25)
 
 
 def test_run_saved_to_its_own_folder_leaves_no_temporary_folder(tiny_model, dataset, tmp_path):
@@ -235,10 +248,55 @@ def test_a_full_disk_while_saving_fails_with_a_clear_message_and_keeps_nothing(t
 
 @pytest.mark.parametrize("step, eta_s, expected", [
     (1, 7703.0, "estimating the time left…"),  # the first steps include warm-up: no number yet
-    (10, 7703.0, "about 2 h 08 min left"),
-    (10, 125.0, "about 2 min 05 s left"),
-    (10, 42.4, "about 42 s left"),
+    (10, 7703.0, "about 2 h 08 min of training left"),
+    (10, 125.0, "about 2 min 05 s of training left"),
+    (10, 42.4, "about 42 s of training left"),
 ])
 def test_time_left_reads_as_a_clock_and_waits_for_the_first_steps(step, eta_s, expected):
     snapshot = job_module.ProgressSnapshot(state=job_module.RUNNING, step=step, total_steps=400, eta_s=eta_s)
     assert job_module.time_left(snapshot) == expected
+
+
+def test_a_wilson_interval_matches_the_textbook_values():
+    from albert_viz.finetune.metrics import wilson_interval
+
+    low, high = wilson_interval(7, 8)  # 87.5% of 8 rows
+    assert (round(low, 3), round(high, 3)) == (0.529, 0.978)
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == 1.0
+    low, high = wilson_interval(300, 400)  # many rows: close to the normal interval 0.75 ± 0.042
+    assert abs(low - 0.705) < 0.003 and abs(high - 0.790) < 0.003
+
+
+def test_an_accuracy_is_said_with_its_rows_and_an_interval_only_when_they_are_few():
+    from albert_viz.finetune.metrics import accuracy_text, too_few_rows_note
+
+    assert accuracy_text(0.875, 8) == "87.5% of 8 rows (95% interval 53%–98%)"
+    assert accuracy_text(0.75, 400) == "75.0% of 400 rows"
+    assert "only 8 validation rows" in too_few_rows_note(8) and too_few_rows_note(30) is None
+
+
+def test_a_job_s_time_is_one_total_made_of_its_parts(tiny_model, dataset):
+    submitted = time.time()
+    job = FinetuneJob(tiny_model, dataset, replace(QUICK, evaluations=0), began_at=submitted + 0.0)
+    result = job.run()
+    parts = result.durations(submitted)
+    assert parts.training == result.seconds and parts.loading > 0 and parts.evaluating > 0
+    assert parts.total == pytest.approx(parts.waiting + parts.loading + parts.training + parts.evaluating)
+    assert parts.describe().startswith(f"{job_module.format_duration(parts.total)} in all: waiting")
+    assert result.data_fingerprint == dataset.fingerprint
+
+
+def test_the_first_time_left_carries_its_uncertainty_until_it_settles():
+    from albert_viz.finetune.job import RUNNING, ProgressSnapshot, eta_with_margin, time_left
+
+    steady = [0.5] * 10
+    early_eta, early_margin = eta_with_margin(steady, done=10, total=300)  # 3% of the run seen
+    assert early_eta == pytest.approx(145.0) and early_margin == pytest.approx(0.3 * 145.0)
+    said = time_left(ProgressSnapshot(state=RUNNING, step=10, total_steps=300, eta_s=early_eta,
+                                      eta_margin_s=early_margin))
+    assert said == "1 min 42 s to 3 min 08 s of training left (an early estimate)"
+    late_eta, late_margin = eta_with_margin([0.5] * 150, done=150, total=300)  # steady, half-way: settled
+    assert time_left(ProgressSnapshot(state=RUNNING, step=150, total_steps=300, eta_s=late_eta,
+                                      eta_margin_s=late_margin)) == "about 1 min 15 s of training left"
+    _, noisy_margin = eta_with_margin([0.1, 0.9] * 75, done=150, total=300)  # uneven steps stay uncertain longer
+    assert noisy_margin > 0.1 * late_eta

@@ -111,18 +111,46 @@ def test_the_label_is_readable_where_accuracy_first_nears_its_best():
     assert readable_layer(known_result([0.5, 0.52, 0.5], [0.5, 0.5, 0.53])) is None  # never above the baseline
 
 
+def test_one_model_s_reading_starts_with_the_label_not_with_the_word_model():
+    text = describe_probes(ProbeComparison(("model",), (known_result([0.5, 0.6, 0.92, 0.95], [0.5, 0.55, 0.7, 0.9]),)))
+    assert text.startswith("The label becomes readable at layer 2, where the probe on [CLS] gets 92% of 2 rows")
+    assert "Model:" not in text
+
+
+def test_probe_accuracies_carry_their_rows_and_wilson_interval():
+    result = ProbeResult(np.array([0.5, 1.0]), np.array([0.5, 0.75]), 0.5, np.arange(20), np.arange(20, 28))
+    assert result.rows == 8
+    low, high = result.interval(result.cls_accuracy)
+    np.testing.assert_allclose(low, [0.2152, 0.6756], atol=1e-3)  # Wilson 95%: 4 of 8, and 8 of 8
+    np.testing.assert_allclose(high, [0.7848, 1.0], atol=1e-3)
+
+
 def test_the_reading_names_where_fine_tuning_moved_the_label_and_the_last_cls_accuracy():
     base = known_result([0.5, 0.6, 0.92, 0.95], [0.5, 0.55, 0.7, 0.9])
     tuned = known_result([0.5, 0.97, 1.0, 1.0], [0.5, 0.9, 0.95, 0.95])
     text = describe_probes(ProbeComparison(("base model", "fine-tuned model"), (base, tuned)))
     # depth 2 is hidden_states[2]: what layer 1 hands on (layers count from 0, the embeddings come before them)
-    assert "Base model: the label becomes readable after layer 1: 92% from [CLS], against 50%" in text
+    assert ("In the base model, the label becomes readable after layer 1, where the probe on [CLS] gets 92% of 2 "
+            "rows (95% interval 34%–100%) right, against 50%") in text
     assert "the best is 95% after layer 2" in text
-    assert "Fine-tuned model: the label becomes readable after layer 0: 97% from [CLS]" in text
+    assert "In the fine-tuned model, the label becomes readable after layer 0, where the probe on [CLS] gets 97%" in text
     assert "moved earlier, from after layer 1 to after layer 0" in text
     assert "went from 95% to 100%" in text
 
 
 def test_a_label_readable_before_any_layer_is_said_to_be_in_the_embeddings():
     text = describe_probes(ProbeComparison(("model",), (known_result([0.95, 0.95, 0.95], [0.9, 0.9, 0.9]),)))
-    assert "readable in the embeddings: 95%" in text and "layer 0 (" not in text
+    assert "readable in the embeddings, where the probe" in text and "layer 0 (" not in text
+
+
+def test_the_probe_chart_says_its_rows_and_draws_the_wilson_interval_when_they_are_few():
+    from albert_viz.figures.explain_charts import probe_accuracy
+
+    few = ProbeResult(np.array([0.5, 1.0]), np.array([0.5, 0.75]), 0.5, np.arange(20), np.arange(20, 28))
+    figure = probe_accuracy(ProbeComparison(("model",), (few,)))
+    assert "scored on 8 validation rows" in figure.layout.title.text
+    cls = figure.data[0]
+    assert cls.error_y.visible
+    np.testing.assert_allclose(np.asarray(cls.y) - np.asarray(cls.error_y.arrayminus), few.interval(few.cls_accuracy)[0])
+    many = ProbeResult(np.array([0.5, 1.0]), np.array([0.5, 0.75]), 0.5, np.arange(400), np.arange(400, 600))
+    assert not probe_accuracy(ProbeComparison(("model",), (many,))).data[0].error_y.visible
