@@ -113,7 +113,7 @@ def test_the_label_is_readable_where_accuracy_first_nears_its_best():
 
 def test_one_model_s_reading_starts_with_the_label_not_with_the_word_model():
     text = describe_probes(ProbeComparison(("model",), (known_result([0.5, 0.6, 0.92, 0.95], [0.5, 0.55, 0.7, 0.9]),)))
-    assert text.startswith("The label becomes readable at layer 2, where the probe on [CLS] gets 92% of 2 rows")
+    assert text.startswith("The label becomes readable after layer 1, where the probe on [CLS] gets 92% of 2 rows")
     assert "Model:" not in text
 
 
