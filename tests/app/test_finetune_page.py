@@ -170,7 +170,7 @@ def test_before_and_after_is_the_side_by_side_view_of_the_base_and_the_fine_tune
     titles = {chart["layout"].get("title", {}).get("text"): index for index, chart in enumerate(charts)}
     difference = charts[titles["After minus before: layer 2, head 1"]]
     np.testing.assert_allclose(difference["data"][0]["z"], after.attentions[2, 1] - before.attentions[2, 1], atol=1e-6)
-    assert "Which heads changed most" in titles
+    assert any(title and title.startswith("Which heads changed most") for title in titles)  # its range follows
     assert at.table[0].value.shape == (5, 3)  # the five heads that changed most, as on the Explain page
 
 
