@@ -395,7 +395,7 @@ def results(choice: DataChoice | None = None, config: FinetuneConfig | None = No
     if (finished := finished_model()) is None:
         return
     job, tuned = finished
-    if job.matches(choice, config):
+    if job.matches(choice, config) or (choice is None and _nothing_chosen()):
         st.header("Results")
         st.caption(plain(job.title))
         _results_body(job, tuned)
@@ -406,6 +406,11 @@ def results(choice: DataChoice | None = None, config: FinetuneConfig | None = No
                   "Start fine-tuning to get results for what is chosen; open this to see the earlier ones."))
     with st.expander(plain(job.title), expanded=False):
         _results_body(job, tuned)
+
+
+def _nothing_chosen() -> bool:
+    """No data tried on this page yet (a job's link opened on another device): its results are not 'earlier'."""
+    return st.session_state.get("ft_source", UPLOAD) == UPLOAD and st.session_state.get("ft_upload") is None
 
 
 def _results_body(job: FinishedJob, tuned: LoadedModel) -> None:
