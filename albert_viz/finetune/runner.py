@@ -31,7 +31,7 @@ from albert_viz.finetune.job import (
     CANCELLED, DONE, FAILED, FINAL_STATES, MAX_CONCURRENT_JOBS, MAX_LENGTH_LIMIT, MAX_WAITING_JOBS, QUEUED,
     FinetuneConfig, FinetuneJob, FinetuneResult, JobError, ProgressSnapshot, format_duration,
 )
-from albert_viz.finetune.store import DatabaseUnavailable, JobRecord, JobStore
+from albert_viz.finetune.store import DatabaseUnavailable, JobRecord, JobStore, process_alive
 from albert_viz.model.loading import LoadedModel, ModelLoadError, ModelSpec, load_model
 
 PUBLISH_EVERY_S = 0.5  # progress writes per job: at most two a second, plus every change of state or message
@@ -365,7 +365,7 @@ class LocalRunner(BaseRunner):
         for server in self.store.table.servers():
             if server["id"] == self.server_id:
                 continue
-            gone_here = server["host"] == host and not _process_alive(server["pid"])
+            gone_here = server["host"] == host and not process_alive(server["pid"])
             if gone_here or (trusted and not startup and server["heartbeat"] < now - self.server_timeout_s):
                 self.store.interrupt(self.store.table.release_server(server["id"], FINAL_STATES))
 
@@ -417,18 +417,6 @@ def _quietly(function: Callable, *args):
         return function(*args)
     except DatabaseUnavailable:
         return None
-
-
-def _process_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def class_rows(records: list[JobRecord], now: float) -> list[dict]:

@@ -183,7 +183,7 @@ class JobStore:
         """
         ids = [record.id for record in self.jobs((QUEUED, RUNNING), limit=100_000)
                if record.runner == runner and record.submitted_by is None and record.claimed_by is None
-               and not _alive(record.server_pid)]
+               and not process_alive(record.server_pid)]
         return self.interrupt(ids, "The server stopped while this job was waiting or training, so it did not "
                                    "finish. Start it again.")
 
@@ -239,7 +239,8 @@ def _record(row: dict) -> JobRecord:
         claimed_by=row["claimed_by"])
 
 
-def _alive(pid: int | None) -> bool:
+def process_alive(pid: int | None) -> bool:
+    """Whether a process of this machine with that id exists (the runner's and the store's one check)."""
     if not pid:
         return False
     try:
