@@ -6,17 +6,9 @@ from transformers import AlbertForPreTraining, AlbertForSequenceClassification
 
 from albert_viz.analysis import faithfulness as faith
 from albert_viz.analysis.attribution import CLASSIFIER, MASKED_WORD
-from albert_viz.model.loading import ModelSpec, load_model
-from albert_viz.model.random_tiny import tiny_config, tiny_tokenizer
+from test_attribution import wide_random_albert  # a random ALBERT whose outputs move with the words
 
 SENTENCE = "the movie was really funny and the actor was great"
-
-
-def wide_random_albert(folder, model_class, **overrides):
-    torch.manual_seed(0)
-    model_class(tiny_config(initializer_range=0.5, **overrides)).save_pretrained(folder)
-    tiny_tokenizer().save_pretrained(folder)
-    return load_model(ModelSpec("local", str(folder), "cpu"))
 
 
 @pytest.fixture(scope="module")
