@@ -16,6 +16,9 @@ A lesson file looks like this (see assets/lessons/ for complete ones):
         head: 2
         narration: Row i is where token i looks.
 
+A `quiz` step asks one Predict-then-reveal question (kind: attention | mask | order), built from the loaded model by
+albert_viz.teaching.quiz.question_for_step.
+
 Every problem in a file is reported with the line it is on, so a teacher can fix it in a text editor.
 """
 from __future__ import annotations
@@ -196,16 +199,20 @@ def _check_quiz(settings: dict, lines: dict[str, int], line: int, number: int, n
     needed, optional = QUIZ_KINDS[kind]
     for key in needed:
         if key not in settings:
-            raise LessonError(f"{name}, line {line}: step {number} (a `{kind}` question) needs `{key}:`.")
+            raise LessonError(f"{name}, line {line}: step {number} ({_a(kind)} `{kind}` question) needs `{key}:`.")
     for key in settings:
         if key not in ("kind", *needed, *optional):
             allowed = ", ".join(("kind", *needed, *optional))
-            raise LessonError(f"{name}, line {lines[key]}: step {number} is a `{kind}` question, which does not "
-                              f"use `{key}`; it takes: {allowed}.")
+            raise LessonError(f"{name}, line {lines[key]}: step {number} is {_a(kind)} `{kind}` question, which "
+                              f"does not use `{key}`; it takes: {allowed}.")
     if kind == "mask" and settings["sentence"].count(MASK) != 1:
         found = "has none" if MASK not in settings["sentence"] else "has more than one"
         raise LessonError(f"{name}, line {lines['sentence']}: step {number} is a `mask` question: write {MASK} "
                           f"exactly once in its sentence, where the hidden word goes (this one {found}).")
+
+
+def _a(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def load_lesson(path: str | Path) -> Lesson:

@@ -5,6 +5,7 @@ is an argmax over what the model computed. The page asks, the student commits, t
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -121,7 +122,7 @@ def _word_position(captured: Capture, word: str) -> int:
         if token.lstrip("▁").lower() == wanted and (token not in SPECIAL_TOKENS or token.lower() == wanted):
             return position
     raise QuestionError(f"“{word.strip()}” is not one of the tokens this model reads the sentence as "
-                        f"({' '.join(captured.tokens)}); the question asks about another word.")
+                        f"({' '.join(captured.tokens)}): the lesson's `word:` must be one of them.")
 
 
 def _attention_for_step(step: LessonStep, loaded: LoadedModel) -> Question:
@@ -134,8 +135,11 @@ def _attention_for_step(step: LessonStep, loaded: LoadedModel) -> Question:
 
 def _mask_for_step(step: LessonStep, loaded: LoadedModel) -> Question:
     text = step.get("sentence", "").replace(MASK, loaded.tokenizer.mask_token)  # the lesson writes [MASK]
-    predictions = walkthrough.masked_word_predictions(loaded, text, top_k=10).predictions
-    return mask_question(predictions[0])
+    prediction = walkthrough.masked_word_predictions(loaded, text, top_k=10).predictions[0]
+    question = mask_question(prediction)
+    # A class sees only the card: the prompt carries the sentence (the worked-examples page shows it above)
+    return dataclasses.replace(question, prompt=f"“{step.get('sentence')}” What will the model put in place of "
+                                                f"{MASK} (position {prediction.position})?")
 
 
 def _order_for_step(step: LessonStep, loaded: LoadedModel) -> Question:

@@ -23,6 +23,7 @@ PRESENTER_CSS = """
 <style>
 .st-key-present_narration p { font-size: 1.55rem; line-height: 1.5; }
 .st-key-present_title h2 { font-size: 2.4rem; }
+.st-key-present_view [class*='st-key-quiz_card'] p { font-size: 1.3rem; }
 </style>
 """
 
@@ -142,7 +143,8 @@ def _quiz(step: LessonStep) -> None:
         st.info(plain(str(error)))  # may quote the lesson's sentence
         return
     reveal = (lambda: _quiz_heatmap(step)) if question.kind == "attention" else None
-    quiz_cards.card(question, f"lesson_{question.kind}", "lesson", reveal=reveal, unit=quiz.UNITS[question.kind])
+    quiz_cards.card(question, f"lesson_{question.kind}", "lesson", reveal=reveal, unit=quiz.UNITS[question.kind],
+                    horizontal=True)
 
 
 def _quiz_heatmap(step: LessonStep) -> None:
@@ -188,8 +190,11 @@ def _model_view(step: LessonStep) -> None:
     elif step.view == "attention":
         head = _clamped(step.get("head", 0), capture.num_heads, "head")
         matrix, title = _attention_map(capture, layer, head, step.get("map", "head"))
-        figures.show(attention_maps.attention_heatmap(matrix, capture.tokens, title),
-                     "present_attention", "lesson_attention", with_csv=False)
+        sizes = step.get("map") == "norm"  # lengths, not shares of 1: the map's own scale, as on the attention page
+        figure = attention_maps.attention_heatmap(matrix, capture.tokens, title,
+                                                  zmax=None if sizes else attention_maps.FULL_SCALE,
+                                                  colour_title="size of<br>what moves" if sizes else None)
+        figures.show(figure, "present_attention", "lesson_attention", with_csv=False)
     elif step.view == "heads":
         figures.show(attention_maps.heads_grid(capture.attentions[layer], capture.tokens,
                                                f"Layer {layer}: all {capture.num_heads} heads"),

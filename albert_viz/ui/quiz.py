@@ -55,14 +55,16 @@ def _commit(question: Question, widget_key: str, quiz_name: str) -> None:
 
 
 def card(question: Question, key: str, quiz_name: str, reveal: Callable[[], None] | None = None,
-         unit: str = "weight") -> None:
-    """Ask; after the student commits, say whether the model agrees, show every choice's number, then `reveal`."""
+         unit: str = "weight", horizontal: bool = False) -> None:
+    """Ask; after the student commits, say whether the model agrees, show every choice's number, then `reveal`.
+
+    horizontal: the choices in a row (a projector's short screen), not one per line."""
     widget_key = f"quiz_choice_{key}_{abs(hash(question.key))}"
     committed = st.session_state.get(ANSWERED, {}).get(question.key)
-    with st.container(border=True):
+    with st.container(border=True, key=f"quiz_card_{key}"):  # the key: presenter mode styles the card for a projector
         st.markdown("**Predict, then reveal.** " + plain(question.prompt))
         st.radio("Your answer", range(len(question.choices)), format_func=lambda i: question.choices[i],
-                 index=None, key=widget_key, disabled=committed is not None)
+                 index=None, key=widget_key, disabled=committed is not None, horizontal=horizontal)
         if committed is None:
             st.button("Lock in my answer", key=f"{widget_key}_commit", on_click=_commit, args=(question, widget_key, quiz_name),
                       disabled=st.session_state.get(widget_key) is None, type="primary")

@@ -13,7 +13,7 @@ TIMEOUT_MS = 120_000
 # "On the first screen": at least a third of the screen below the figure's top edge shows the figure.
 LOWEST_TOP = PROJECTOR[1] * 2 / 3
 STEP_VIEW = (".st-key-present_view :is([data-testid='stPlotlyChart'] .main-svg, [data-testid='stDataFrame'], "
-             ".katex, [data-testid='stPageLink'])")
+             "[data-testid='stRadio'], .katex, [data-testid='stPageLink'])")  # stRadio: a question's choices
 
 
 @pytest.fixture

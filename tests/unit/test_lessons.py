@@ -1,6 +1,7 @@
 """Lesson files: the shipped ones are valid, and a teacher's mistake is reported with its line."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from albert_viz.teaching import lessons
@@ -122,3 +123,152 @@ def test_a_head_named_in_a_sentence_is_checked_on_its_own(bundled):
                           narration="Head 3 attends to the previous token. Head 2 attends to the previous token.")
     assert lesson_checks.unsupported_claims(step, bundled) == ["head 3 of layer 0 does not mostly attend to "
                                                                "previous token"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Question steps (view: quiz)
+# ---------------------------------------------------------------------------------------------
+
+QUIZ = """\
+title: Questions
+steps:
+  - title: Which token?
+    view: quiz
+    kind: attention
+    sentence: the cat sat on the mat
+    layer: 1
+    head: 2
+    word: cat
+  - title: Which word?
+    view: quiz
+    kind: mask
+    sentence: the cat sat on the [MASK]
+  - title: Which order?
+    view: quiz
+    kind: order
+    sentence: the cat sat on the mat
+    pair: then it was tired
+"""
+
+
+def test_the_course_has_at_least_six_lessons_each_asking_at_least_two_questions():
+    found, problems = lessons.available_lessons()
+    assert problems == [] and len(found) >= 6
+    assert {lesson.name: sum(step.view == "quiz" for step in lesson.steps) >= 2 for lesson in found} == \
+        {lesson.name: True for lesson in found}
+
+
+def test_a_question_step_keeps_its_kind_and_settings():
+    attention_step, mask_step, order_step = parse_lesson(QUIZ, "quiz").steps
+    assert attention_step.settings == {"kind": "attention", "sentence": "the cat sat on the mat", "layer": 1,
+                                       "head": 2, "word": "cat"}
+    assert mask_step.get("kind") == "mask" and order_step.get("pair") == "then it was tired"
+
+
+@pytest.mark.parametrize("broken, line, words", [
+    (QUIZ.replace("kind: attention", "kind: spelling"), 5, "has kind `spelling`; use one of: attention, mask, order"),
+    (QUIZ.replace("    sentence: the cat sat on the mat\n    layer", "    layer"), 3, "needs `sentence:`"),
+    (QUIZ.replace("the cat sat on the [MASK]", "the cat sat on the mat"), 13, "write [MASK] exactly once"),
+    (QUIZ.replace("the cat sat on the [MASK]", "the [MASK] sat on the [MASK]"), 13, "has more than one"),
+    (QUIZ.replace("    sentence: the cat sat on the [MASK]", "    sentence: the cat sat on the [MASK]\n    head: 3"),
+     14, "does not use `head`"),
+    (QUIZ.replace("    pair: then it was tired\n", ""), 14, "(an `order` question) needs `pair:`"),
+    (QUIZ.replace("    kind: mask\n", ""), 10, "needs `kind:`"),
+])
+def test_a_broken_question_step_names_the_line_of_its_problem(broken, line, words):
+    with pytest.raises(LessonError) as error:
+        parse_lesson(broken, "mine")
+    assert f"mine, line {line}" in str(error.value)
+    assert words in str(error.value)
+
+
+def test_an_attention_question_from_a_step_is_teaching_quiz_s_own_on_the_models_capture(tiny_model):
+    from albert_viz.model.capture import capture
+    from albert_viz.teaching import quiz
+    step = parse_lesson(QUIZ, "quiz").steps[0]
+    asked = quiz.question_for_step(step, tiny_model)
+    captured = capture(tiny_model, "the cat sat on the mat")
+    direct = quiz.attention_question(captured, 1, 2, query=captured.tokens.index("cat"))
+    assert (asked.prompt, asked.choices, asked.answer) == (direct.prompt, direct.choices, direct.answer)
+    assert asked.answer == int(captured.attentions[1, 2, captured.tokens.index("cat")].argmax())
+
+
+def test_a_mask_question_from_a_step_is_the_mlm_head_s_first_guess(tiny_model):
+    from albert_viz.analysis import walkthrough
+    from albert_viz.teaching import quiz
+    asked = quiz.question_for_step(parse_lesson(QUIZ, "quiz").steps[1], tiny_model)
+    prediction = walkthrough.masked_word_predictions(tiny_model, "the cat sat on the [MASK]").predictions[0]
+    assert asked.choices[asked.answer] == prediction.candidates[0]
+    assert asked.choices == quiz.mask_question(prediction).choices
+
+
+def test_an_order_question_from_a_step_is_the_sop_head_s_verdict(tiny_model):
+    from albert_viz.analysis import walkthrough
+    from albert_viz.teaching import quiz
+    asked = quiz.question_for_step(parse_lesson(QUIZ, "quiz").steps[2], tiny_model)
+    order = walkthrough.sentence_order(tiny_model, "the cat sat on the mat", "then it was tired")
+    assert asked.answer == (0 if order.prefers_given_order else 1)
+    np.testing.assert_allclose(asked.scores, [order.given_order[0], order.swapped_order[0]])
+
+
+def test_a_question_about_a_word_the_sentence_lacks_says_so_in_words(tiny_model):
+    from albert_viz.teaching import quiz
+    step = parse_lesson(QUIZ.replace("word: cat", "word: dog"), "quiz").steps[0]
+    with pytest.raises(quiz.QuestionError, match="“dog” is not one of the tokens"):
+        quiz.question_for_step(step, tiny_model)
+
+
+def test_a_question_can_ask_where_cls_looks(tiny_model):
+    from albert_viz.teaching import quiz
+    step = parse_lesson(QUIZ.replace("word: cat", "word: \"[CLS]\""), "quiz").steps[0]
+    assert "“[CLS]” (position 0)" in quiz.question_for_step(step, tiny_model).prompt
+
+
+def test_a_question_the_model_cannot_ask_is_a_problem_for_lesson_checks(tiny_model):
+    from albert_viz.teaching import lesson_checks
+    step = parse_lesson(QUIZ.replace("word: cat", "word: dog"), "quiz").steps[0]
+    problems = lesson_checks.unsupported_claims(step, tiny_model)
+    assert len(problems) == 1 and problems[0].startswith("the question cannot be asked: “dog” is not one of")
+
+
+@pytest.mark.parametrize("narration, problems", [
+    ("30,522·128 + 128·384 = 3,955,968 and 30,000·768 = 23,040,000.", []),
+    ("30,000·128 + 128·768 = 3,940,000.", ["“30,000·128 + 128·768 = 3,940,000” is wrong: it comes to 3,938,304"]),
+    ("V·H = 30,522·384 = 11,720,000.", ["“30,522·384 = 11,720,000” is wrong: it comes to 11,720,448"]),
+])
+def test_a_product_worked_out_in_a_narration_is_checked(narration, problems):
+    from albert_viz.teaching import lesson_checks
+    assert lesson_checks.wrong_arithmetic(narration) == problems
+
+
+def test_a_pattern_named_under_an_attention_question_is_checked_on_its_head(bundled):
+    from albert_viz.teaching import lesson_checks
+    step = lessons.LessonStep(title="x", view="quiz", narration="Head 8 attends to the previous token.", settings={
+        "kind": "attention", "sentence": "I love programming", "layer": 0, "head": 8})
+    assert lesson_checks.unsupported_claims(step, bundled) == ["head 8 of layer 0 does not mostly attend to "
+                                                               "previous token"]
+
+
+def test_a_claim_under_a_norm_weighted_map_is_checked_on_that_map(bundled):
+    """Weighed by what it moves, a [CLS] head's rows no longer lean on [CLS] (its vector is short)."""
+    from albert_viz.teaching import lesson_checks
+    settings = {"sentence": "The animal didn't cross the street because it was too tired", "layer": 1, "head": 3}
+    claim = "Almost all its weight goes to [CLS]."
+    raw = lessons.LessonStep(title="x", view="attention", narration=claim, settings=settings)
+    norm = lessons.LessonStep(title="x", view="attention", narration=claim, settings={**settings, "map": "norm"})
+    assert lesson_checks.unsupported_claims(raw, bundled) == []
+    assert lesson_checks.unsupported_claims(norm, bundled) == ["no head on this screen mostly attends to [CLS]"]
+
+
+def test_every_shipped_question_is_built_from_the_bundled_model(bundled):
+    from albert_viz.teaching import quiz
+    found, _ = lessons.available_lessons()
+    questions = [quiz.question_for_step(step, bundled) for lesson in found for step in lesson.steps
+                 if step.view == "quiz"]
+    assert questions and all(0 <= question.answer < len(question.choices) for question in questions)
+
+
+def test_a_mask_question_from_a_step_shows_its_sentence_since_a_class_sees_only_the_card(tiny_model):
+    from albert_viz.teaching import quiz
+    asked = quiz.question_for_step(parse_lesson(QUIZ, "quiz").steps[1], tiny_model)
+    assert asked.prompt.startswith("“the cat sat on the [MASK]”")
