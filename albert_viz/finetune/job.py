@@ -111,6 +111,7 @@ class ProgressSnapshot:
     learning_rate: float | None = None
     losses: tuple[tuple[int, float], ...] = ()  # (step, training loss)
     evaluations: tuple[tuple[int, float, float], ...] = ()  # (step, validation accuracy, validation loss)
+    validation_rows: int = 0  # rows each evaluation scores; 0 until the data is split (and in older records)
     queue_position: int = 0  # 1 = next in line; 0 = not waiting
     error: str | None = None
 
@@ -128,6 +129,7 @@ class ProgressSnapshot:
     @classmethod
     def from_json(cls, text: str) -> "ProgressSnapshot":
         fields = json.loads(text)
+        fields = {name: value for name, value in fields.items() if name in cls.__dataclass_fields__}
         # JSON has lists only; the snapshot keeps tuples (immutable, hashable)
         fields["losses"] = tuple(tuple(item) for item in fields.get("losses", ()))
         fields["evaluations"] = tuple(tuple(item) for item in fields.get("evaluations", ()))
@@ -549,6 +551,7 @@ class FinetuneJob:
         device = pick_device(config.device)
         self.progress.update(state=RUNNING, message="Preparing the model and data", eta_s=None)
         train_rows, validation_rows = split_indices(dataset, config.validation_fraction, config.seed)
+        self.progress.update(validation_rows=len(validation_rows))  # the chart says how many rows an accuracy is of
         with self.base.lock:
             tokenizer = copy.deepcopy(self.base.tokenizer)  # private: tokenizer calls mutate its truncation state
         model = classifier_copy(self.base, dataset.label_names, config.seed)
