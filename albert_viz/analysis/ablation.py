@@ -358,3 +358,27 @@ def pruning_curve(loaded: LoadedModel, task: AblationTask, importance: HeadImpor
         keeps.append(keep)
     scores = score_patterns(loaded, task, torch.stack(keeps), batch_rows, progress, cancelled)
     return PruningCurve(tuple(order), scores.accuracy, scores.probability)
+
+
+@dataclass(frozen=True, eq=False)
+class HeadStudy:
+    """Which heads a task needs: the importance map and the pruning curve it orders."""
+
+    importance: HeadImportance
+    pruning: PruningCurve
+
+
+def map_share(depths: int) -> float:
+    """The importance map's share of a study's work: each head off runs the depths from its own up (D(D+1)/2
+    layers per head), while the pruning curve soon has a low head off and runs about all D layers per step."""
+    return (depths + 1) / 2 / ((depths + 1) / 2 + depths)
+
+
+def study_heads(loaded: LoadedModel, task: AblationTask, batch_rows: int = 16, progress: Progress | None = None,
+                cancelled: threading.Event | None = None) -> HeadStudy:
+    """The importance map, then the pruning curve, with one progress from 0 to 1 over both."""
+    share = map_share(depth_count(loaded.config))
+    part = lambda start, size: (lambda fraction: progress(start + size * fraction)) if progress else None
+    importance = head_importance(loaded, task, batch_rows, part(0.0, share), cancelled)
+    curve = pruning_curve(loaded, task, importance, batch_rows, part(share, 1 - share), cancelled)
+    return HeadStudy(importance, curve)
