@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from albert_viz.analysis.ablation import AblationOutcome, HeadImportance, PruningCurve
 from albert_viz.analysis.faithfulness import GRID, METHODS
+from albert_viz.finetune.metrics import SMALL_SAMPLE, wilson_interval
 
 METHOD_COLOURS = {"last_layer": "#9e9ac8", "rollout": "#6a51a3", "norm_weighted": "#3f007d",
                   "integrated_gradients": "#2166ac", "gradient_x_input": "#4393c3", "random": "#969696"}
@@ -52,20 +53,26 @@ def layers_by_heads(values: np.ndarray, title: str, colour_title: str, signed: b
 
 def importance_map(importance: HeadImportance) -> go.Figure:
     """Layers × heads: how much the right answer's probability falls when that head alone is off."""
-    return layers_by_heads(importance.probability_drop, "Drop in the right answer's probability, one head off",
-                           "drop")
+    return layers_by_heads(importance.probability_drop, "Drop in the right answer's probability, one head off "
+                           f"(mean over {importance.rows:,} rows)", "drop")
 
 
-def pruning_chart(curve: PruningCurve) -> go.Figure:
-    """Accuracy (and mean right-answer probability) against heads removed, least important first."""
+def pruning_chart(curve: PruningCurve, rows: int) -> go.Figure:
+    """Accuracy (and mean right-answer probability) against heads removed, least important first; on few rows
+    the accuracy carries its 95% Wilson interval as error bars."""
+    bounds = np.array([wilson_interval(round(a * rows), rows) for a in curve.accuracy])  # [step, low/high]
+    interval = "; bars: 95% Wilson interval" if rows < SMALL_SAMPLE else ""
     figure = go.Figure([
-        go.Scatter(x=curve.removed, y=curve.accuracy, mode="lines+markers", name="accuracy",
-                   hovertemplate="%{x} heads off: accuracy %{y:.3f}<extra></extra>"),
+        go.Scatter(x=curve.removed, y=curve.accuracy, mode="lines+markers", name="accuracy", customdata=bounds,
+                   hovertemplate=f"%{{x}} heads off: accuracy %{{y:.1%}} of {rows:,} rows (95% interval "
+                                 "%{customdata[0]:.0%}–%{customdata[1]:.0%})<extra></extra>",
+                   error_y=dict(type="data", symmetric=False, array=bounds[:, 1] - curve.accuracy,
+                                arrayminus=curve.accuracy - bounds[:, 0], visible=rows < SMALL_SAMPLE)),
         go.Scatter(x=curve.removed, y=curve.probability, mode="lines", name="mean probability of the right answer",
                    line=dict(dash="dot"), hovertemplate="%{x} heads off: %{y:.3f}<extra></extra>"),
     ])
-    figure.update_layout(title="Removing heads, least important first", height=360,
-                         xaxis=dict(title="heads switched off"), yaxis=dict(title="score", range=[0, 1]),
+    figure.update_layout(title=f"Removing heads, least important first (on {rows:,} rows{interval})", height=360,
+                         xaxis=dict(title="heads switched off"), yaxis=dict(title="score", range=[0, 1.02]),
                          margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.25))
     return figure
 

@@ -279,6 +279,7 @@ class FinetuneResult:
     began_at: float = 0.0  # wall clock when the training process began (time.time())
     load_seconds: float = 0.0  # began_at -> Trainer.train: the model, the data, the classifier copy
     evaluation_seconds: float = 0.0  # after Trainer.train: the final evaluation and saving
+    validation_labels: tuple[int, ...] = ()  # each validation text's label id (empty for jobs from before it was kept)
 
     def durations(self, submitted_at: float) -> Durations:
         """The job's time in parts, from `submitted_at` (the store's `created`: the click) to the saved model."""
@@ -303,7 +304,8 @@ class FinetuneResult:
             misclassified=tuple(Misclassified(**row) for row in report["misclassified"]), size=report["size"])
         return cls(**{**fields, "model_dir": Path(fields["model_dir"]), "report": report,  # new fields: defaults
                       "config": FinetuneConfig(**fields["config"]), "notes": tuple(fields["notes"]),
-                      "validation_texts": tuple(fields["validation_texts"])})
+                      "validation_texts": tuple(fields["validation_texts"]),
+                      "validation_labels": tuple(fields.get("validation_labels", ()))})
 
 
 class ProgressCallback(TrainerCallback):
@@ -591,6 +593,7 @@ class FinetuneJob:
             data_fingerprint=dataset.fingerprint, began_at=self.began_at,
             load_seconds=max(0.0, training_began - self.began_at),
             evaluation_seconds=time.monotonic() - evaluation_began,
+            validation_labels=tuple(int(label) for label in validation_labels),
         )
 
     def _save(self, trainer: Trainer, tokenizer, report: EvaluationReport) -> Path:

@@ -135,6 +135,20 @@ def test_batched_scores_equal_the_one_by_one_loop(kind, classifier, mlm):
     assert np.array_equal(scores.accuracy, accuracy)
 
 
+def test_reading_one_position_at_the_top_changes_no_number(grouped_model):
+    from albert_viz.model.interventions import run_layers, run_layers_read_at
+    encoded = grouped_model.tokenizer(["the movie was really funny", "i love it"], padding=True, return_tensors="pt")
+    mask, positions = encoded["attention_mask"], torch.tensor([3, 1])
+    keep = ablation.keep_mask(grouped_model, {(1, 0), (3, 2)})
+    with torch.no_grad():
+        hidden = grouped_model.encoder(**encoded, output_hidden_states=True).hidden_states[1]  # depth 1's input
+        with heads_switched_off(grouped_model, keep, first_depth=1):
+            full = run_layers(grouped_model, hidden, mask, 1)[torch.arange(2), positions]
+        with heads_switched_off(grouped_model, keep, first_depth=1):
+            read = run_layers_read_at(grouped_model, hidden, mask, 1, positions)
+    assert (read - full).abs().max() < 1e-5
+
+
 def copy_task_model(carrier: int) -> tuple[LoadedModel, ablation.AblationTask]:
     """A one-layer classifier trained to name the class of the word after [CLS]; only head `carrier` has values,
     so only it can carry that word to [CLS]."""
