@@ -2,7 +2,7 @@
 import streamlit as st
 
 from albert_viz.analysis.compare import side_by_side
-from albert_viz.ui import compare_panel, explain_panel, importance_panel, layers_panel, widgets
+from albert_viz.ui import ablation_panel, compare_panel, explain_panel, importance_panel, layers_panel, widgets
 
 WHY, SIDE_BY_SIDE, LAYERS = "Why this prediction", "Side by side", "What each layer knows"
 HEADS, FAITHFUL = "Which heads matter", "Are the explanations faithful?"
@@ -18,6 +18,7 @@ if section == WHY:
     capture = widgets.capture_or_stop(text, text_pair)
     asked = explain_panel.question(capture)
     explain_panel.render(explain_panel.attribution_or_stop(capture, asked))
+    ablation_panel.render(capture, "explain_ablate", asked.kind, asked.mask_position)
 elif section == SIDE_BY_SIDE:
     st.caption("The same layer and head for two inputs side by side; where the tokens line up one to one, "
                "the difference between them and the heads that changed most.")

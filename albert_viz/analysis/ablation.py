@@ -81,15 +81,34 @@ class AblationOutcome:
         """Mean |Δ attention| per head; [layer, head]. Zero below the lowest head switched off."""
         return np.abs(self.attentions_after - self.attentions_before).mean(axis=(-1, -2))
 
+    def most_changed_head(self) -> tuple[int, int] | None:
+        """The (depth, head) whose attention moved most; None where none moved (only the top depth was off)."""
+        change = self.attention_change()
+        if change.max() <= 1e-6:  # float noise: a head above no switched-off head computes the same weights
+            return None
+        depth, head = np.unravel_index(int(change.argmax()), change.shape)
+        return int(depth), int(head)
 
-def _inputs(loaded: LoadedModel, text: str, text_pair: str | None, kind: str) -> tuple[dict, int]:
-    """Model inputs for one sentence and the position read; the masked-word question needs a [MASK] in the text."""
+
+def _inputs(loaded: LoadedModel, text: str, text_pair: str | None, kind: str,
+            mask_position: int | None = None) -> tuple[dict, int]:
+    """Model inputs for one sentence and the position read.
+
+    The masked-word question reads the first [MASK] in the text, or masks the word at `mask_position` (as the
+    explain page asks about a word the user chose).
+    """
     encoded, _ = tokenize(loaded, text, text_pair)
     ids = encoded["input_ids"][0]
     if torch.isin(ids, torch.tensor(loaded.tokenizer.all_special_ids)).all():
         raise ExplainError("The sentence is made of special tokens only: there is nothing for the heads to read.")
     if kind == CLASSIFIER:
         return encoded, 0
+    if mask_position is not None:
+        if not 0 < mask_position < len(ids) - 1:
+            raise ExplainError("Choose a word of the sentence to mask, not [CLS] or [SEP].")
+        encoded = dict(encoded, input_ids=encoded["input_ids"].clone())
+        encoded["input_ids"][0, mask_position] = loaded.tokenizer.mask_token_id
+        return encoded, mask_position
     masks = (ids == loaded.tokenizer.mask_token_id).nonzero().flatten().tolist()
     if not masks:
         raise ExplainError(f"Write {loaded.tokenizer.mask_token} where the model should guess a word.")
@@ -122,12 +141,16 @@ def _logits(loaded: LoadedModel, kind: str, read: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def switch_off(loaded: LoadedModel, text: str, text_pair: str | None, off: set[tuple[int, int]],
-               kind: str | None = None) -> AblationOutcome:
-    """Run one sentence with the heads in `off` switched off, and once untouched."""
+               kind: str | None = None, mask_position: int | None = None) -> AblationOutcome:
+    """Run one sentence with the heads in `off` switched off, and once untouched.
+
+    kind: the classifier's verdict or the masked-word guess (the classifier where there is one);
+    mask_position: for a masked word, the token to replace by [MASK] (else the text's own first [MASK]).
+    """
     kind = kind or (CLASSIFIER if has_classifier(loaded) else MASKED_WORD)
     if kind not in targets(loaded):
         raise ExplainError("This model has no head that predicts anything: there is no answer to watch change.")
-    encoded, position = _inputs(loaded, text, text_pair, kind)
+    encoded, position = _inputs(loaded, text, text_pair, kind, mask_position)
     inputs = {key: value.to(loaded.device) for key, value in encoded.items()}
     with loaded.lock:
         before_output = loaded.encoder(**inputs, output_attentions=True)

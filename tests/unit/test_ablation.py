@@ -102,6 +102,20 @@ def test_masked_word_guesses_need_a_mask_and_every_head_off_is_allowed(mlm):
     assert outcome.all_off and len(outcome.after.labels) == ablation.TOP_GUESSES
 
 
+def test_a_chosen_word_is_masked_as_if_the_sentence_had_mask_there(mlm):
+    typed = ablation.switch_off(mlm, "the movie was [MASK]", None, {(0, 1)}, kind=MASKED_WORD)
+    chosen = ablation.switch_off(mlm, "the movie was funny", None, {(0, 1)}, kind=MASKED_WORD,
+                                 mask_position=typed.position)
+    assert chosen.tokens == typed.tokens and chosen.position == typed.position
+    np.testing.assert_allclose(chosen.after.probabilities, typed.after.probabilities, atol=1e-6)
+
+
+def test_the_most_changed_head_lies_above_the_switched_off_depth_and_none_moves_below_the_top(mlm):
+    outcome = ablation.switch_off(mlm, "the movie was [MASK]", None, {(1, 2)}, kind=MASKED_WORD)
+    assert outcome.most_changed_head()[0] == 2
+    assert ablation.switch_off(mlm, "the movie was [MASK]", None, {(2, 0)}).most_changed_head() is None
+
+
 def naive_scores(loaded, task, keeps):
     """One row and one pattern per full forward pass: the reference the batched way must match."""
     accuracy, probability = [], []
