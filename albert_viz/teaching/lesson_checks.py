@@ -1,6 +1,7 @@
 """Does a lesson step's narration say only what its screen shows? The attention patterns a narration names
 (previous token, next token, itself, [CLS], [SEP]) are read from its text and checked against the numbers of that
-step's own view: the toy preset's weights, or the model's attention on the step's sentence.
+step's own view: the toy preset's weights, or the model's attention on the step's sentence. A `quiz` step must be
+a question the model can ask, and every product a narration works out (30,522·128 = 3,906,816) must be right.
 """
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import re
 
 import numpy as np
 
-from albert_viz.analysis import attention, walkthrough
+from albert_viz.analysis import attention, attention_modes, walkthrough
 from albert_viz.model.capture import Capture, capture
 from albert_viz.model.loading import LoadedModel
+from albert_viz.teaching import quiz
 from albert_viz.teaching.lessons import LessonStep
 
 # How a narration names each pattern; a name counts only after a word that says "attends" (see _CLAIM).
@@ -26,7 +28,7 @@ _CLAIM = r"\b(?:attend\w*|look\w*|point\w*|match\w*|habits?|pattern\w*|weight)\b
 _PATTERN_WORDS = {key: re.compile(_CLAIM % phrase + "|(?:%s)[- ]pattern" % phrase, re.IGNORECASE)
                   for key, phrase in PATTERN_PHRASES.items()}
 _HEAD = re.compile(r"\bhead (\d+)\b", re.IGNORECASE)
-CHECKED_VIEWS = ("toy", "attention", "heads", "overview")
+CHECKED_VIEWS = ("toy", "attention", "heads", "overview", "quiz")  # quiz: an attention question's one head
 # A head shows a pattern when the pattern is its largest share and holds at least this much of its weight.
 MIN_SHARE = 0.4
 _KEYS = ("previous", "next", "self", "cls", "sep")
@@ -81,15 +83,12 @@ def _model_patterns(step: LessonStep, loaded: LoadedModel) -> tuple[np.ndarray, 
     captured = capture(loaded, step.get("sentence", ""), step.get("pair") or None)
     layer = min(step.get("layer", 0), captured.num_layers - 1)
     if step.view == "attention" and step.get("map", "head") != "head":
-        kind = step.get("map")
-        matrix = attention.head_mean(captured.attentions)[layer] if kind == "mean" else \
-            attention.rollout(captured.attentions)[layer]
-        return shown_by_heads(attention.head_statistics(_one_map(captured, matrix))), None
+        return shown_by_heads(attention.head_statistics(_one_map(captured, _whole_map(step, loaded, captured)))), None
     shown = shown_by_heads(attention.head_statistics(captured))
     if step.view == "overview":
         return shown, None
     visible = np.full_like(shown, "")
-    if step.view == "attention":
+    if step.view in ("attention", "quiz"):
         head = min(step.get("head", 0), captured.num_heads - 1)
         visible[layer, head] = shown[layer, head]
     else:  # heads: every head of one layer
@@ -97,8 +96,52 @@ def _model_patterns(step: LessonStep, loaded: LoadedModel) -> tuple[np.ndarray, 
     return visible, layer
 
 
+def _whole_map(step: LessonStep, loaded: LoadedModel, captured: Capture) -> np.ndarray:
+    """[query, key]: the one map an attention step draws when it is not a single head's raw weights."""
+    layer, kind = min(step.get("layer", 0), captured.num_layers - 1), step.get("map")
+    if kind == "mean":
+        return attention.head_mean(captured.attentions)[layer]
+    if kind == "rollout":
+        return attention.rollout(captured.attentions)[layer]
+    head = min(step.get("head", 0), captured.num_heads - 1)
+    lengths = attention_modes.norm_weighted_attention(loaded, captured).weights[layer, head]  # [query, key]
+    return lengths / lengths.sum(axis=-1, keepdims=True)  # each key's share of what the query receives
+
+
+# A product worked out in a narration: "30,522·128 = 3,906,816" or "30,000·128 + 128·768 = 3,938,304".
+_NUMBER = r"(\d[\d,]*)"
+_PRODUCT = re.compile(rf"{_NUMBER}\s*[·×]\s*{_NUMBER}(?:\s*\+\s*{_NUMBER}\s*[·×]\s*{_NUMBER})?\s*=\s*{_NUMBER}")
+
+
+def wrong_arithmetic(text: str) -> list[str]:
+    """Every product (or sum of two) a narration works out that does not come to what it says."""
+    problems = []
+    for match in _PRODUCT.finditer(text):
+        a, b, c, d, said = (int(group.replace(",", "")) if group else 0 for group in match.groups())
+        if a * b + c * d != said:
+            problems.append(f"“{match.group(0)}” is wrong: it comes to {a * b + c * d:,}")
+    return problems
+
+
+def _unaskable(step: LessonStep, loaded: LoadedModel) -> list[str]:
+    """Why this model cannot ask the step's question ([] when it can)."""
+    try:
+        quiz.question_for_step(step, loaded)
+    except quiz.QuestionError as error:
+        return [f"the question cannot be asked: {error}"]
+    return []
+
+
 def unsupported_claims(step: LessonStep, loaded: LoadedModel) -> list[str]:
-    """Every pattern the step's narration names that its own screen does not show, in words; [] when all hold."""
+    """Every pattern the step's narration names that its own screen does not show, every product it gets wrong,
+    and why a question step cannot be asked, in words; [] when all hold."""
+    problems = wrong_arithmetic(step.narration) + (_unaskable(step, loaded) if step.view == "quiz" else [])
+    if step.view == "quiz" and step.get("kind") != "attention":
+        return problems
+    return problems + _pattern_claims(step, loaded)
+
+
+def _pattern_claims(step: LessonStep, loaded: LoadedModel) -> list[str]:
     if step.view not in CHECKED_VIEWS or not patterns_named(step.narration):
         return []
     if step.view == "toy":

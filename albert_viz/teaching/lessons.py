@@ -41,14 +41,25 @@ VIEWS: dict[str, dict[str, type]] = {
     "heads": {"sentence": str, "pair": str, "layer": int},
     "overview": {"sentence": str, "pair": str},
     "layernorm": {"sentence": str, "pair": str},
-    "parameters": {},
+    "parameters": {"show": str},
+    "sharing": {"sentence": str, "pair": str},
     "page": {"page": str, "label": str},
+    "quiz": {"kind": str, "sentence": str, "pair": str, "layer": int, "head": int, "word": str},
 }
 REQUIRED = {"tokens": ("sentence",), "attention": ("sentence",), "heads": ("sentence",), "overview": ("sentence",),
-            "layernorm": ("sentence",), "page": ("page",)}
+            "layernorm": ("sentence",), "sharing": ("sentence",), "page": ("page",), "quiz": ("kind",)}
 TOY_PRESETS = ("article", "identity", "previous", "sep", "random")
 TOY_SHOWS = ("scores", "scaled", "weights", "output")
-ATTENTION_MAPS = ("head", "mean", "rollout")
+ATTENTION_MAPS = ("head", "mean", "rollout", "norm")
+PARAMETER_SHOWS = ("stack", "factorization")
+# A `quiz` step asks one *Predict, then reveal* question, built from the loaded model when it is shown.
+# Each kind takes its own settings: which ones it needs, and which it may have besides.
+MASK = "[MASK]"
+QUIZ_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "attention": (("sentence", "layer", "head"), ("pair", "word")),  # which token will `word` attend to most?
+    "mask": (("sentence",), ()),  # what will the model put in the sentence's one [MASK]?
+    "order": (("sentence", "pair"), ()),  # sentence = segment A, the true first; pair = segment B
+}
 PAGES = tuple(entry.path for entry in tour.PAGES)  # a `page` step may open any page the app has
 
 
@@ -142,7 +153,10 @@ def _step(node: yaml.Node, number: int, name: str) -> LessonStep:
     for key in REQUIRED.get(view, ()):
         if key not in settings:
             raise LessonError(f"{name}, line {line}: step {number} (view `{view}`) needs `{key}:`.")
-    _check_choices(view, settings, {key: value.start_mark.line + 1 for key, value in fields.items()}, number, name)
+    lines = {key: value.start_mark.line + 1 for key, value in fields.items()}
+    _check_choices(view, settings, lines, number, name)
+    if view == "quiz":
+        _check_quiz(settings, lines, line, number, name)
     return LessonStep(title=title, narration=narration, view=view, settings=settings, line=line)
 
 
@@ -169,11 +183,29 @@ def _setting(view: str, key: str, node: yaml.Node, number: int, name: str):
 
 def _check_choices(view: str, settings: dict, lines: dict[str, int], number: int, name: str) -> None:
     choices = {("toy", "preset"): TOY_PRESETS, ("toy", "show"): TOY_SHOWS, ("attention", "map"): ATTENTION_MAPS,
-               ("page", "page"): PAGES}
+               ("page", "page"): PAGES, ("parameters", "show"): PARAMETER_SHOWS, ("quiz", "kind"): tuple(QUIZ_KINDS)}
     for (for_view, key), allowed in choices.items():
         if view == for_view and key in settings and settings[key] not in allowed:
             raise LessonError(f"{name}, line {lines[key]}: step {number} has {key} `{settings[key]}`; "
                               f"use one of: {', '.join(allowed)}.")
+
+
+def _check_quiz(settings: dict, lines: dict[str, int], line: int, number: int, name: str) -> None:
+    """A question's settings fit its kind: what it needs is there, nothing meant for another kind, one [MASK]."""
+    kind = settings["kind"]
+    needed, optional = QUIZ_KINDS[kind]
+    for key in needed:
+        if key not in settings:
+            raise LessonError(f"{name}, line {line}: step {number} (a `{kind}` question) needs `{key}:`.")
+    for key in settings:
+        if key not in ("kind", *needed, *optional):
+            allowed = ", ".join(("kind", *needed, *optional))
+            raise LessonError(f"{name}, line {lines[key]}: step {number} is a `{kind}` question, which does not "
+                              f"use `{key}`; it takes: {allowed}.")
+    if kind == "mask" and settings["sentence"].count(MASK) != 1:
+        found = "has none" if MASK not in settings["sentence"] else "has more than one"
+        raise LessonError(f"{name}, line {lines['sentence']}: step {number} is a `mask` question: write {MASK} "
+                          f"exactly once in its sentence, where the hidden word goes (this one {found}).")
 
 
 def load_lesson(path: str | Path) -> Lesson:

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from albert_viz.analysis.walkthrough import MaskPrediction, SentenceOrder
-from albert_viz.model.capture import Capture
+from albert_viz.analysis import walkthrough
+from albert_viz.analysis.walkthrough import MaskPrediction, SentenceOrder, WalkthroughError
+from albert_viz.model.capture import Capture, CaptureError, capture
+from albert_viz.model.loading import LoadedModel
+from albert_viz.teaching.lessons import MASK, LessonStep
 
 SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[PAD]", "<pad>", "<s>", "</s>")
 PRONOUNS = ("it", "he", "she", "they", "its", "him", "her", "them", "this", "that")
@@ -49,9 +52,12 @@ def query_position(capture: Capture, round_number: int = 0) -> int:
     return int(rng.choice(ordinary))
 
 
-def attention_question(capture: Capture, layer: int, head: int, round_number: int = 0) -> Question:
-    """'Which token will <query> attend to most in layer L, head H?' Choices are the sentence's positions."""
-    query = query_position(capture, round_number)
+def attention_question(capture: Capture, layer: int, head: int, round_number: int = 0,
+                       query: int | None = None) -> Question:
+    """'Which token will <query> attend to most in layer L, head H?' Choices are the sentence's positions.
+
+    query: the position to ask about; None picks one (query_position)."""
+    query = query_position(capture, round_number) if query is None else query
     weights = capture.attentions[layer, head, query]  # [key]
     choices = tuple(f"{position}: {token}" for position, token in enumerate(capture.tokens))
     return Question(
@@ -94,3 +100,57 @@ def order_question(order: SentenceOrder) -> Question:
         choices=choices, answer=int(np.argmax(scores)), scores=scores,
         key=f"order|{order.first}|{order.second}",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# A lesson's `quiz` step: the same question for the projector and for every student of a live class
+# ---------------------------------------------------------------------------------------------
+
+UNITS = {"attention": "weight", "mask": "probability", "order": "P(in order)"}  # what a question's scores are
+
+
+class QuestionError(ValueError):
+    """A quiz step this model cannot ask (no MLM/SOP head, a word not in the sentence, …); the message is for
+    the user."""
+
+
+def _word_position(captured: Capture, word: str) -> int:
+    """The first token that spells `word` (case and SentencePiece's ▁ aside); [CLS] or [SEP] only when named."""
+    wanted = word.strip().lower()
+    for position, token in enumerate(captured.tokens):
+        if token.lstrip("▁").lower() == wanted and (token not in SPECIAL_TOKENS or token.lower() == wanted):
+            return position
+    raise QuestionError(f"“{word.strip()}” is not one of the tokens this model reads the sentence as "
+                        f"({' '.join(captured.tokens)}); the question asks about another word.")
+
+
+def _attention_for_step(step: LessonStep, loaded: LoadedModel) -> Question:
+    captured = capture(loaded, step.get("sentence", ""), step.get("pair") or None)
+    layer = min(step.get("layer", 0), captured.num_layers - 1)  # a lesson written for a deeper model still asks
+    head = min(step.get("head", 0), captured.num_heads - 1)
+    query = _word_position(captured, step.get("word")) if step.get("word") else None
+    return attention_question(captured, layer, head, query=query)
+
+
+def _mask_for_step(step: LessonStep, loaded: LoadedModel) -> Question:
+    text = step.get("sentence", "").replace(MASK, loaded.tokenizer.mask_token)  # the lesson writes [MASK]
+    predictions = walkthrough.masked_word_predictions(loaded, text, top_k=10).predictions
+    return mask_question(predictions[0])
+
+
+def _order_for_step(step: LessonStep, loaded: LoadedModel) -> Question:
+    return order_question(walkthrough.sentence_order(loaded, step.get("sentence", ""), step.get("pair", "")))
+
+
+_BUILDERS = {"attention": _attention_for_step, "mask": _mask_for_step, "order": _order_for_step}
+
+
+def question_for_step(step: LessonStep, loaded: LoadedModel) -> Question:
+    """The question a lesson's `quiz` step asks, built from this model (its answer is the model's own);
+    QuestionError when this model cannot ask it."""
+    if step.view != "quiz" or step.get("kind") not in _BUILDERS:
+        raise ValueError(f"not a quiz step: view {step.view!r}, kind {step.get('kind')!r}")
+    try:
+        return _BUILDERS[step.get("kind")](step, loaded)
+    except (CaptureError, WalkthroughError) as error:
+        raise QuestionError(str(error)) from None

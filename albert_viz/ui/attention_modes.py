@@ -33,6 +33,11 @@ def _norm_weighted(spec: ModelSpec, text: str, text_pair: str | None, _capture: 
     return norm_weighted_attention(get_model(spec), _capture)
 
 
+def norm_weighted(capture: Capture) -> NormWeightedAttention:
+    """The norm-weighted attention of a capture of the session's model, cached as on the attention page."""
+    return _norm_weighted(current_spec(), capture.text, capture.text_pair, capture)
+
+
 def chosen_view(capture: Capture, layer: int, head: int) -> AttentionView | None:
     """The mode radio, the mute toggle and the text; the matrix to draw, or None after a message."""
     left, right = st.columns([3, 1], vertical_alignment="bottom")  # the switch level with the choices

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from albert_viz.analysis import attention, walkthrough
+from albert_viz.analysis import anatomy, attention, walkthrough
 
 from albert_viz.figures import anatomy_charts, attention_maps, layernorm_charts
 
 from albert_viz.analysis.layernorm import layer_norm_stats
-from albert_viz.teaching import lessons
+from albert_viz.teaching import lessons, quiz
 from albert_viz.teaching.lessons import Lesson, LessonStep
-from albert_viz.ui import figures, model_facts, projector, widgets
+from albert_viz.ui import attention_modes, figures, model_facts, projector, widgets
+from albert_viz.ui import quiz as quiz_cards
 from albert_viz.ui.text import plain
 
 # Large type for the back of the room; applies to this page's narration and step title only.
@@ -103,13 +104,57 @@ def show_view(step: LessonStep) -> None:
     if step.view == "toy":
         _toy(step)
     elif step.view == "parameters":
-        counts = model_facts.get_parameter_table(widgets.current_spec())
-        figures.show(anatomy_charts.parameter_stack(counts, log=True),
-                     "present_parameters", "lesson_parameters", with_csv=False)
+        _parameters(step)
+    elif step.view == "quiz":
+        _quiz(step)
     elif step.view == "page":
         st.page_link(step.get("page"), label=step.get("label") or "Open the page", icon=":material/open_in_new:")
     else:
         _model_view(step)
+
+
+def _parameters(step: LessonStep) -> None:
+    """Every configuration's parameters stacked by component, or the loaded model's own embedding arithmetic."""
+    if step.get("show", "stack") == "stack":
+        counts = model_facts.get_parameter_table(widgets.current_spec())
+        figures.show(anatomy_charts.parameter_stack(counts, log=True),
+                     "present_parameters", "lesson_parameters", with_csv=False)
+        return
+    loaded = widgets.current_model()
+    if loaded is None:
+        return
+    config = loaded.config  # V, E, H of the model on screen, not of a table
+    factors = anatomy.Factorization(config.vocab_size, config.embedding_size, config.hidden_size)
+    st.caption(plain(f"{loaded.spec.label}: V = {factors.vocab:,} vocabulary pieces, E = {factors.embedding}, "
+                     f"H = {factors.hidden}. V·H = {factors.unfactorized:,}; V·E + E·H = {factors.factorized:,}."))
+    figures.show(anatomy_charts.factorization_bars(factors), "present_factorization", "lesson_embedding_factorization",
+                 with_csv=False)
+
+
+def _quiz(step: LessonStep) -> None:
+    """A *Predict, then reveal* card built from the loaded model; after the answer, the numbers behind it."""
+    loaded = widgets.current_model()
+    if loaded is None:
+        return
+    try:
+        question = quiz.question_for_step(step, loaded)
+    except quiz.QuestionError as error:
+        st.info(plain(str(error)))  # may quote the lesson's sentence
+        return
+    reveal = (lambda: _quiz_heatmap(step)) if question.kind == "attention" else None
+    quiz_cards.card(question, f"lesson_{question.kind}", "lesson", reveal=reveal, unit=quiz.UNITS[question.kind])
+
+
+def _quiz_heatmap(step: LessonStep) -> None:
+    """After an attention question: the head it asked about, on the question's sentence."""
+    capture = model_facts.capture_or_message(step.get("sentence", ""), step.get("pair") or None)
+    if capture is None:
+        return
+    layer = _clamped(step.get("layer", 0), capture.num_layers, "layer")
+    head = _clamped(step.get("head", 0), capture.num_heads, "head")
+    figures.show(attention_maps.attention_heatmap(capture.attentions[layer, head], capture.tokens,
+                                                  f"Layer {layer}, head {head}"),
+                 "present_quiz_heatmap", f"lesson_quiz_layer{layer}_head{head}", with_csv=False)
 
 
 def _toy(step: LessonStep) -> None:
@@ -129,7 +174,8 @@ def _toy(step: LessonStep) -> None:
 
 
 def _model_view(step: LessonStep) -> None:
-    """Views that need the loaded model: tokens, one attention map, the heads of a layer, the overview, LayerNorm."""
+    """Views that need the loaded model: tokens, one attention map, the heads of a layer, the overview, LayerNorm,
+    sharing."""
     if widgets.current_model() is None:
         return
     capture = model_facts.capture_or_message(step.get("sentence", ""), step.get("pair") or None)
@@ -157,6 +203,10 @@ def _model_view(step: LessonStep) -> None:
         figures.show(layernorm_charts.stats_lines(stats, capture.tokens, hidden,
                                                   "Mean and spread going into and out of each LayerNorm"),
                      "present_layernorm", "lesson_layernorm", with_csv=False)
+    elif step.view == "sharing":
+        loaded = widgets.current_model()
+        figures.show(anatomy_charts.layer_change(anatomy.sharing(loaded, capture)),
+                     "present_sharing", "lesson_cross_layer_sharing", with_csv=False)
 
 
 def _attention_map(capture, layer: int, head: int, kind: str):
@@ -164,6 +214,9 @@ def _attention_map(capture, layer: int, head: int, kind: str):
         return attention.head_mean(capture.attentions)[layer], f"Layer {layer}: mean over heads"
     if kind == "rollout":
         return attention.rollout(capture.attentions)[layer], f"Rollout up to layer {layer}"
+    if kind == "norm":  # Kobayashi et al. 2020: lengths, not shares; the attention page's own cached computation
+        norms = attention_modes.norm_weighted(capture)
+        return norms.weights[layer, head], f"Layer {layer}, head {head}: norm-weighted ‖α·f(x)‖"
     return capture.attentions[layer, head], f"Layer {layer}, head {head}"
 
 

@@ -20,7 +20,8 @@ from albert_viz.ui.text import plain
 SCORE = "quiz_score"  # quiz name -> {"asked": n, "right": m}, for this browser session
 ANSWERED = "quiz_answered"  # question key -> the choice the student committed to
 # Each page has one quiz, and its cards count there only: the attention quiz's answers never show on Worked examples.
-QUIZ_NAMES = {"attention": "the attention quiz", "pretraining": "the pretraining quiz"}
+QUIZ_NAMES = {"attention": "the attention quiz", "pretraining": "the pretraining quiz",
+              "lesson": "the lessons' questions"}
 
 
 def _scores() -> dict[str, dict[str, int]]:
