@@ -9,7 +9,8 @@ Every call may raise DatabaseUnavailable (its message is for the page) when the 
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc
@@ -17,14 +18,37 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from albert_viz.store import migrations
-from albert_viz.store.engine import DatabaseUnavailable, database_url, guarded, open_engine, unavailable_message
-from albert_viz.store.schema import (class_answers, class_join_failures, class_members, class_questions,
-                                     class_sentences, classes)
+from albert_viz.store.engine import (
+    DatabaseUnavailable,
+    database_url,
+    guarded,
+    open_engine,
+    unavailable_message,
+)
+from albert_viz.store.schema import (
+    class_answers,
+    class_join_failures,
+    class_members,
+    class_questions,
+    class_sentences,
+    classes,
+)
 
 Row = Mapping[str, Any]
+LOCK_TIMEOUT_S = 5.0  # PostgreSQL: a class's row held longer than this by a stuck writer fails the call, clearly
 
-__all__ = ["ClassTables", "CodeTaken", "LockedClass", "Row", "classes", "class_members", "class_questions",
-           "class_answers", "class_sentences", "class_join_failures"]
+__all__ = [
+    "ClassTables",
+    "CodeTaken",
+    "LockedClass",
+    "Row",
+    "class_answers",
+    "class_join_failures",
+    "class_members",
+    "class_questions",
+    "class_sentences",
+    "classes",
+]
 
 
 class CodeTaken(Exception):
@@ -162,6 +186,8 @@ class ClassTables:
         """One write transaction on this class, its row locked first; committed when the block ends."""
         try:
             with self.engine.connect().execution_options(write_lock=True) as connection, connection.begin():
+                if connection.dialect.name == "postgresql":  # SQLite waits SQLITE_BUSY_S for its write lock
+                    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'")
                 row = connection.execute(sa.select(classes).where(classes.c.code == code).with_for_update()
                                          ).mappings().first()
                 yield LockedClass(connection, dict(row) if row else None)

@@ -55,9 +55,10 @@ def current_version(connection: Connection) -> int:
     return 1 if inspector.has_table("jobs") else 0
 
 
-def migrate(engine: Engine, target: int = LATEST) -> list[int]:
+def migrate(engine: Engine, target: int | None = None) -> list[int]:
     """Bring the database to `target` (LATEST; an older one only in tests of an upgrade); the versions applied
     (none if another server got there first)."""
+    target = LATEST if target is None else target
     with engine.connect().execution_options(write_lock=True) as connection, connection.begin():
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})

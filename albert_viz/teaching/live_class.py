@@ -24,8 +24,8 @@ import secrets
 import time
 import unicodedata
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import pandas as pd
 import segno
@@ -33,10 +33,30 @@ import segno
 from albert_viz.store.classes import ClassTables, CodeTaken, LockedClass, Row
 from albert_viz.store.engine import DatabaseUnavailable
 
-__all__ = ["CODE_ALPHABET", "CODE_LENGTH", "MAX_NAME", "MAX_SENTENCE", "JOIN_ATTEMPTS", "JOIN_WINDOW_S",
-           "SENTENCES_PER_MINUTE", "PASSPHRASE_VARIABLE", "KINDS", "ClassError", "ClassState", "DatabaseUnavailable",
-           "LiveClasses", "Member", "QuestionState", "SentOffer", "TeacherHandle", "clean_name", "clean_sentence",
-           "join_link", "normalise_code", "qr_svg"]
+__all__ = [
+    "CODE_ALPHABET",
+    "CODE_LENGTH",
+    "JOIN_ATTEMPTS",
+    "JOIN_WINDOW_S",
+    "KINDS",
+    "MAX_NAME",
+    "MAX_SENTENCE",
+    "PASSPHRASE_VARIABLE",
+    "SENTENCES_PER_MINUTE",
+    "ClassError",
+    "ClassState",
+    "DatabaseUnavailable",
+    "LiveClasses",
+    "Member",
+    "QuestionState",
+    "SentOffer",
+    "TeacherHandle",
+    "clean_name",
+    "clean_sentence",
+    "join_link",
+    "normalise_code",
+    "qr_svg",
+]
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a projector without doubt
 CODE_LENGTH = 6  # 31**6 = 887 million codes
@@ -50,6 +70,7 @@ PASSPHRASE_VARIABLE = "ALBERT_VIZ_TEACHER_PASSPHRASE"
 KINDS = ("attention", "mask", "order")
 OPEN, CLOSED, REVEALED = "open", "closed", "revealed"
 _SEAL_CONTEXT = b"albert_viz live class token"
+_TYPED_BOUND = 10_000  # characters of typed text looked at, at most: a pasted novel costs nothing
 _SPREADSHEET_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a CSV cell starting so is run by spreadsheets
 
 
@@ -61,12 +82,17 @@ class ClassError(ValueError):
 
 def normalise_code(typed: str) -> str:
     """Upper-case, spaces and dashes removed: "abc-def" -> "ABCDEF"."""
-    return re.sub(r"[\s\-]+", "", str(typed or "")).upper()
+    return re.sub(r"[\s\-]+", "", str(typed or "")[:_TYPED_BOUND]).upper()
+
+
+def _well_formed(code: str) -> bool:
+    """A normalised code that could be a class's: anything else is refused without asking the database."""
+    return len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET)
 
 
 def _plain(text: str) -> str:
     """NFC, control and format characters dropped (no bidi overrides, no zero-width tricks), whitespace collapsed."""
-    text = unicodedata.normalize("NFC", str(text or ""))
+    text = unicodedata.normalize("NFC", str(text or "")[:_TYPED_BOUND])
     text = "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C")
     return " ".join(text.split())
 
@@ -193,7 +219,7 @@ def _class_state(row: Row) -> ClassState:
 
 
 def _no_class(code: str) -> ClassError:
-    shown = code or "(empty)"
+    shown = (code[:CODE_LENGTH + 2] + ("…" if len(code) > CODE_LENGTH + 2 else "")) or "(empty)"
     return ClassError(f"No class has the code {shown}. Check the code on the projector (letters and digits, "
                       f"{CODE_LENGTH} of them) and type it again.")
 
@@ -216,20 +242,23 @@ class LiveClasses:
     def state(self, code: str) -> ClassState:
         """The class as every screen shows it, in one read; ClassError if no class has this code."""
         code = normalise_code(code)
-        row = self.tables.state_row(code)
+        row = self.tables.state_row(code) if _well_formed(code) else None
         if row is None:
             raise _no_class(code)
         return _class_state(row)
 
     def join(self, code: str, name: str, session_id: str) -> Member:
         """Join a class (or get the same membership back, from the same session); the name made unique."""
+        if not str(session_id or ""):
+            raise ClassError("This browser session has no id; reload the page and join again.")
         code, session_hash, now = normalise_code(code), _sha256(str(session_id)), time.time()
         if self.tables.join_failures_since(session_hash, now - JOIN_WINDOW_S) >= JOIN_ATTEMPTS:
             raise ClassError(f"Too many wrong class codes from this browser. Wait {JOIN_WINDOW_S / 60:.0f} minutes, "
                              "then type the code on the projector again (or ask your teacher for the link).")
-        with self.tables.locked(code) as locked:
-            if locked.row is not None:
-                return self._join_locked(locked, clean_name(name), str(session_id), session_hash, now)
+        if _well_formed(code):
+            with self.tables.locked(code) as locked:
+                if locked.row is not None:
+                    return self._join_locked(locked, clean_name(name), str(session_id), session_hash, now)
         self.tables.record_join_failure(session_hash, now)
         raise _no_class(code)
 
@@ -254,7 +283,9 @@ class LiveClasses:
         return Member(row["class_code"], str(token), row["name"])
 
     def _member_row(self, code: str, token: str) -> Row:
-        token_hash = _sha256(token)
+        if not _well_formed(code):
+            raise _no_class(code)
+        token_hash = _sha256(token[:_TYPED_BOUND])
         row = self.tables.member_by_token(token_hash)
         if row is None or not hmac.compare_digest(row["token_hash"], token_hash) or row["class_code"] != code:
             if self.tables.class_row(code) is None:
@@ -310,7 +341,7 @@ class LiveClasses:
 
     # The teacher
 
-    def open_class(self, lesson: str, passphrase: str) -> "TeacherHandle":
+    def open_class(self, lesson: str, passphrase: str) -> TeacherHandle:
         """A new class for this lesson, with a fresh code; only with the teacher's passphrase."""
         _check_passphrase(passphrase)
         lesson = str(lesson or "").strip()
@@ -325,7 +356,7 @@ class LiveClasses:
             return TeacherHandle(self, code, _GRANTED)
         raise ClassError("Could not find a free class code; try again.")
 
-    def teacher(self, code: str, passphrase: str) -> "TeacherHandle":
+    def teacher(self, code: str, passphrase: str) -> TeacherHandle:
         """The teacher's handle on a class already open (after the teacher's tab closed); an ended class too,
         for its CSV."""
         _check_passphrase(passphrase)

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import re
 import threading
-import xml.etree.ElementTree as ElementTree
+from io import StringIO
+from xml.etree import ElementTree
 
 import pandas as pd
 import pytest
 import segno
 import sqlalchemy as sa
-from io import StringIO
 
 from albert_viz.teaching import live_class
-from albert_viz.teaching.live_class import (CODE_ALPHABET, CODE_LENGTH, JOIN_ATTEMPTS, MAX_NAME, MAX_SENTENCE,
-                                            SENTENCES_PER_MINUTE, ClassError, LiveClasses, Member, TeacherHandle,
-                                            clean_name, join_link, normalise_code, qr_svg)
+from albert_viz.teaching.live_class import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    JOIN_ATTEMPTS,
+    MAX_NAME,
+    MAX_SENTENCE,
+    SENTENCES_PER_MINUTE,
+    ClassError,
+    LiveClasses,
+    Member,
+    TeacherHandle,
+    clean_name,
+    join_link,
+    normalise_code,
+    qr_svg,
+)
 
 PASSPHRASE = "owl-and-pussycat"
 CHOICES = ("0: [CLS]", "1: the", "2: cat", "3: [SEP]")
