@@ -28,7 +28,7 @@ def before_after_bars(outcome: AblationOutcome) -> go.Figure:
                hovertemplate="%{x}: %{y:.3f}<extra>chosen heads off</extra>"),
     ])
     figure.update_layout(barmode="group", yaxis=dict(title="probability", range=[0, 1]), height=320,
-                         title="The answers before, and their probability with the heads off",
+                         title="First answers: heads on vs off",
                          margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.2))
     return figure
 
@@ -65,7 +65,9 @@ def head_picker(depths: int, heads: int, off: Sequence[tuple[int, int]] | set = 
     state = np.where(is_off, "off: click to switch it back on", "on: click to switch it off")
     steady = dict(marker=dict(opacity=1))  # a clicked marker is not dimmed while the page reruns
     figure = go.Figure(go.Scatter(
-        x=head, y=depth, mode="markers", customdata=np.stack([depth, head], axis=-1),  # [marker, (depth, head)]
+        # customdata as plain lists: a numpy array goes to the browser as a typed array, and a click sends it back
+        # as {"0": depth, "1": head} instead of [depth, head]
+        x=head, y=depth, mode="markers", customdata=np.stack([depth, head], axis=-1).tolist(),  # [marker, (depth, head)]
         marker=dict(size=26, symbol=np.where(is_off, "x", "square"), color=np.where(is_off, HEAD_OFF, HEAD_ON),
                     line=dict(width=0)),
         text=state, hovertemplate="L%{customdata[0]}·H%{customdata[1]} %{text}<extra></extra>",
@@ -84,7 +86,9 @@ def clicked_cell(selection: dict) -> tuple[int, int] | None:
     """The (depth, head) a click on head_picker chose, from a Streamlit plotly selection state."""
     for point in selection.get("points", []):
         customdata = point.get("customdata")
-        if customdata is not None and len(customdata) == 2:
+        if isinstance(customdata, dict):  # a typed array, as the browser sends it back
+            customdata = [customdata.get("0"), customdata.get("1")]
+        if customdata is not None and len(customdata) == 2 and None not in customdata:
             return int(customdata[0]), int(customdata[1])
     return None
 

@@ -96,7 +96,7 @@ def _what_changed(outcome: ablation.AblationOutcome, key: str) -> None:
         figures.show(intervention_charts.before_after_bars(outcome), f"{key}_bars", "switch_off_prediction")
     with change:
         figures.show(intervention_charts.layers_by_heads(
-            outcome.attention_change(), "How far each head's attention moved; × marks the heads off",
+            outcome.attention_change(), "How far each head's attention moved (× = off)",
             "mean |Δ|", signed=False, marked=outcome.off), f"{key}_change", "switch_off_attention_change")
     _downstream_maps(outcome, key)
 
