@@ -271,10 +271,9 @@ def _ask_question(step: LessonStep) -> quiz.Question | None:
     loaded = widgets.current_model()
     if loaded is None:
         return None
-    for_step = getattr(quiz, "question_for_step", None)  # lesson `quiz` steps (teaching/lessons.py's quiz view)
-    if step.view == "quiz" and for_step is not None:
+    if step.view == "quiz":  # a lesson's question step (teaching/lessons.py's quiz view)
         try:
-            return for_step(step, loaded)
+            return quiz.question_for_step(step, loaded)
         except ValueError as error:  # QuestionError: this model cannot ask it
             st.info(plain(str(error)))
             return None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from albert_viz.teaching import lessons
+from albert_viz.model.loading import load_model
+from albert_viz.teaching import lessons, quiz
 from albert_viz.teaching.live_class import LiveClasses
 from albert_viz.ui import live_class_panel
 from tests.app.conftest import APP
@@ -142,6 +143,18 @@ def test_students_answer_the_teacher_counts_them_and_everyone_sees_the_reveal(ti
     assert f"{agreed} of 3 agreed with the model" in shown(teacher)
     ana = shown(rerun(students[0]))
     assert f"Your answer: “{question.choices[0]}”" in ana and "agreed with the model" in ana
+
+
+def test_a_lessons_quiz_step_asks_the_class_the_question_the_model_answers(tiny_spec):
+    lesson = lessons.load_lesson(lessons.LESSONS_DIR / f"{LESSON}.yaml")
+    number, step = next((i, step) for i, step in enumerate(lesson.steps, 1) if step.view == "quiz")
+    teacher, code = open_class(tiny_spec)
+    start_and_go_to(teacher, number)
+    ask(teacher)
+    teacher.button(key="live_reveal").click().run()
+    asked = LiveClasses().state(code).question  # the model's choice is stored from the start, shown once revealed
+    expected = quiz.question_for_step(step, load_model(tiny_spec))
+    assert asked.choices == tuple(expected.choices) and asked.model_choice == expected.answer
 
 
 def test_a_student_may_change_the_answer_until_the_question_is_closed(tiny_spec):
