@@ -19,7 +19,7 @@ with st.sidebar:
     st.divider()
 with st.spinner("Starting up: loading PyTorch and the model (only the first visit after a restart is slow)…"):
     from albert_viz.model import runtime
-    from albert_viz.ui import figures, links, projector
+    from albert_viz.ui import figures, links, live_class_panel, projector
     from albert_viz.ui.widgets import model_sidebar
 
     runtime.start_up()  # once per process: torch thread budget, stale temporary folders swept
@@ -27,6 +27,7 @@ links.restore_from_url()  # a shared link opens the sentence and model it names
 projector.default_on_for_lessons()
 model_sidebar()
 with st.sidebar:
+    live_class_panel.exploring_sidebar()  # a student of a live class, exploring: the way back to the class
     projector.toggle()
     links.copy_link_button()
     figures.format_choice()

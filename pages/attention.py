@@ -2,7 +2,7 @@
 import streamlit as st
 
 from albert_viz.ui import (  # first: on a fresh server it reroutes via app.py before torch loads
-    ablation_panel, attention_modes, bertviz_panel, figures, projector, quiz, tokens_panel, widgets,
+    ablation_panel, attention_modes, bertviz_panel, figures, live_class_panel, projector, quiz, tokens_panel, widgets,
 )
 from albert_viz.analysis import attention  # noqa: I001
 from albert_viz.figures import attention_maps, common, exports
@@ -16,6 +16,7 @@ st.caption("Row i of a map is query token i; it spreads a total weight of 1 over
 text, text_pair = widgets.sentence_inputs(with_pair=True)
 capture = widgets.capture_or_stop(text, text_pair)
 widgets.limits_caption(capture)
+live_class_panel.send_from_attention(capture.text)  # a student in a live class: offer this sentence to the teacher
 
 
 def _select_clicked_head() -> None:

@@ -19,7 +19,7 @@ import torch
 from albert_viz.analysis.attention_modes import ExplainError
 from albert_viz.analysis.attribution import CLASSIFIER, MASKED_WORD, has_classifier, targets
 from albert_viz.model.capture import tokenize
-from albert_viz.model.interventions import depth_count, heads_switched_off, run_layers
+from albert_viz.model.interventions import depth_count, heads_switched_off, run_layers_read_at
 from albert_viz.model.loading import LoadedModel
 
 MAX_SEQUENCES_PER_PASS = 256  # rows × ablations in one forward pass above the switched-off depth
@@ -81,15 +81,34 @@ class AblationOutcome:
         """Mean |Δ attention| per head; [layer, head]. Zero below the lowest head switched off."""
         return np.abs(self.attentions_after - self.attentions_before).mean(axis=(-1, -2))
 
+    def most_changed_head(self) -> tuple[int, int] | None:
+        """The (depth, head) whose attention moved most; None where none moved (only the top depth was off)."""
+        change = self.attention_change()
+        if change.max() <= 1e-6:  # float noise: a head above no switched-off head computes the same weights
+            return None
+        depth, head = np.unravel_index(int(change.argmax()), change.shape)
+        return int(depth), int(head)
 
-def _inputs(loaded: LoadedModel, text: str, text_pair: str | None, kind: str) -> tuple[dict, int]:
-    """Model inputs for one sentence and the position read; the masked-word question needs a [MASK] in the text."""
+
+def _inputs(loaded: LoadedModel, text: str, text_pair: str | None, kind: str,
+            mask_position: int | None = None) -> tuple[dict, int]:
+    """Model inputs for one sentence and the position read.
+
+    The masked-word question reads the first [MASK] in the text, or masks the word at `mask_position` (as the
+    explain page asks about a word the user chose).
+    """
     encoded, _ = tokenize(loaded, text, text_pair)
     ids = encoded["input_ids"][0]
     if torch.isin(ids, torch.tensor(loaded.tokenizer.all_special_ids)).all():
         raise ExplainError("The sentence is made of special tokens only: there is nothing for the heads to read.")
     if kind == CLASSIFIER:
         return encoded, 0
+    if mask_position is not None:
+        if not 0 < mask_position < len(ids) - 1:
+            raise ExplainError("Choose a word of the sentence to mask, not [CLS] or [SEP].")
+        encoded = dict(encoded, input_ids=encoded["input_ids"].clone())
+        encoded["input_ids"][0, mask_position] = loaded.tokenizer.mask_token_id
+        return encoded, mask_position
     masks = (ids == loaded.tokenizer.mask_token_id).nonzero().flatten().tolist()
     if not masks:
         raise ExplainError(f"Write {loaded.tokenizer.mask_token} where the model should guess a word.")
@@ -108,21 +127,30 @@ def _prediction(loaded: LoadedModel, kind: str, hidden: torch.Tensor, position: 
 
 def _probabilities(loaded: LoadedModel, kind: str, hidden: torch.Tensor) -> torch.Tensor:
     """Classifier: hidden [batch, token, H] -> [batch, class]; masked word: hidden [batch, H] -> [batch, vocab]."""
+    return torch.softmax(_logits(loaded, kind, hidden[:, 0] if kind == CLASSIFIER else hidden), dim=-1)
+
+
+def _logits(loaded: LoadedModel, kind: str, read: torch.Tensor) -> torch.Tensor:
+    """The output head on the hidden state at the position read, [batch, H] -> [batch, class or vocab], float32."""
     if kind == CLASSIFIER:
         encoder = loaded.encoder  # the same readout as AlbertForSequenceClassification in eval mode
-        pooled = encoder.pooler_activation(encoder.pooler(hidden[:, 0]))
-        return torch.softmax(loaded.model.classifier(loaded.model.dropout(pooled)).float(), dim=-1)
-    return torch.softmax(loaded.model.predictions(hidden).float(), dim=-1)
+        pooled = encoder.pooler_activation(encoder.pooler(read))
+        return loaded.model.classifier(loaded.model.dropout(pooled)).float()
+    return loaded.model.predictions(read).float()
 
 
 @torch.no_grad()
 def switch_off(loaded: LoadedModel, text: str, text_pair: str | None, off: set[tuple[int, int]],
-               kind: str | None = None) -> AblationOutcome:
-    """Run one sentence with the heads in `off` switched off, and once untouched."""
+               kind: str | None = None, mask_position: int | None = None) -> AblationOutcome:
+    """Run one sentence with the heads in `off` switched off, and once untouched.
+
+    kind: the classifier's verdict or the masked-word guess (the classifier where there is one);
+    mask_position: for a masked word, the token to replace by [MASK] (else the text's own first [MASK]).
+    """
     kind = kind or (CLASSIFIER if has_classifier(loaded) else MASKED_WORD)
     if kind not in targets(loaded):
         raise ExplainError("This model has no head that predicts anything: there is no answer to watch change.")
-    encoded, position = _inputs(loaded, text, text_pair, kind)
+    encoded, position = _inputs(loaded, text, text_pair, kind, mask_position)
     inputs = {key: value.to(loaded.device) for key, value in encoded.items()}
     with loaded.lock:
         before_output = loaded.encoder(**inputs, output_attentions=True)
@@ -208,17 +236,19 @@ def score_patterns(loaded: LoadedModel, task: AblationTask, keeps: torch.Tensor,
                    progress: Progress | None = None, cancelled: threading.Event | None = None) -> Scores:
     """Accuracy and mean right-answer probability under each keep pattern [pattern, depth, head].
 
-    Per batch of rows: one untouched forward gives every depth's input; each pattern then runs only from its
-    lowest switched-off depth up, with the rows of every pattern that starts there in one padded batch.
+    Rows are taken shortest first, so that a batch's rows are of about one length and each batch is cut to
+    its longest row (padding costs as much as words). Per batch of rows: one untouched forward gives every
+    depth's input; each pattern then runs only from its lowest switched-off depth up, with the rows of every
+    pattern that starts there in one padded batch.
     """
     keeps = keeps.float()
     lowest_off = [int(np.flatnonzero((keep == 0).any(dim=-1).numpy())[0]) if (keep == 0).any() else None
                   for keep in keeps]
     right = torch.zeros(len(keeps), len(task))  # [pattern, row]: probability of the right answer
     correct = torch.zeros(len(keeps), len(task), dtype=torch.bool)  # [pattern, row]: top answer is the right one
-    batches = range(0, len(task), batch_rows)
-    for done, start in enumerate(batches):
-        rows = slice(start, start + batch_rows)
+    by_length = np.argsort(task.attention_mask.sum(axis=1), kind="stable")
+    batches = [by_length[start:start + batch_rows] for start in range(0, len(task), batch_rows)]
+    for done, rows in enumerate(batches):
         _check(cancelled)
         right[:, rows], correct[:, rows] = _score_batch(loaded, task, rows, keeps, lowest_off, cancelled)
         if progress:
@@ -231,19 +261,26 @@ def _check(cancelled: threading.Event | None) -> None:
         raise AblationCancelled()
 
 
+def _batch_inputs(task: AblationTask, rows: np.ndarray, device) -> tuple[torch.Tensor, ...]:
+    """The rows' ids, mask and segments cut to the last column any of them uses, and their positions and answers."""
+    mask = task.attention_mask[rows]  # [row, token]
+    width = int(mask.any(axis=0).nonzero()[0].max()) + 1  # right padding: every column after this is padding
+    cut = lambda array: torch.as_tensor(np.ascontiguousarray(array[rows, :width]), device=device)
+    return (cut(task.input_ids), cut(task.attention_mask), cut(task.token_type_ids),
+            torch.as_tensor(task.positions[rows], device=device), torch.as_tensor(task.answers[rows], device=device))
+
+
 @torch.no_grad()
-def _score_batch(loaded, task, rows: slice, keeps, lowest_off, cancelled) -> tuple[torch.Tensor, torch.Tensor]:
+def _score_batch(loaded, task, rows: np.ndarray, keeps, lowest_off, cancelled) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-answer probability and correctness, [pattern, row] each, for one batch of rows under every pattern."""
     device = loaded.device
-    ids, mask, segments = (torch.as_tensor(array[rows], device=device)
-                           for array in (task.input_ids, task.attention_mask, task.token_type_ids))
-    positions = torch.as_tensor(task.positions[rows], device=device)
-    answers = torch.as_tensor(task.answers[rows], device=device)
+    ids, mask, segments, positions, answers = _batch_inputs(task, rows, device)
     right = torch.zeros(len(keeps), len(ids))
     correct = torch.zeros(len(keeps), len(ids), dtype=torch.bool)
     with loaded.lock:
         output = loaded.encoder(input_ids=ids, attention_mask=mask, token_type_ids=segments, output_hidden_states=True)
-        untouched = _judge(loaded, task.kind, output.last_hidden_state, positions, answers)  # ([row], [row])
+        read = output.last_hidden_state[torch.arange(len(ids), device=device), positions]  # [row, H]
+        untouched = _judge(loaded, task.kind, read, answers)  # ([row], [row])
         right[:], correct[:] = untouched
         for depth in sorted({d for d in lowest_off if d is not None}):
             patterns = [i for i, d in enumerate(lowest_off) if d == depth]
@@ -263,18 +300,17 @@ def _run_patterns(loaded, kind, depth_input, mask, positions, answers, keeps, de
     hidden = depth_input.repeat(patterns, 1, 1)  # [pattern * row, token, H], pattern-major
     per_sequence = keeps.repeat_interleave(rows, dim=0)  # [pattern * row, depth, head]
     with heads_switched_off(loaded, per_sequence, first_depth=depth):
-        top = run_layers(loaded, hidden, mask.repeat(patterns, 1), depth)
-    right, correct = _judge(loaded, kind, top, positions.repeat(patterns), answers.repeat(patterns))
+        read = run_layers_read_at(loaded, hidden, mask.repeat(patterns, 1), depth, positions.repeat(patterns))
+    right, correct = _judge(loaded, kind, read, answers.repeat(patterns))
     return right.reshape(patterns, rows), correct.reshape(patterns, rows)  # [pattern * row] -> [pattern, row]
 
 
-def _judge(loaded, kind, hidden, positions, answers) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each sequence's probability of its right answer at its own position, and whether that is its top answer."""
-    if kind == MASKED_WORD:
-        hidden = hidden[torch.arange(len(hidden), device=hidden.device), positions]  # [sequence, H]
-    probabilities = _probabilities(loaded, kind, hidden)  # [sequence, answer]
-    right = probabilities.gather(-1, answers[:, None])[:, 0]
-    return right.cpu(), (probabilities.argmax(dim=-1) == answers).cpu()
+def _judge(loaded, kind, read, answers) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each sequence's probability of its right answer, from the hidden state read [sequence, H], and whether
+    that is its top answer. exp(logit − logsumexp) is softmax at the one answer, without a vocabulary-wide softmax."""
+    logits = _logits(loaded, kind, read)  # [sequence, answer]
+    right = torch.exp(logits.gather(-1, answers[:, None])[:, 0] - torch.logsumexp(logits, dim=-1))
+    return right.cpu(), (logits.argmax(dim=-1) == answers).cpu()
 
 
 @dataclass(frozen=True, eq=False)
@@ -345,3 +381,27 @@ def pruning_curve(loaded: LoadedModel, task: AblationTask, importance: HeadImpor
         keeps.append(keep)
     scores = score_patterns(loaded, task, torch.stack(keeps), batch_rows, progress, cancelled)
     return PruningCurve(tuple(order), scores.accuracy, scores.probability)
+
+
+@dataclass(frozen=True, eq=False)
+class HeadStudy:
+    """Which heads a task needs: the importance map and the pruning curve it orders."""
+
+    importance: HeadImportance
+    pruning: PruningCurve
+
+
+def map_share(depths: int) -> float:
+    """The importance map's share of a study's work: each head off runs the depths from its own up (D(D+1)/2
+    layers per head), while the pruning curve soon has a low head off and runs about all D layers per step."""
+    return (depths + 1) / 2 / ((depths + 1) / 2 + depths)
+
+
+def study_heads(loaded: LoadedModel, task: AblationTask, batch_rows: int = 16, progress: Progress | None = None,
+                cancelled: threading.Event | None = None) -> HeadStudy:
+    """The importance map, then the pruning curve, with one progress from 0 to 1 over both."""
+    share = map_share(depth_count(loaded.config))
+    part = lambda start, size: (lambda fraction: progress(start + size * fraction)) if progress else None
+    importance = head_importance(loaded, task, batch_rows, part(0.0, share), cancelled)
+    curve = pruning_curve(loaded, task, importance, batch_rows, part(share, 1 - share), cancelled)
+    return HeadStudy(importance, curve)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -39,6 +39,7 @@ ERASER_BINS = (0.01, 0.05, 0.1, 0.2, 0.5)
 GRID = np.linspace(0, 1, 11)  # shares removed on which curves of different sentences are averaged
 REPLACEMENT_NOTE = "Removed words are replaced by [MASK], so the sentence keeps its length and positions."
 BATCH = 64
+SAME = 1e-9  # AOPCs closer than this are a tie: two explanations that rank the words alike
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,13 +196,17 @@ class FaithfulnessSummary:
 
 def faithfulness_over(loaded: LoadedModel, texts, kind: str = CLASSIFIER, n_steps: int = 16, seed: int = 0,
                       progress: Callable[[float], None] | None = None,
-                      cancelled: threading.Event | None = None) -> FaithfulnessSummary:
-    """faithfulness() for each text (the classifier's verdict, or a [MASK] the text holds), averaged."""
+                      cancelled: threading.Event | None = None,
+                      mask_positions: Sequence[int] | None = None) -> FaithfulnessSummary:
+    """faithfulness() for each text (the classifier's verdict, or the word at mask_positions[i], or a [MASK] the
+    text holds), averaged."""
     results = []
     for index, text in enumerate(texts):
         if cancelled is not None and cancelled.is_set():
             raise AblationCancelled()
-        results.append(faithfulness(loaded, text, kind=kind, n_steps=n_steps, seed=seed + index))
+        position = None if mask_positions is None else int(mask_positions[index])
+        results.append(faithfulness(loaded, text, kind=kind, mask_position=position, n_steps=n_steps,
+                                    seed=seed + index))
         if progress:
             progress((index + 1) / len(texts))
     methods = list(METHODS)
@@ -209,3 +214,28 @@ def faithfulness_over(loaded: LoadedModel, texts, kind: str = CLASSIFIER, n_step
     return FaithfulnessSummary(kind, len(results), {m: np.mean([r.curves[m].on_grid() for r in results], axis=0)
                                                     for m in methods},
                                mean("comprehensiveness"), mean("sufficiency"), mean("aopc"))
+
+
+def verdict(aopc: Mapping[str, float], rows: int | None = None) -> str:
+    """Which explanation predicted the model best, in plain words: the highest AOPC, against the random floor.
+
+    rows: how many sentences the AOPCs are averaged over (None: one sentence). Tied explanations are named in
+    METHODS' order, which is fixed, so the same numbers always give the same sentence."""
+    data = "this sentence" if rows is None else f"these {rows:,} sentences" if rows != 1 else "this 1 sentence"
+    named = [method for method in METHODS if method in aopc and method != "random"]
+    top = max(aopc[method] for method in named)
+    best = [method for method in named if top - aopc[method] < SAME]
+    floor = aopc.get("random", float("nan"))
+    names = " and ".join(METHODS[method] for method in best)
+    against = f"against {floor:.3f} for a random order"
+    if not top > floor + SAME:
+        return (f"For this model and {data}, no explanation beat a random order: masking the words any of them "
+                f"ranks highest lowered the probability of the model's original answer no more than masking words "
+                f"at random (best AOPC {top:.3f}, {names}; random {floor:.3f}). Here none of them tells which "
+                "words the model relies on.")
+    if len(best) > 1:
+        return (f"For this model and {data}, {names} predicted the model equally well (AOPC {top:.3f} each, "
+                f"{against}): they rank the words alike. They are named in the table's fixed order, not by merit.")
+    return (f"For this model and {data}, {names} predicted the model best: masking the words it ranks highest "
+            f"lowered the probability of the model's original answer the most (AOPC {top:.3f}, {against}).")
+

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from albert_viz.finetune.job import ProgressSnapshot
 from albert_viz.figures.common import LABEL_FONT, count_colours
-from albert_viz.finetune.metrics import EvaluationReport
+from albert_viz.finetune.metrics import SMALL_SAMPLE, EvaluationReport, wilson_interval
 
 
 ACCURACY_TICKS = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
@@ -33,6 +33,20 @@ def length_histogram(lengths: np.ndarray, max_length: int) -> go.Figure:
     return figure
 
 
+def accuracy_trace_name(rows: int) -> str:
+    """'validation accuracy (400 rows)': an accuracy is read with the count it is of (none known: no count)."""
+    return f"validation accuracy ({rows:,} rows)" if rows else "validation accuracy"
+
+
+def _wilson_bars(accuracy, rows: int) -> dict | None:
+    """95% Wilson intervals as asymmetric error bars, only when the rows are few (SMALL_SAMPLE) and known."""
+    if not 0 < rows < SMALL_SAMPLE:
+        return None
+    intervals = [wilson_interval(round(value * rows), rows) for value in accuracy]
+    return dict(type="data", symmetric=False, array=[high - value for value, (_, high) in zip(accuracy, intervals)],
+                arrayminus=[value - low for value, (low, _) in zip(accuracy, intervals)], thickness=1.5)
+
+
 def training_curves(snapshot: ProgressSnapshot) -> go.Figure:
     """Training loss and validation loss on the left axis, validation accuracy on the right."""
     figure = go.Figure()
@@ -42,8 +56,9 @@ def training_curves(snapshot: ProgressSnapshot) -> go.Figure:
     if snapshot.evaluations:
         steps, accuracy, validation_loss = zip(*snapshot.evaluations)
         figure.add_trace(go.Scatter(x=steps, y=validation_loss, name="validation loss", mode="lines+markers"))
-        figure.add_trace(go.Scatter(x=steps, y=accuracy, name="validation accuracy", mode="lines+markers",
-                                    yaxis="y2"))
+        rows = snapshot.validation_rows
+        figure.add_trace(go.Scatter(x=steps, y=accuracy, name=accuracy_trace_name(rows), mode="lines+markers",
+                                    yaxis="y2", error_y=_wilson_bars(accuracy, rows)))
     figure.update_layout(
         title="Learning", xaxis=dict(title="step", range=[0, max(snapshot.total_steps, 1)]),
         yaxis=dict(title="loss", rangemode="tozero"),

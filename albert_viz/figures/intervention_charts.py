@@ -11,6 +11,8 @@ import plotly.graph_objects as go
 
 from albert_viz.analysis.ablation import AblationOutcome, HeadImportance, PruningCurve
 from albert_viz.analysis.faithfulness import GRID, METHODS
+from albert_viz.figures.common import DARK_TEXT, LABEL_FONT, difference_colours, difference_range
+from albert_viz.finetune.metrics import SMALL_SAMPLE, wilson_interval
 
 METHOD_COLOURS = {"last_layer": "#9e9ac8", "rollout": "#6a51a3", "norm_weighted": "#3f007d",
                   "integrated_gradients": "#2166ac", "gradient_x_input": "#4393c3", "random": "#969696"}
@@ -26,46 +28,93 @@ def before_after_bars(outcome: AblationOutcome) -> go.Figure:
                hovertemplate="%{x}: %{y:.3f}<extra>chosen heads off</extra>"),
     ])
     figure.update_layout(barmode="group", yaxis=dict(title="probability", range=[0, 1]), height=320,
-                         title="The answers before, and their probability with the heads off",
+                         title="First answers: heads on vs off",
                          margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.2))
     return figure
 
 
 def layers_by_heads(values: np.ndarray, title: str, colour_title: str, signed: bool = True,
                     marked: Sequence[tuple[int, int]] = ()) -> go.Figure:
-    """A [layer, head] map; signed maps are white at zero; marked cells (e.g. switched-off heads) get an ×."""
+    """A [layer, head] map; white at zero (the project's difference colours); marked cells (e.g. switched-off heads)
+    get an ×. The colour bar says the range the colours span."""
     layers, heads = values.shape
     bound = float(max(np.abs(values).max(), 1e-9))
-    heatmap = dict(z=values, x=list(range(heads)), y=list(range(layers)), colorbar=dict(title=colour_title),
-                   hovertemplate="layer %{y}, head %{x}: %{z:+.4f}<extra></extra>")
-    heatmap.update(dict(zmin=-bound, zmax=bound, zmid=0.0, colorscale="RdBu_r") if signed else
-                   dict(zmin=0.0, zmax=bound, colorscale="Reds"))
-    figure = go.Figure(go.Heatmap(**heatmap))
+    figure = go.Figure(go.Heatmap(
+        z=values, x=list(range(heads)), y=list(range(layers)), **difference_colours(bound, signed),
+        colorbar=dict(title=f"{colour_title}<br>({difference_range(bound, signed)})"),
+        hovertemplate="layer %{y}, head %{x}: %{z:+.4f}<extra></extra>"))
     if marked:
         figure.add_trace(go.Scatter(x=[h for _, h in marked], y=[d for d, _ in marked], mode="text", text="×",
-                                    textfont=dict(size=18), hoverinfo="skip", showlegend=False))
+                                    textfont=dict(size=18, color=DARK_TEXT), hoverinfo="skip", showlegend=False))
     figure.update_xaxes(title="head", tickmode="array", tickvals=list(range(heads)))
     figure.update_yaxes(title="layer", autorange="reversed", tickmode="array", tickvals=list(range(layers)))
     figure.update_layout(title=title, height=max(300, 34 * layers + 140), margin=dict(l=10, r=10, t=60, b=10))
     return figure
 
 
+HEAD_ON, HEAD_OFF = "#6a51a3", "#fd8d3c"  # the colours of "all heads on" and "chosen heads off" in the bars
+
+
+def head_picker(depths: int, heads: int, off: Sequence[tuple[int, int]] | set = ()) -> go.Figure:
+    """Layers × heads as squares to click: purple squares are working heads, orange × the heads switched off.
+
+    Each marker carries (depth, head) as customdata, so a click is a plotly selection clicked_cell can read.
+    """
+    depth, head = np.divmod(np.arange(depths * heads), heads)  # flat marker index -> (depth, head)
+    is_off = np.array([(int(d), int(h)) in set(off) for d, h in zip(depth, head)])  # [marker]
+    state = np.where(is_off, "off: click to switch it back on", "on: click to switch it off")
+    steady = dict(marker=dict(opacity=1))  # a clicked marker is not dimmed while the page reruns
+    figure = go.Figure(go.Scatter(
+        # customdata as plain lists: a numpy array goes to the browser as a typed array, and a click sends it back
+        # as {"0": depth, "1": head} instead of [depth, head]
+        x=head, y=depth, mode="markers", customdata=np.stack([depth, head], axis=-1).tolist(),  # [marker, (depth, head)]
+        marker=dict(size=26, symbol=np.where(is_off, "x", "square"), color=np.where(is_off, HEAD_OFF, HEAD_ON),
+                    line=dict(width=0)),
+        text=state, hovertemplate="L%{customdata[0]}·H%{customdata[1]} %{text}<extra></extra>",
+        selected=steady, unselected=steady, showlegend=False))
+    figure.update_xaxes(title="head", tickmode="array", tickvals=list(range(heads)), range=[-0.6, heads - 0.4],
+                        showgrid=False, zeroline=False, fixedrange=True, tickfont=LABEL_FONT)
+    figure.update_yaxes(title="layer", tickmode="array", tickvals=list(range(depths)), range=[depths - 0.4, -0.6],
+                        showgrid=False, zeroline=False, fixedrange=True, tickfont=LABEL_FONT)
+    figure.update_layout(title=f"Click a head to switch it off or on ({len(set(off))} off)",
+                         height=max(200, 34 * depths + 120), margin=dict(l=10, r=10, t=50, b=10),
+                         plot_bgcolor="white", dragmode=False, clickmode="event+select")
+    return figure
+
+
+def clicked_cell(selection: dict) -> tuple[int, int] | None:
+    """The (depth, head) a click on head_picker chose, from a Streamlit plotly selection state."""
+    for point in selection.get("points", []):
+        customdata = point.get("customdata")
+        if isinstance(customdata, dict):  # a typed array, as the browser sends it back
+            customdata = [customdata.get("0"), customdata.get("1")]
+        if customdata is not None and len(customdata) == 2 and None not in customdata:
+            return int(customdata[0]), int(customdata[1])
+    return None
+
+
 def importance_map(importance: HeadImportance) -> go.Figure:
     """Layers × heads: how much the right answer's probability falls when that head alone is off."""
-    return layers_by_heads(importance.probability_drop, "Drop in the right answer's probability, one head off",
-                           "drop")
+    return layers_by_heads(importance.probability_drop, "Drop in the right answer's probability, one head off "
+                           f"(mean over {importance.rows:,} rows)", "drop")
 
 
-def pruning_chart(curve: PruningCurve) -> go.Figure:
-    """Accuracy (and mean right-answer probability) against heads removed, least important first."""
+def pruning_chart(curve: PruningCurve, rows: int) -> go.Figure:
+    """Accuracy (and mean right-answer probability) against heads removed, least important first; on few rows
+    the accuracy carries its 95% Wilson interval as error bars."""
+    bounds = np.array([wilson_interval(round(a * rows), rows) for a in curve.accuracy])  # [step, low/high]
+    interval = "; bars: 95% Wilson interval" if rows < SMALL_SAMPLE else ""
     figure = go.Figure([
-        go.Scatter(x=curve.removed, y=curve.accuracy, mode="lines+markers", name="accuracy",
-                   hovertemplate="%{x} heads off: accuracy %{y:.3f}<extra></extra>"),
+        go.Scatter(x=curve.removed, y=curve.accuracy, mode="lines+markers", name="accuracy", customdata=bounds,
+                   hovertemplate=f"%{{x}} heads off: accuracy %{{y:.1%}} of {rows:,} rows (95% interval "
+                                 "%{customdata[0]:.0%}–%{customdata[1]:.0%})<extra></extra>",
+                   error_y=dict(type="data", symmetric=False, array=bounds[:, 1] - curve.accuracy,
+                                arrayminus=curve.accuracy - bounds[:, 0], visible=rows < SMALL_SAMPLE)),
         go.Scatter(x=curve.removed, y=curve.probability, mode="lines", name="mean probability of the right answer",
                    line=dict(dash="dot"), hovertemplate="%{x} heads off: %{y:.3f}<extra></extra>"),
     ])
-    figure.update_layout(title="Removing heads, least important first", height=360,
-                         xaxis=dict(title="heads switched off"), yaxis=dict(title="score", range=[0, 1]),
+    figure.update_layout(title=f"Removing heads, least important first (on {rows:,} rows{interval})", height=360,
+                         xaxis=dict(title="heads switched off"), yaxis=dict(title="score", range=[0, 1.02]),
                          margin=dict(l=10, r=10, t=60, b=10), legend=dict(orientation="h", y=-0.25))
     return figure
 

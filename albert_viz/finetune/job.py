@@ -111,6 +111,7 @@ class ProgressSnapshot:
     learning_rate: float | None = None
     losses: tuple[tuple[int, float], ...] = ()  # (step, training loss)
     evaluations: tuple[tuple[int, float, float], ...] = ()  # (step, validation accuracy, validation loss)
+    validation_rows: int = 0  # rows each evaluation scores; 0 until the data is split (and in older records)
     queue_position: int = 0  # 1 = next in line; 0 = not waiting
     error: str | None = None
 
@@ -128,6 +129,7 @@ class ProgressSnapshot:
     @classmethod
     def from_json(cls, text: str) -> "ProgressSnapshot":
         fields = json.loads(text)
+        fields = {name: value for name, value in fields.items() if name in cls.__dataclass_fields__}
         # JSON has lists only; the snapshot keeps tuples (immutable, hashable)
         fields["losses"] = tuple(tuple(item) for item in fields.get("losses", ()))
         fields["evaluations"] = tuple(tuple(item) for item in fields.get("evaluations", ()))
@@ -277,6 +279,7 @@ class FinetuneResult:
     began_at: float = 0.0  # wall clock when the training process began (time.time())
     load_seconds: float = 0.0  # began_at -> Trainer.train: the model, the data, the classifier copy
     evaluation_seconds: float = 0.0  # after Trainer.train: the final evaluation and saving
+    validation_labels: tuple[int, ...] = ()  # each validation text's label id (empty for jobs from before it was kept)
 
     def durations(self, submitted_at: float) -> Durations:
         """The job's time in parts, from `submitted_at` (the store's `created`: the click) to the saved model."""
@@ -301,7 +304,8 @@ class FinetuneResult:
             misclassified=tuple(Misclassified(**row) for row in report["misclassified"]), size=report["size"])
         return cls(**{**fields, "model_dir": Path(fields["model_dir"]), "report": report,  # new fields: defaults
                       "config": FinetuneConfig(**fields["config"]), "notes": tuple(fields["notes"]),
-                      "validation_texts": tuple(fields["validation_texts"])})
+                      "validation_texts": tuple(fields["validation_texts"]),
+                      "validation_labels": tuple(fields.get("validation_labels", ()))})
 
 
 class ProgressCallback(TrainerCallback):
@@ -549,6 +553,7 @@ class FinetuneJob:
         device = pick_device(config.device)
         self.progress.update(state=RUNNING, message="Preparing the model and data", eta_s=None)
         train_rows, validation_rows = split_indices(dataset, config.validation_fraction, config.seed)
+        self.progress.update(validation_rows=len(validation_rows))  # the chart says how many rows an accuracy is of
         with self.base.lock:
             tokenizer = copy.deepcopy(self.base.tokenizer)  # private: tokenizer calls mutate its truncation state
         model = classifier_copy(self.base, dataset.label_names, config.seed)
@@ -588,6 +593,7 @@ class FinetuneJob:
             data_fingerprint=dataset.fingerprint, began_at=self.began_at,
             load_seconds=max(0.0, training_began - self.began_at),
             evaluation_seconds=time.monotonic() - evaluation_began,
+            validation_labels=tuple(int(label) for label in validation_labels),
         )
 
     def _save(self, trainer: Trainer, tokenizer, report: EvaluationReport) -> Path:

@@ -70,9 +70,38 @@ def heads_switched_off(loaded: LoadedModel, keep: torch.Tensor, first_depth: int
                 handle.remove()
 
 
-def run_layers(loaded: LoadedModel, hidden: torch.Tensor, attention_mask: torch.Tensor, first_depth: int) -> torch.Tensor:
-    """The encoder from depth `first_depth` to the top: hidden [batch, token, H] is that depth's input."""
+def run_layers(loaded: LoadedModel, hidden: torch.Tensor, attention_mask: torch.Tensor, first_depth: int,
+               stop: int | None = None) -> torch.Tensor:
+    """The encoder from depth `first_depth` to the top (or up to, not including, `stop`): hidden [batch, token, H]
+    is that depth's input."""
     mask = create_bidirectional_mask(config=loaded.config, inputs_embeds=hidden, attention_mask=attention_mask)
-    for layer in layers_in_order(loaded.encoder)[first_depth:]:
+    for layer in layers_in_order(loaded.encoder)[first_depth:stop]:
         hidden = layer(hidden, mask)
     return hidden
+
+
+def run_layers_read_at(loaded: LoadedModel, hidden: torch.Tensor, attention_mask: torch.Tensor, first_depth: int,
+                       positions: torch.Tensor) -> torch.Tensor:
+    """run_layers, but only each sequence's output at `positions` is wanted: [batch, H].
+
+    The top layer then computes its query, feed-forward and layer norms at that one position per sequence
+    (keys and values still at every token): the same numbers, at a fraction of that layer's cost.
+    """
+    below_top = run_layers(loaded, hidden, attention_mask, first_depth, stop=-1)
+    return _layer_at(layers_in_order(loaded.encoder)[-1], below_top, attention_mask, positions)
+
+
+def _layer_at(layer: nn.Module, hidden: torch.Tensor, attention_mask: torch.Tensor,
+              positions: torch.Tensor) -> torch.Tensor:
+    """One AlbertLayer (eager attention, eval mode) with one query per sequence; hidden [batch, token, H] -> [batch, H]."""
+    attention = layer.attention
+    batch, heads, size = len(hidden), attention.num_attention_heads, attention.attention_head_size
+    here = hidden[torch.arange(batch, device=hidden.device), positions][:, None]  # [batch, 1, H]
+    split = lambda x: x.view(batch, x.shape[1], heads, size).transpose(1, 2)  # [batch, t, H] -> [batch, head, t, d_k]
+    query, key, value = split(attention.query(here)), split(attention.key(hidden)), split(attention.value(hidden))
+    blocked = torch.zeros(attention_mask.shape, dtype=hidden.dtype, device=hidden.device)
+    blocked = blocked.masked_fill(attention_mask == 0, torch.finfo(hidden.dtype).min)[:, None, None]  # [batch, 1, 1, key]
+    weights = torch.softmax(torch.matmul(query, key.transpose(2, 3)) * attention.scaling + blocked, dim=-1)
+    context = torch.matmul(weights, value).transpose(1, 2).reshape(batch, 1, heads * size)  # [batch, 1, head * d_k]
+    after_attention = attention.LayerNorm(here + attention.dense(context))  # the head switch's hook fires on dense
+    return layer.full_layer_layer_norm(layer.ff_chunk(after_attention) + after_attention)[:, 0]

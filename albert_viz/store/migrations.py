@@ -36,7 +36,14 @@ def _servers_and_slots(connection: Connection) -> None:
     schema.jobs_by_state.create(connection)
 
 
-MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _create_jobs), (2, _servers_and_slots))
+def _live_classes(connection: Connection) -> None:
+    """Version 3: live classes: the class, its members, questions, answers, sentences, and failed joins."""
+    for table in schema.CLASS_TABLES:
+        table.create(connection)  # with its indexes
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
+    (1, _create_jobs), (2, _servers_and_slots), (3, _live_classes))
 LATEST = MIGRATIONS[-1][0]
 
 
@@ -48,8 +55,10 @@ def current_version(connection: Connection) -> int:
     return 1 if inspector.has_table("jobs") else 0
 
 
-def migrate(engine: Engine) -> list[int]:
-    """Bring the database to LATEST; the versions applied (none if another server got there first)."""
+def migrate(engine: Engine, target: int | None = None) -> list[int]:
+    """Bring the database to `target` (LATEST; an older one only in tests of an upgrade); the versions applied
+    (none if another server got there first)."""
+    target = LATEST if target is None else target
     with engine.connect().execution_options(write_lock=True) as connection, connection.begin():
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
@@ -59,11 +68,11 @@ def migrate(engine: Engine) -> list[int]:
                                "upgrade the app on this server.")
         applied = []
         for number, step in MIGRATIONS:
-            if number > version:
+            if version < number <= target:
                 step(connection)
                 applied.append(number)
         if applied:
             schema.schema_version.create(connection, checkfirst=True)
             connection.execute(schema.schema_version.delete())
-            connection.execute(schema.schema_version.insert(), {"version": LATEST})
+            connection.execute(schema.schema_version.insert(), {"version": applied[-1]})
     return applied

@@ -1,4 +1,6 @@
-"""What the app teaches with: lessons, quiz cards, the glossary, the article's claims and their corrections.
+"""What the app teaches with: lessons, quiz cards, live classes, the glossary, the article's claims and their
+corrections.
 
-May import: analysis, model, assets. Never figures, ui or streamlit.
+May import: analysis, model, assets, store (a live class keeps its state in the data layer). Never figures, ui or
+streamlit.
 """

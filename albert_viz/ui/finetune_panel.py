@@ -318,6 +318,9 @@ def _draw_progress(job_id: str) -> None:
                                         f"{trained}" + (f" · {left}" if left else ""))
     if snapshot.losses or snapshot.evaluations:
         figures.show(finetune_charts.training_curves(snapshot), "ft_curves", "finetune_training_curves")
+        if snapshot.evaluations and snapshot.validation_rows and \
+                (note := too_few_rows_note(snapshot.validation_rows, "The validation accuracy")):
+            st.warning(note)
     if not snapshot.finished:
         st.button("Cancel training", on_click=runner.cancel, args=(job_id,), key="ft_cancel")
         st.caption("Training runs on the server, not in this tab: closing or reloading the tab does not stop it, "

@@ -70,32 +70,45 @@ def _go_to(lesson_name: str | None, step: int) -> None:
     st.query_params["step"] = str(step)
 
 
-def present(lesson: Lesson) -> None:
-    """One step: title, narration, the one figure, and the buttons (arrow keys work too)."""
+def present(lesson: Lesson, in_class: bool = False) -> int:
+    """One step: title, narration, the one figure, and the buttons (arrow keys work too). Returns its 0-based index.
+
+    in_class: a live class's teacher; the lesson list button is left out (the class stays on this lesson)."""
     index = lessons.step_index(st.query_params.get("step"), lesson)
     st.query_params["step"] = str(index + 1)  # a clamped or missing step shows in the URL as it really is
+    _navigation(lesson, index, leave=not in_class)  # on top, so the buttons stay put whatever the figure measures
+    show_step(lesson, index, in_class)
+    return index
+
+
+def show_step(lesson: Lesson, index: int, in_class: bool = False) -> None:
+    """A step as the projector shows it, without the buttons (a live class's students see exactly this).
+
+    in_class: a `quiz` step's question is asked by the live class panel, not by a card of this browser's own."""
     step = lesson.steps[index]
     st.markdown(PRESENTER_CSS, unsafe_allow_html=True)  # a constant: no user text goes through here
-    _navigation(lesson, index)  # on top, so the buttons stay put whatever the step's figure measures
     st.caption(plain(lesson.title))
     with st.container(key="present_title"):
         st.header(plain(step.title))
     if step.narration:
         with st.container(key="present_narration"):
             st.markdown(plain(step.narration))
+    if in_class and step.view == "quiz":
+        return
     with st.container(key="present_view"):  # the step's one figure (the projector test finds it by this key)
         show_view(step)
 
 
-def _navigation(lesson: Lesson, index: int) -> None:
-    back, where, forward, leave = st.columns([2, 3, 2, 2])
+def _navigation(lesson: Lesson, index: int, leave: bool = True) -> None:
+    back, where, forward, exit_column = st.columns([2, 3, 2, 2])
     back.button("◀ Previous", disabled=index == 0, on_click=_go_to, args=(lesson.name, index), shortcut="Left",
                 key="present_previous", width="stretch")
     where.progress((index + 1) / len(lesson.steps), text=f"Step {index + 1} of {len(lesson.steps)} · ← → keys")
     forward.button("Next ▶", disabled=index + 1 == len(lesson.steps), on_click=_go_to,
                    args=(lesson.name, index + 2), shortcut="Right", key="present_next", type="primary",
                    width="stretch")
-    leave.button("All lessons", on_click=_go_to, args=(None, 0), key="present_exit", width="stretch")
+    if leave:
+        exit_column.button("All lessons", on_click=_go_to, args=(None, 0), key="present_exit", width="stretch")
 
 
 def show_view(step: LessonStep) -> None:

@@ -102,6 +102,20 @@ def test_masked_word_guesses_need_a_mask_and_every_head_off_is_allowed(mlm):
     assert outcome.all_off and len(outcome.after.labels) == ablation.TOP_GUESSES
 
 
+def test_a_chosen_word_is_masked_as_if_the_sentence_had_mask_there(mlm):
+    typed = ablation.switch_off(mlm, "the movie was [MASK]", None, {(0, 1)}, kind=MASKED_WORD)
+    chosen = ablation.switch_off(mlm, "the movie was funny", None, {(0, 1)}, kind=MASKED_WORD,
+                                 mask_position=typed.position)
+    assert chosen.tokens == typed.tokens and chosen.position == typed.position
+    np.testing.assert_allclose(chosen.after.probabilities, typed.after.probabilities, atol=1e-6)
+
+
+def test_the_most_changed_head_lies_above_the_switched_off_depth_and_none_moves_below_the_top(mlm):
+    outcome = ablation.switch_off(mlm, "the movie was [MASK]", None, {(1, 2)}, kind=MASKED_WORD)
+    assert outcome.most_changed_head()[0] == 2
+    assert ablation.switch_off(mlm, "the movie was [MASK]", None, {(2, 0)}).most_changed_head() is None
+
+
 def naive_scores(loaded, task, keeps):
     """One row and one pattern per full forward pass: the reference the batched way must match."""
     accuracy, probability = [], []
@@ -133,6 +147,20 @@ def test_batched_scores_equal_the_one_by_one_loop(kind, classifier, mlm):
     accuracy, probability = naive_scores(loaded, task, keeps)
     assert np.allclose(scores.probability, probability, atol=1e-5)
     assert np.array_equal(scores.accuracy, accuracy)
+
+
+def test_reading_one_position_at_the_top_changes_no_number(grouped_model):
+    from albert_viz.model.interventions import run_layers, run_layers_read_at
+    encoded = grouped_model.tokenizer(["the movie was really funny", "i love it"], padding=True, return_tensors="pt")
+    mask, positions = encoded["attention_mask"], torch.tensor([3, 1])
+    keep = ablation.keep_mask(grouped_model, {(1, 0), (3, 2)})
+    with torch.no_grad():
+        hidden = grouped_model.encoder(**encoded, output_hidden_states=True).hidden_states[1]  # depth 1's input
+        with heads_switched_off(grouped_model, keep, first_depth=1):
+            full = run_layers(grouped_model, hidden, mask, 1)[torch.arange(2), positions]
+        with heads_switched_off(grouped_model, keep, first_depth=1):
+            read = run_layers_read_at(grouped_model, hidden, mask, 1, positions)
+    assert (read - full).abs().max() < 1e-5
 
 
 def copy_task_model(carrier: int) -> tuple[LoadedModel, ablation.AblationTask]:

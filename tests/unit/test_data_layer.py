@@ -61,7 +61,7 @@ def test_two_servers_migrating_at_once_migrate_once(database_url):
     threads = [threading.Thread(target=migrate, args=(engine,)) for engine in engines]
     [thread.start() for thread in threads]
     [thread.join(60) for thread in threads]
-    assert sorted(applied) == [[], [], [1, 2]]
+    assert sorted(applied) == [[], [], list(range(1, migrations.LATEST + 1))]
     with engines[0].connect() as connection:
         assert migrations.current_version(connection) == migrations.LATEST
 

@@ -71,3 +71,24 @@ def test_a_summary_over_rows_averages_every_method(classifier):
     summary = faith.faithfulness_over(classifier, [SENTENCE, "i love programming", "the cat was tired"], n_steps=8)
     assert summary.rows == 3 and summary.best() != "random"
     assert all(curve.shape == faith.GRID.shape for curve in summary.curves.values())
+
+
+AOPC = {"last_layer": 0.10, "rollout": 0.20, "norm_weighted": 0.05, "integrated_gradients": 0.02,
+        "gradient_x_input": 0.0, "random": 0.03}
+
+
+def test_the_verdict_names_the_explanation_whose_deletions_lowered_the_answer_most():
+    said = faith.verdict(AOPC, rows=20)
+    assert said.startswith("For this model and these 20 sentences, attention rollout predicted the model best")
+    assert "AOPC 0.200, against 0.030 for a random order" in said
+
+
+def test_the_verdict_names_tied_explanations_in_the_fixed_order_and_says_so():
+    said = faith.verdict({**AOPC, "integrated_gradients": 0.20})
+    assert "attention rollout and Integrated Gradients predicted the model equally well" in said
+    assert "fixed order" in said and said == faith.verdict(dict(reversed(list({**AOPC, "integrated_gradients": 0.20}.items()))))
+
+
+def test_the_verdict_says_when_no_explanation_beat_the_random_order():
+    said = faith.verdict({**AOPC, "random": 0.5})
+    assert "no explanation beat a random order" in said and "best AOPC 0.200, attention rollout" in said

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import threading
 import time
 from dataclasses import replace
@@ -16,7 +17,7 @@ from albert_viz.finetune import job as job_module
 from albert_viz.finetune.data import load_csv
 from albert_viz.finetune.export import unzip_model, zip_model
 from albert_viz.finetune.job import (
-    CANCELLED, DONE, FAILED, FinetuneConfig, FinetuneJob, JobError, JobQueue, Progress, QUEUED,
+    CANCELLED, DONE, FAILED, FinetuneConfig, FinetuneJob, JobError, JobQueue, Progress, ProgressSnapshot, QUEUED,
 )
 from albert_viz.analysis.compare import side_by_side
 from albert_viz.finetune.predict import classify
@@ -58,6 +59,16 @@ def test_job_reports_progress_and_results(finished):
     assert report.label_names == ("neg", "pos")
     assert report.confusion.sum() == report.size == len(finished.result.validation_texts)
     assert 0.0 <= report.accuracy <= 1.0
+
+
+def test_progress_says_how_many_rows_each_validation_accuracy_is_of(finished):
+    assert finished.snapshot().validation_rows == finished.result.report.size > 0
+
+
+def test_a_progress_record_from_before_the_row_count_still_loads():
+    old = json.dumps({"state": DONE, "step": 3, "total_steps": 3, "evaluations": [[3, 0.5, 0.7]]})
+    snapshot = ProgressSnapshot.from_json(old)
+    assert snapshot.validation_rows == 0 and snapshot.evaluations == ((3, 0.5, 0.7),)
 
 
 def test_report_matches_the_saved_models_predictions(finished, dataset):

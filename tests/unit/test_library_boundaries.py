@@ -17,7 +17,7 @@ MAY_IMPORT = {
     "finetune": {"assets", "model", "store"},
     "pretrain": {"assets"},
     "analysis": {"assets", "model", "finetune"},
-    "teaching": {"assets", "model", "analysis"},
+    "teaching": {"assets", "model", "analysis", "store"},  # store: a live class's tables
     "figures": {"assets", "model", "finetune", "analysis"},
     "ui": {"assets", "model", "finetune", "analysis", "teaching", "figures"},
     # the command line sits on top: it starts the app (as a subprocess), fine-tuning and pretraining

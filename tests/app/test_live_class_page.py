@@ -1,0 +1,296 @@
+"""A live class on the Lessons page in AppTest: the teacher opens one, students join, follow, answer, see the reveal;
+and every bad case gets a message and changes nothing."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from albert_viz.model.loading import load_model
+from albert_viz.teaching import lessons, quiz
+from albert_viz.teaching.live_class import LiveClasses
+from albert_viz.ui import live_class_panel
+from tests.app.conftest import APP
+
+PAGE = "pages/present.py"
+PASSPHRASE = "correct horse"
+LESSON = "self_attention"
+
+
+@pytest.fixture(autouse=True)
+def class_database(monkeypatch, tmp_path):
+    """Each test its own SQLite database and the teacher's passphrase set."""
+    monkeypatch.setenv("ALBERT_VIZ_DATABASE_URL", f"sqlite:///{tmp_path / 'classes.sqlite3'}")
+    monkeypatch.setenv("ALBERT_VIZ_TEACHER_PASSPHRASE", PASSPHRASE)
+    live_class_panel.get_classes.clear()
+    yield
+    live_class_panel.get_classes.clear()
+
+
+def shown(at: AppTest) -> str:
+    """Every text the page shows, as the reader sees it (plain() escapes with backslashes and word joiners)."""
+    parts = [element.value for kind in ("markdown", "caption", "warning", "error", "info", "success", "header", "title",
+                                        "text")
+             for element in getattr(at, kind)]
+    return " ".join(str(part) for part in parts).replace("\\", "").replace("\u2060", "")
+
+
+def app(spec=None, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    if spec is not None:
+        at.session_state["model_spec"] = spec
+    at.run()
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.switch_page(PAGE).run()
+    return at
+
+
+def attention_step() -> int:
+    lesson = lessons.load_lesson(lessons.LESSONS_DIR / f"{LESSON}.yaml")
+    return next(i for i, step in enumerate(lesson.steps, 1) if step.view == "attention")
+
+
+def open_class(spec=None) -> tuple[AppTest, str]:
+    """The teacher presents the lesson, types the passphrase and opens a class: the join screen."""
+    at = app(spec, lesson=LESSON, step="1")
+    at.text_input(key="live_passphrase").input(PASSPHRASE)
+    at.button(key="live_open").click().run()
+    assert not at.exception
+    return at, at.query_params["class"]
+
+
+def join(code: str, name: str = "", spec=None, **more) -> AppTest:
+    at = app(spec, **{"class": code, **more})
+    if name:
+        at.text_input(key="live_name").input(name)
+    at.button(key="live_join").click().run()
+    assert not at.exception
+    return at
+
+
+def rerun(at: AppTest) -> AppTest:
+    """What the follower's poll does when the class changed: the page again."""
+    at.run()
+    assert not at.exception
+    return at
+
+
+def start_and_go_to(teacher: AppTest, step: int) -> None:
+    teacher.button(key="live_start").click().run()
+    teacher.query_params["step"] = str(step)
+    teacher.run()
+    assert not teacher.exception
+
+
+def test_opening_a_class_shows_the_code_link_qr_and_the_number_joined():
+    teacher, code = open_class()
+    text = shown(teacher)
+    assert code in text and "0 joined" in text
+    assert any(f"/present?class={code}" in block.value for block in teacher.code)
+    assert len(teacher.get("image")) == 1  # the QR code
+    join(code, "Ana")
+    assert "1 joined" in shown(rerun(teacher))
+
+
+def test_a_student_joins_by_the_link_and_follows_the_teachers_step():
+    teacher, code = open_class()
+    student = join(code, "Ana")
+    assert student.query_params["student"]  # a reload keeps the membership
+    first = lessons.load_lesson(lessons.LESSONS_DIR / f"{LESSON}.yaml").steps
+    assert first[0].title in shown(student)
+    start_and_go_to(teacher, 3)
+    assert first[2].title in shown(rerun(student))
+
+
+def test_a_reload_with_the_token_keeps_the_membership_and_the_count():
+    teacher, code = open_class()
+    student = join(code, "Ana")
+    again = app(**{"class": code, "student": student.query_params["student"]})
+    assert "You are Ana." in shown(again)
+    assert not any(button.key == "live_join" for button in again.button)
+    assert LiveClasses().state(code).members == 1
+
+
+def test_typing_the_code_on_the_lesson_list_opens_the_join_screen():
+    _, code = open_class()
+    at = app()
+    at.text_input(key="live_code_typed").input(code.lower()[:3] + "-" + code.lower()[3:])
+    at.button(key="live_code_go").click().run()
+    assert at.query_params["class"] == code
+    assert at.button(key="live_join")
+
+
+def ask(teacher: AppTest) -> None:
+    teacher.button(key="live_ask").click().run()
+    assert not teacher.exception
+
+
+def test_students_answer_the_teacher_counts_them_and_everyone_sees_the_reveal(tiny_spec, plotly_chart):
+    teacher, code = open_class(tiny_spec)
+    students = [join(code, name, tiny_spec) for name in ("Ana", "Ben", "Chloé")]
+    start_and_go_to(teacher, attention_step())
+    ask(teacher)
+    question = LiveClasses().state(code).question
+    for student, choice in zip(students, (0, 1, 1)):
+        rerun(student).radio(key=f"live_answer_{question.id}").set_value(choice)
+        student.button(key=f"live_send_{question.id}").click().run()
+    assert "3 of 3 answered" in shown(rerun(teacher))
+    teacher.button(key="live_reveal").click().run()
+    revealed = LiveClasses().state(code).question
+    assert revealed.counts[0] == 1 and revealed.counts[1] == 2
+    assert list(plotly_chart(teacher, -1)["data"][0]["x"])[:2] == [1, 2]  # the reveal: under the step's own map
+    agreed = revealed.counts[revealed.model_choice]
+    assert f"{agreed} of 3 agreed with the model" in shown(teacher)
+    ana = shown(rerun(students[0]))
+    assert f"Your answer: “{question.choices[0]}”" in ana and "agreed with the model" in ana
+
+
+def test_a_lessons_quiz_step_asks_the_class_the_question_the_model_answers(tiny_spec):
+    lesson = lessons.load_lesson(lessons.LESSONS_DIR / f"{LESSON}.yaml")
+    number, step = next((i, step) for i, step in enumerate(lesson.steps, 1) if step.view == "quiz")
+    teacher, code = open_class(tiny_spec)
+    start_and_go_to(teacher, number)
+    ask(teacher)
+    teacher.button(key="live_reveal").click().run()
+    asked = LiveClasses().state(code).question  # the model's choice is stored from the start, shown once revealed
+    expected = quiz.question_for_step(step, load_model(tiny_spec))
+    assert asked.choices == tuple(expected.choices) and asked.model_choice == expected.answer
+
+
+def test_a_student_may_change_the_answer_until_the_question_is_closed(tiny_spec):
+    teacher, code = open_class(tiny_spec)
+    student = join(code, "Ana", tiny_spec)
+    start_and_go_to(teacher, attention_step())
+    ask(teacher)
+    question_id = LiveClasses().state(code).question.id
+    rerun(student)
+    for choice in (0, 2):
+        student.radio(key=f"live_answer_{question_id}").set_value(choice)
+        student.button(key=f"live_send_{question_id}").click().run()
+    assert LiveClasses().state(code).question.answered == 1
+    teacher.button(key="live_close").click().run()
+    assert "closed this question" in shown(rerun(student))
+    assert not any(button.key == f"live_send_{question_id}" for button in student.button)
+
+
+def test_an_answer_sent_after_the_teacher_closed_the_question_is_refused_with_a_message(tiny_spec):
+    teacher, code = open_class(tiny_spec)
+    student = join(code, "Ana", tiny_spec)
+    start_and_go_to(teacher, attention_step())
+    ask(teacher)
+    question_id = LiveClasses().state(code).question.id
+    rerun(student).radio(key=f"live_answer_{question_id}").set_value(1)
+    teacher.button(key="live_close").click().run()  # closed while the student's screen still offers Send
+    student.button(key=f"live_send_{question_id}").click().run()
+    assert "closed this question" in shown(student)
+    assert LiveClasses().state(code).question.answered == 0
+
+
+def test_the_teacher_downloads_the_answers_as_csv(tiny_spec):
+    teacher, code = open_class(tiny_spec)
+    student = join(code, "Ana", tiny_spec)
+    start_and_go_to(teacher, attention_step())
+    ask(teacher)
+    question_id = LiveClasses().state(code).question.id
+    rerun(student).radio(key=f"live_answer_{question_id}").set_value(1)
+    student.button(key=f"live_send_{question_id}").click().run()
+    rerun(teacher)
+    assert teacher.get("download_button")  # the CSV button is drawn (its file is made by the library)
+
+
+def test_a_sentence_sent_by_a_student_goes_on_everyones_screen_when_the_teacher_projects_it():
+    teacher, code = open_class()
+    student = join(code, "<script>alert(1)</script>")
+    start_and_go_to(teacher, 2)
+    student = rerun(student)
+    student.text_input(key="live_follow_sentence").input("**My** cat sat on the mat")
+    student.button(key="live_follow_send").click().run()
+    rerun(teacher)
+    assert any(element.value == "<script>alert(1)</script>: **My** cat sat on the mat" for element in teacher.text)
+    offer = next(button for button in teacher.button if button.key.startswith("live_project_"))
+    offer.click().run()
+    assert LiveClasses().state(code).sentence == "**My** cat sat on the mat"
+
+
+def test_a_wrong_code_says_so_and_offers_no_join_button():
+    open_class()
+    at = app(**{"class": "ZZZZZZ"})
+    assert "No class has the code ZZZZZZ" in shown(at)
+    assert not any(button.key == "live_join" for button in at.button)
+
+
+def test_an_ended_class_says_so_to_its_students():
+    teacher, code = open_class()
+    student = join(code, "Ana")
+    start_and_go_to(teacher, 1)
+    teacher.button(key="live_end").click().run()
+    assert "This class has ended" in shown(rerun(student))
+    assert "This class has ended" in shown(app(**{"class": code}))
+
+
+def test_a_second_tab_with_the_same_link_is_the_same_student():
+    _, code = open_class()
+    first = join(code, "Ana")
+    second = app(**{"class": code, "student": first.query_params["student"]})
+    assert "You are Ana." in shown(second)
+    assert LiveClasses().state(code).members == 1
+
+
+@pytest.mark.parametrize("typed, expected", [("<b>Ana</b>", "<b>Ana</b>"), ("**bold**", "**bold**"),
+                                             ("x" * 200, "x" * 40), ("     ", "Student 1")])
+def test_hostile_names_are_kept_as_plain_text_and_bounded(typed, expected):
+    _, code = open_class()
+    student = app(**{"class": code})
+    student.session_state["live_name"] = typed  # a crafted widget value: max_chars is only the browser's limit
+    student.button(key="live_join").click().run()
+    assert f"You are {expected}." in shown(student)
+
+
+def test_a_forged_token_is_refused_and_the_class_is_unchanged():
+    _, code = open_class()
+    at = app(**{"class": code, "student": "forged-token"})
+    assert "does not belong to this class" in shown(at)
+    assert LiveClasses().state(code).members == 0
+    assert at.button(key="live_join")
+
+
+def test_no_url_parameter_or_widget_value_gives_a_student_the_teachers_controls():
+    teacher, code = open_class()
+    start_and_go_to(teacher, 2)
+    before = LiveClasses().state(code)
+    student = app(**{"class": code, "lesson": LESSON, "step": "4", "teacher": "1"})
+    for key in ("live_end", "live_reveal", "live_ask", "live_start"):
+        student.session_state[key] = True
+    student.run()
+    keys = {button.key for button in student.button}
+    assert not keys & {"live_end", "live_reveal", "live_close", "live_ask", "live_start", "live_show_join"}
+    assert LiveClasses().state(code) == before
+
+
+def test_a_wrong_passphrase_opens_no_class():
+    at = app(lesson=LESSON, step="1")
+    at.text_input(key="live_passphrase").input("guess")
+    at.button(key="live_open").click().run()
+    assert "not the teacher's passphrase" in shown(at)
+    assert "class" not in at.query_params
+
+
+def test_the_teacher_reopens_the_class_from_its_link_after_the_tab_closed():
+    _, code = open_class()
+    again = app(**{"class": code})
+    again.text_input(key="live_reopen_passphrase").input(PASSPHRASE)
+    again.button(key="live_reopen").click().run()
+    assert again.button(key="live_end")
+
+
+def test_the_database_out_of_reach_mid_class_is_a_message_and_the_class_goes_on_after(monkeypatch):
+    teacher, code = open_class()
+    student = join(code, "Ana")
+    classes = live_class_panel.get_classes()
+    working = classes.tables.engine
+    import sqlalchemy as sa
+    monkeypatch.setattr(classes.tables, "engine", sa.create_engine("postgresql+psycopg://t:hunter2@127.0.0.1:1/x"))
+    for screen in (rerun(student), rerun(teacher)):
+        assert "ALBERT_VIZ_DATABASE_URL" in shown(screen) and "hunter2" not in shown(screen)
+    monkeypatch.setattr(classes.tables, "engine", working)
+    assert "You are Ana." in shown(rerun(student))
