@@ -14,7 +14,7 @@ ROW_PX = 34  # one choice per row: long choices (tokens, sentences) read left to
 def answer_distribution(choices: Sequence[str], counts: Sequence[int], model_choice: int, title: str) -> go.Figure:
     """How many students picked each choice (horizontal bars, first choice on top); the model's bar in green."""
     total = max(sum(counts), 1)
-    labels = [f"{choice} ★ model" if index == model_choice else str(choice) for index, choice in enumerate(choices)]
+    labels = [f"{choice} (the model)" if index == model_choice else str(choice) for index, choice in enumerate(choices)]
     bars = dict(type="bar", orientation="h", x=list(counts), y=labels,
                 text=[f"{count} ({count / total:.0%})" for count in counts], textposition="outside",
                 marker=dict(color=[MODEL_COLOUR if index == model_choice else CLASS_COLOUR

@@ -330,7 +330,7 @@ def _reveal(question: QuestionState, mine: int | None = None) -> None:
     total = sum(counts)
     agreed = counts[question.model_choice] if total else 0
     figures.show(class_charts.answer_distribution(question.choices, counts, question.model_choice,
-                                                  "The class's answers (★ the model's)"),
+                                                  "The class's answers (the model's answer marked)"),
                  f"live_reveal_{question.id}", f"class_answers_question_{question.id}", with_csv=False)
     st.markdown(plain(f"{agreed} of {total} agreed with the model ({agreed / total:.0%})." if total
                       else "Nobody answered this question."))
