@@ -38,13 +38,18 @@ def accuracy_trace_name(rows: int) -> str:
     return f"validation accuracy ({rows:,} rows)" if rows else "validation accuracy"
 
 
-def _wilson_bars(accuracy, rows: int) -> dict | None:
-    """95% Wilson intervals as asymmetric error bars, only when the rows are few (SMALL_SAMPLE) and known."""
+def wilson_bounds(accuracy, rows: int) -> np.ndarray:
+    """[point, (low, high)]: the 95% Wilson interval of each accuracy measured on `rows` rows."""
+    return np.array([wilson_interval(round(value * rows), rows) for value in accuracy]).reshape(-1, 2)
+
+
+def wilson_bars(accuracy, rows: int) -> dict | None:
+    """The intervals as asymmetric error bars, only when the rows are few (SMALL_SAMPLE) and known."""
     if not 0 < rows < SMALL_SAMPLE:
         return None
-    intervals = [wilson_interval(round(value * rows), rows) for value in accuracy]
-    return dict(type="data", symmetric=False, array=[high - value for value, (_, high) in zip(accuracy, intervals)],
-                arrayminus=[value - low for value, (low, _) in zip(accuracy, intervals)], thickness=1.5)
+    accuracy, bounds = np.asarray(accuracy, dtype=float), wilson_bounds(accuracy, rows)
+    return dict(type="data", symmetric=False, array=bounds[:, 1] - accuracy, arrayminus=accuracy - bounds[:, 0],
+                thickness=1.5, visible=True)
 
 
 def training_curves(snapshot: ProgressSnapshot) -> go.Figure:
@@ -58,7 +63,7 @@ def training_curves(snapshot: ProgressSnapshot) -> go.Figure:
         figure.add_trace(go.Scatter(x=steps, y=validation_loss, name="validation loss", mode="lines+markers"))
         rows = snapshot.validation_rows
         figure.add_trace(go.Scatter(x=steps, y=accuracy, name=accuracy_trace_name(rows), mode="lines+markers",
-                                    yaxis="y2", error_y=_wilson_bars(accuracy, rows)))
+                                    yaxis="y2", error_y=wilson_bars(accuracy, rows)))
     figure.update_layout(
         title="Learning", xaxis=dict(title="step", range=[0, max(snapshot.total_steps, 1)]),
         yaxis=dict(title="loss", rangemode="tozero"),

@@ -12,7 +12,8 @@ import plotly.graph_objects as go
 from albert_viz.analysis.ablation import AblationOutcome, HeadImportance, PruningCurve
 from albert_viz.analysis.faithfulness import GRID, METHODS
 from albert_viz.figures.common import DARK_TEXT, LABEL_FONT, difference_colours, difference_range
-from albert_viz.finetune.metrics import SMALL_SAMPLE, wilson_interval
+from albert_viz.figures.finetune_charts import wilson_bars, wilson_bounds
+from albert_viz.finetune.metrics import SMALL_SAMPLE
 
 METHOD_COLOURS = {"last_layer": "#9e9ac8", "rollout": "#6a51a3", "norm_weighted": "#3f007d",
                   "integrated_gradients": "#2166ac", "gradient_x_input": "#4393c3", "random": "#969696"}
@@ -102,14 +103,13 @@ def importance_map(importance: HeadImportance) -> go.Figure:
 def pruning_chart(curve: PruningCurve, rows: int) -> go.Figure:
     """Accuracy (and mean right-answer probability) against heads removed, least important first; on few rows
     the accuracy carries its 95% Wilson interval as error bars."""
-    bounds = np.array([wilson_interval(round(a * rows), rows) for a in curve.accuracy])  # [step, low/high]
+    bounds = wilson_bounds(curve.accuracy, rows)  # [step, (low, high)]
     interval = "; bars: 95% Wilson interval" if rows < SMALL_SAMPLE else ""
     figure = go.Figure([
         go.Scatter(x=curve.removed, y=curve.accuracy, mode="lines+markers", name="accuracy", customdata=bounds,
                    hovertemplate=f"%{{x}} heads off: accuracy %{{y:.1%}} of {rows:,} rows (95% interval "
                                  "%{customdata[0]:.0%}–%{customdata[1]:.0%})<extra></extra>",
-                   error_y=dict(type="data", symmetric=False, array=bounds[:, 1] - curve.accuracy,
-                                arrayminus=curve.accuracy - bounds[:, 0], visible=rows < SMALL_SAMPLE)),
+                   error_y=wilson_bars(curve.accuracy, rows)),
         go.Scatter(x=curve.removed, y=curve.probability, mode="lines", name="mean probability of the right answer",
                    line=dict(dash="dot"), hovertemplate="%{x} heads off: %{y:.3f}<extra></extra>"),
     ])

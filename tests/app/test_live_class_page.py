@@ -125,6 +125,15 @@ def ask(teacher: AppTest) -> None:
     assert not teacher.exception
 
 
+def one_student_asked(spec) -> tuple[AppTest, AppTest, str, int]:
+    """A class with one student, Ana, and the teacher's question open on the lesson's attention step."""
+    teacher, code = open_class(spec)
+    student = join(code, "Ana", spec)
+    start_and_go_to(teacher, attention_step())
+    ask(teacher)
+    return teacher, student, code, LiveClasses().state(code).question.id
+
+
 def test_students_answer_the_teacher_counts_them_and_everyone_sees_the_reveal(tiny_spec, plotly_chart):
     teacher, code = open_class(tiny_spec)
     students = [join(code, name, tiny_spec) for name in ("Ana", "Ben", "Chloé")]
@@ -158,11 +167,7 @@ def test_a_lessons_quiz_step_asks_the_class_the_question_the_model_answers(tiny_
 
 
 def test_a_student_may_change_the_answer_until_the_question_is_closed(tiny_spec):
-    teacher, code = open_class(tiny_spec)
-    student = join(code, "Ana", tiny_spec)
-    start_and_go_to(teacher, attention_step())
-    ask(teacher)
-    question_id = LiveClasses().state(code).question.id
+    teacher, student, code, question_id = one_student_asked(tiny_spec)
     rerun(student)
     for choice in (0, 2):
         student.radio(key=f"live_answer_{question_id}").set_value(choice)
@@ -174,11 +179,7 @@ def test_a_student_may_change_the_answer_until_the_question_is_closed(tiny_spec)
 
 
 def test_an_answer_sent_after_the_teacher_closed_the_question_is_refused_with_a_message(tiny_spec):
-    teacher, code = open_class(tiny_spec)
-    student = join(code, "Ana", tiny_spec)
-    start_and_go_to(teacher, attention_step())
-    ask(teacher)
-    question_id = LiveClasses().state(code).question.id
+    teacher, student, code, question_id = one_student_asked(tiny_spec)
     rerun(student).radio(key=f"live_answer_{question_id}").set_value(1)
     teacher.button(key="live_close").click().run()  # closed while the student's screen still offers Send
     student.button(key=f"live_send_{question_id}").click().run()
@@ -187,15 +188,13 @@ def test_an_answer_sent_after_the_teacher_closed_the_question_is_refused_with_a_
 
 
 def test_the_teacher_downloads_the_answers_as_csv(tiny_spec):
-    teacher, code = open_class(tiny_spec)
-    student = join(code, "Ana", tiny_spec)
-    start_and_go_to(teacher, attention_step())
-    ask(teacher)
-    question_id = LiveClasses().state(code).question.id
+    teacher, student, code, question_id = one_student_asked(tiny_spec)
     rerun(student).radio(key=f"live_answer_{question_id}").set_value(1)
     student.button(key=f"live_send_{question_id}").click().run()
     rerun(teacher)
-    assert teacher.get("download_button")  # the CSV button is drawn (its file is made by the library)
+    assert any("answers (CSV)" in button.proto.label for button in teacher.get("download_button"))
+    rows = LiveClasses().teacher(code, PASSPHRASE).answers_csv().splitlines()
+    assert len(rows) == 2 and "Ana" in rows[1]  # the header and Ana's answer: what the button's file holds
 
 
 def test_a_sentence_sent_by_a_student_goes_on_everyones_screen_when_the_teacher_projects_it():

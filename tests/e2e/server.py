@@ -95,3 +95,12 @@ def chromium_page(width: int = 1400, height: int = 1000):
             yield page
         finally:
             browser.close()
+
+
+def attention_page_with(page, app_url: str, sentence: str, timeout_ms: int) -> None:
+    """Open the attention page, wait for its first figure, and type a sentence as a user does (Enter applies it)."""
+    page.goto(f"{app_url}/attention", wait_until="domcontentloaded")
+    page.wait_for_selector(".main-svg", timeout=timeout_ms)
+    box = page.get_by_label("Sentence", exact=True)
+    box.fill(sentence)
+    box.press("Enter")

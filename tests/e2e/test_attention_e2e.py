@@ -24,7 +24,10 @@ def test_a_deep_link_on_a_fresh_server_gets_the_full_app(page, app_url):
 
 def test_attention_heatmap_renders_with_the_sentence_tokens(page, app_url):
     open_attention_page(page, app_url)
-    ticks = page.locator(".main-svg .xtick text").all_text_contents()
+    # The one-head map: the first figure on the page (the switch-off picker below it has head numbers as ticks)
+    one_head = page.locator("[data-testid='stPlotlyChart']").first
+    one_head.locator(".xtick text").first.wait_for(timeout=TIMEOUT_MS)
+    ticks = one_head.locator(".xtick text").all_text_contents()
     assert ticks[:5] == ["[CLS]", "i", "love", "programming", "[SEP]"]
 
 

@@ -1,6 +1,8 @@
 """Shared links and presenter mode in a real browser: a copied address opens the same view in a new browser."""
 from __future__ import annotations
 
+from tests.e2e.server import attention_page_with
+
 TIMEOUT_MS = 120_000
 
 
@@ -9,11 +11,7 @@ def slider_value(page, label: str) -> str:
 
 
 def test_a_link_opens_the_same_sentence_layer_and_tab_in_a_fresh_browser(page, app_url):
-    page.goto(f"{app_url}/attention", wait_until="domcontentloaded")
-    page.wait_for_selector(".main-svg", timeout=TIMEOUT_MS)
-    box = page.get_by_label("Sentence", exact=True)
-    box.fill("the cat sat on the mat")
-    box.press("Enter")
+    attention_page_with(page, app_url, "the cat sat on the mat", TIMEOUT_MS)
     page.wait_for_function("() => location.search.includes('text=')", timeout=TIMEOUT_MS)
     page.get_by_role("tab", name="Layers × heads").click()
     page.wait_for_function("() => location.search.includes('attention_tab=')", timeout=TIMEOUT_MS)

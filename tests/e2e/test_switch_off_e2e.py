@@ -1,14 +1,12 @@
 """In a real browser, on the bundled model: a click on the picker switches a head off, and switching off every
 head of layer 0 changes the guess for "i love [MASK] ." (checked with the library: "me" becomes "love")."""
+from tests.e2e.server import attention_page_with
+
 TIMEOUT_MS = 180_000
 
 
 def test_switching_heads_off_changes_the_masked_word_guess(page, app_url):
-    page.goto(f"{app_url}/attention", wait_until="domcontentloaded")
-    page.wait_for_selector(".main-svg", timeout=TIMEOUT_MS)
-    sentence = page.get_by_label("Sentence", exact=True)
-    sentence.fill("i love [MASK] .")
-    sentence.press("Enter")
+    attention_page_with(page, app_url, "i love [MASK] .", TIMEOUT_MS)
     picker = page.locator("[data-testid='stPlotlyChart']", has_text="Click a head to switch it off")
     picker.wait_for(timeout=TIMEOUT_MS)
     picker.scroll_into_view_if_needed()  # the panel lies below the views; the mouse clicks in the window
