@@ -96,7 +96,8 @@ def clicked_cell(selection: dict) -> tuple[int, int] | None:
 
 def importance_map(importance: HeadImportance) -> go.Figure:
     """Layers × heads: how much the right answer's probability falls when that head alone is off."""
-    return layers_by_heads(importance.probability_drop, "Drop in the right answer's probability, one head off "
+    # two lines: at half the width of a 1280 px screen one line was cut off after "(mea"
+    return layers_by_heads(importance.probability_drop, "Drop in the right answer's probability,<br>one head off "
                            f"(mean over {importance.rows:,} rows)", "drop")
 
 

@@ -74,7 +74,7 @@ def test_a_finished_run_shows_the_map_the_curve_and_the_rows_behind_every_accura
     at = finish(at, "importance_run")
     assert not at.exception
     shown = titles(at, plotly_chart)
-    assert "Drop in the right answer's probability, one head off (mean over 50 rows)" in shown
+    assert "Drop in the right answer's probability,<br>one head off (mean over 50 rows)" in shown
     assert any(title.startswith("Removing heads, least important first (on 50 rows") for title in shown)
     heatmap = plotly_chart(at, 0)["data"][0]
     assert heatmap["z"].shape == (3, 4)  # 3 layers × 4 heads of the tiny model
