@@ -16,15 +16,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Self, TypeVar
 
 import websockets
+from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 TEXT_FIELDS = {"heading": "body", "markdown": "body", "alert": "body", "text": "body", "exception": "message"}
 WIDGET_KINDS = {"button", "text_input", "radio"}
+T = TypeVar("T")
 
 
 class WireTimeout(Exception):
@@ -61,7 +65,7 @@ class WireSession:
         self._socket = None
         self._reader: asyncio.Task | None = None
 
-    async def __aenter__(self) -> "WireSession":
+    async def __aenter__(self) -> Self:
         address = self.url.replace("http://", "ws://", 1) + "/_stcore/stream"
         self._socket = await websockets.connect(address, subprotocols=["streamlit"], max_size=None,
                                                 open_timeout=60, ping_interval=None)
@@ -106,8 +110,12 @@ class WireSession:
     def widget_id(self, key: str) -> str:
         return self._widgets[key][0]
 
-    def has_widget(self, key: str) -> bool:
-        return key in self._widgets
+    def radio_options(self, key: str) -> list[str]:
+        return list(self._widgets[key][1].options)
+
+    def latest_key(self, prefix: str) -> str | None:
+        """The user key starting with `prefix` that arrived last (e.g. the current question's radio)."""
+        return next((key for key in reversed(self._widgets) if key.startswith(prefix)), None)
 
     # -- what the browser receives ------------------------------------------------------------------------------
     async def _read(self) -> None:
@@ -121,6 +129,8 @@ class WireSession:
         kind = message.WhichOneof("type")
         if kind == "new_session":
             self._page_hash = message.new_session.page_script_hash
+        elif kind == "navigation":  # st.navigation: the page this run resolved to, which later reruns name
+            self._page_hash = message.navigation.page_script_hash
         elif kind == "page_info_changed":
             self.query_string = message.page_info_changed.query_string
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
@@ -143,10 +153,13 @@ class WireSession:
             widget = getattr(element, kind)
             prefix, _, key = widget.id.split("-", 2) if widget.id.count("-") >= 2 else ("", "", "")
             if prefix == "$$ID" and key != "None":  # "$$ID-<hash>-<user key>": the key the app gave it
+                self._widgets.pop(key, None)  # re-inserted: latest_key finds the newest
                 self._widgets[key] = (widget.id, widget)
             self.shown.append(Shown(at, kind, getattr(widget, "label", ""), in_fragment))
         elif kind in TEXT_FIELDS:
             text = getattr(getattr(element, kind), TEXT_FIELDS[kind])
+            if kind == "alert":  # "alert-error", "alert-warning", ...: what a bench counts as a message drawn
+                kind = f"alert-{Alert.Format.Name(element.alert.format).lower()}"
             self.shown.append(Shown(at, kind, text, in_fragment))
             if kind == "exception":
                 self.exceptions.append(text)
@@ -170,19 +183,36 @@ class WireSession:
             self._timers.pop(fragment_id)[1].cancel()
 
     # -- waiting for the screen ---------------------------------------------------------------------------------
-    async def first_shown(self, text: str, since: float, deadline: float, kind: str | None = None) -> float:
-        """The time this session was first shown an element containing `text` at or after `since` (time.time()).
-
-        deadline: time.monotonic() by which it must have come; WireTimeout otherwise."""
-        checked = 0
-        while True:
-            for shown in self.shown[checked:]:
-                if shown.at >= since and text in shown.text and (kind is None or shown.kind == kind):
-                    return shown.at
-            checked = len(self.shown)
+    async def until(self, found: Callable[[], T | None], deadline: float) -> T:
+        """found()'s first result that is not None, checked after every message; WireTimeout at `deadline`
+        (time.monotonic())."""
+        while (result := found()) is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise WireTimeout(text)
+                raise WireTimeout(getattr(found, "__doc__", None) or "a change of the screen")
             self._changed.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout=remaining)
+        return result
+
+    async def first_shown(self, text: str, since: float, deadline: float, kind: str | None = None) -> float:
+        """The time this session was first shown an element containing `text` at or after `since` (time.time()).
+
+        Matched as a reader sees it: Markdown's backslash escapes (the app's plain()) are left out.
+        kind: only elements of this kind ("heading", "markdown", "alert-error", ...)."""
+        checked = 0
+
+        def arrived() -> float | None:
+            nonlocal checked
+            for shown in self.shown[checked:]:
+                if shown.at >= since and (kind is None or shown.kind == kind) and text in shown.text.replace("\\", ""):
+                    return shown.at
+            checked = len(self.shown)
+            return None
+
+        arrived.__doc__ = text
+        return await self.until(arrived, deadline)
+
+    async def widget(self, prefix: str, deadline: float) -> str:
+        """The newest widget whose user key starts with `prefix`, once it has arrived."""
+        return await self.until(lambda: self.latest_key(prefix), deadline)
