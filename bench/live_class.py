@@ -60,7 +60,8 @@ from albert_viz.teaching.live_class import PASSPHRASE_VARIABLE
 
 PASSPHRASE = "bench passphrase"
 QUESTIONS = 3
-TEACHER_PAUSE_S = 1.5  # the teacher talks a little on each step before the next
+TEACHER_PAUSE_S = (1.0, 3.0)  # the teacher talks a little on each step; drawn at random, so that step changes
+# fall at every phase of the students' one-second polls (a fixed pause locks onto one phase and flatters N=1)
 FOLLOWING = "Following the teacher live"
 ASKED, SENT, REVEALED = "Question from the teacher.", "Sent:", "Your answer:"
 
@@ -145,7 +146,7 @@ class BrowserStudent:
     async def shown(self, text: str, since: float, deadline: float) -> float:
         return await self._wait(HAS_TEXT, text, deadline)
 
-    async def answer(self, rng: random.Random) -> float:
+    async def answer(self, rng: random.Random, since: float) -> float:
         options = self.page.locator(".st-key-live_question [data-testid=stRadioOption]")
         await options.nth(rng.randrange(await options.count())).click()
         pressed = time.time()
@@ -192,11 +193,13 @@ class WireStudent:
         except WireTimeout as error:
             raise Late(text) from error
 
-    async def answer(self, rng: random.Random) -> float:
-        radio = self.session.latest_key("live_answer_")
-        send = self.session.latest_key("live_send_")
-        if radio is None or send is None:
-            raise Late("the question's choices")
+    async def answer(self, rng: random.Random, since: float) -> float:
+        """Pick a choice and press Send, once this question's radio and Send button (drawn after `since`) are there."""
+        try:
+            radio = await self.session.widget("live_answer_", time.monotonic() + 10, since)
+            send = await self.session.widget(radio.replace("live_answer_", "live_send_"), time.monotonic() + 10, since)
+        except WireTimeout as error:
+            raise Late("the question's choices and Send button") from error
         choice = rng.randrange(len(self.session.radio_options(radio)))
         pressed = time.time()
         await self.session.click(send, radios={radio: choice})
@@ -308,7 +311,7 @@ async def ask_the_class(teacher: Teacher, students: list, tally: Tally, rng: ran
 
     async def answer(student) -> float:
         await asyncio.sleep(rng.uniform(0.5, 4.0))
-        pressed = await student.answer(rng)
+        pressed = await student.answer(rng, clicked)
         await student.shown(SENT, pressed, bounded(deadline, wait_s))
         return pressed
 
@@ -373,7 +376,7 @@ async def one_class(browser, url: str, lesson: lessons.Lesson, size: int, in_chr
             if time.monotonic() > deadline:
                 tally.errors.append(f"phase deadline passed before step {index + 1}")
                 break
-            await asyncio.sleep(TEACHER_PAUSE_S)
+            await asyncio.sleep(rng.uniform(*TEACHER_PAUSE_S))
             title = lesson.steps[index].title
             clicked = time.time()
             changed = await teacher.next_step(index, bounded(deadline, wait_s))

@@ -59,7 +59,7 @@ class WireSession:
 
     def __post_init__(self) -> None:
         self._page_hash = ""
-        self._widgets: dict[str, tuple[str, object]] = {}  # user key -> (element id, the element's proto)
+        self._widgets: dict[str, tuple[str, object, float]] = {}  # user key -> (element id, its proto, arrival)
         self._timers: dict[str, tuple[float, asyncio.Task]] = {}  # fragment id -> (interval, its polling task)
         self._changed = asyncio.Event()
         self._socket = None
@@ -113,9 +113,10 @@ class WireSession:
     def radio_options(self, key: str) -> list[str]:
         return list(self._widgets[key][1].options)
 
-    def latest_key(self, prefix: str) -> str | None:
-        """The user key starting with `prefix` that arrived last (e.g. the current question's radio)."""
-        return next((key for key in reversed(self._widgets) if key.startswith(prefix)), None)
+    def latest_key(self, prefix: str, since: float = 0.0) -> str | None:
+        """The user key starting with `prefix` that arrived last, at or after `since` (time.time())."""
+        return next((key for key, (_, _, at) in reversed(self._widgets.items())
+                     if key.startswith(prefix) and at >= since), None)
 
     # -- what the browser receives ------------------------------------------------------------------------------
     async def _read(self) -> None:
@@ -154,7 +155,7 @@ class WireSession:
             prefix, _, key = widget.id.split("-", 2) if widget.id.count("-") >= 2 else ("", "", "")
             if prefix == "$$ID" and key != "None":  # "$$ID-<hash>-<user key>": the key the app gave it
                 self._widgets.pop(key, None)  # re-inserted: latest_key finds the newest
-                self._widgets[key] = (widget.id, widget)
+                self._widgets[key] = (widget.id, widget, at)
             self.shown.append(Shown(at, kind, getattr(widget, "label", ""), in_fragment))
         elif kind in TEXT_FIELDS:
             text = getattr(getattr(element, kind), TEXT_FIELDS[kind])
@@ -213,6 +214,6 @@ class WireSession:
         arrived.__doc__ = text
         return await self.until(arrived, deadline)
 
-    async def widget(self, prefix: str, deadline: float) -> str:
-        """The newest widget whose user key starts with `prefix`, once it has arrived."""
-        return await self.until(lambda: self.latest_key(prefix), deadline)
+    async def widget(self, prefix: str, deadline: float, since: float = 0.0) -> str:
+        """The newest widget whose user key starts with `prefix` (arrived at or after `since`), once it has."""
+        return await self.until(lambda: self.latest_key(prefix, since), deadline)
