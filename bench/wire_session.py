@@ -102,7 +102,7 @@ class WireSession:
         for key, typed in (texts or {}).items():
             states.append(WidgetState(id=self.widget_id(key), string_value=typed))
         for key, choice in (radios or {}).items():
-            element_id, radio = self._widgets[key]
+            element_id, radio, _ = self._widgets[key]
             states.append(WidgetState(id=element_id, string_value=radio.options[choice]))
         states.append(WidgetState(id=self.widget_id(button_key), trigger_value=True))
         await self.rerun(states)
