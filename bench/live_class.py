@@ -23,12 +23,13 @@ answer -> count p95 <= 2 s, idle <= 15% of one core at N = 30, 0 errors.
 Bounded: a share of --budget-s per class size, and no wait longer than --wait-s.
 
 On this 2-core machine the Chromium contexts cost more CPU than the server; in a class each browser runs on its
-own device, which is what the websocket students stand for.
+own device, which is what the websocket students stand for. A follower's page run costs the server ~17 ms of CPU
+(py-spy on the server: it was ~40 ms while every run re-read and re-parsed all lesson files), an idle poll ~4 ms.
 
 Last line: ratio=<p95 follow at the largest N> / <p95 follow at N=1> (goal <= 2).
 
-    .venv/bin/python bench/live_class.py              # N = 1, 30 (about 6-8 minutes)
-    .venv/bin/python bench/live_class.py --quick      # N = 1, 5
+    .venv/bin/python bench/live_class.py              # N = 1, 30 (about 3 minutes on the 2-core machine)
+    .venv/bin/python bench/live_class.py --quick      # N = 1, 5 (about 3 minutes: the model loads first)
     .venv/bin/python bench/live_class.py --browsers 0 # every student over the websocket
     .venv/bin/python bench/live_class.py --lesson attention_heads --sizes 1 10
 """
