@@ -148,7 +148,7 @@ def open_class_box(lesson: Lesson) -> None:
 def _open_class(lesson_name: str) -> None:
     passphrase = st.session_state.pop("live_passphrase", "")
     try:
-        handle = get_classes().open_class(lesson_name, passphrase)
+        handle = get_classes().open_class(lesson_name, passphrase, _browser_id())
     except (ClassError, DatabaseUnavailable) as error:
         st.session_state[NOTICE] = str(error)
         return
@@ -158,11 +158,11 @@ def _open_class(lesson_name: str) -> None:
     st.query_params.update({CLASS: handle.code, "lesson": lesson_name, "step": "1"})
 
 
-def _reopen_box(code: str) -> None:
+def _reopen_box(code: str, label: str = "I am the teacher of this class") -> None:
     """The teacher whose tab closed: the class link plus the passphrase give the controls back."""
     if not _passphrase_set():
         return
-    with st.expander("I am the teacher of this class"):
+    with st.expander(label):
         st.text_input("Teacher's passphrase", type="password", key="live_reopen_passphrase")
         st.button("Take the teacher's controls", key="live_reopen", on_click=_reopen, args=(code,))
 
@@ -170,7 +170,7 @@ def _reopen_box(code: str) -> None:
 def _reopen(code: str) -> None:
     passphrase = st.session_state.pop("live_reopen_passphrase", "")
     try:
-        st.session_state[TEACHER] = get_classes().teacher(code, passphrase)
+        st.session_state[TEACHER] = get_classes().teacher(code, passphrase, _browser_id())
     except (ClassError, DatabaseUnavailable) as error:
         st.session_state[NOTICE] = str(error)
         return
@@ -233,6 +233,9 @@ def _live_count(code: str) -> None:
         line += f" · {current.question.answered} of {current.members} answered ({current.question.state})"
     with st.container(key="live_joined"):
         st.markdown(line)
+    if current.expired:
+        st.warning(f"No step for over {live_class.CLASS_IDLE_HOURS} hours, so the code has stopped working: "
+                   "change the step (or press any control) and the class carries on.")
 
 
 def _public_base() -> str:
@@ -261,6 +264,8 @@ def _join_screen(code: str, lesson: Lesson) -> None:
             st.caption(f"This address works on this computer only: open the app by its network address "
                        f"(or set {PUBLIC_URL}) so students' devices can reach it.")
         _live_count(code)
+        st.caption(f"The code works until the teacher ends the class (or leaves it without a step for "
+                   f"{live_class.CLASS_IDLE_HOURS} hours).")
         st.button("Start the lesson ▶", key="live_start", type="primary",
                   on_click=lambda: st.session_state.update({JOIN_SCREEN: False}))
     picture.image(live_class.qr_svg(link), width=380)
@@ -400,6 +405,12 @@ def _student_page(code: str) -> None:
         st.info(live_class.ENDED)
         st.session_state.pop(MEMBER, None)
         _back_to_lessons()
+        _reopen_box(code, "I am the teacher: download the class's answers")  # the tab closed after the end
+        return
+    if current.expired:  # the teacher away for hours: no joining, no answers; the poll notices the teacher's return
+        st.info(live_class.EXPIRED)
+        _follow_poll(code, _shown(current))
+        _back_to_lessons()
         return
     member = _member(classes, code)
     if member is None:
@@ -451,7 +462,7 @@ def _join_form(classes: LiveClasses, current: ClassState) -> None:
 def _shown(current: ClassState) -> tuple:
     """What a follower's screen depends on: a change of any of these redraws the page, nothing else does."""
     question = current.question
-    return (current.step, current.sentence, current.ended,
+    return (current.step, current.sentence, current.ended, current.expired,
             None if question is None else (question.id, question.state))
 
 
