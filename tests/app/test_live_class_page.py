@@ -258,9 +258,10 @@ def test_no_url_parameter_or_widget_value_gives_a_student_the_teachers_controls(
     start_and_go_to(teacher, 2)
     before = LiveClasses().state(code)
     student = app(**{"class": code, "lesson": LESSON, "step": "4", "teacher": "1"})
-    for key in ("live_end", "live_reveal", "live_ask", "live_start"):
-        student.session_state[key] = True
+    for key in ("live_end", "live_reveal", "live_close", "live_ask", "live_start", "live_hide_1", "live_project_1"):
+        student.session_state[key] = True  # what a crafted websocket message could claim for a widget
     student.run()
+    assert not student.exception
     keys = {button.key for button in student.button}
     assert not keys & {"live_end", "live_reveal", "live_close", "live_ask", "live_start", "live_show_join"}
     assert LiveClasses().state(code) == before
@@ -429,3 +430,73 @@ def test_wrong_passphrases_are_limited_then_even_the_right_one_waits():
     at.text_input(key="live_passphrase").input(PASSPHRASE)
     at.button(key="live_open").click().run()
     assert "Too many wrong passphrases" in shown(at) and "class" not in at.query_params
+
+
+# More bad cases: a replayed token, the database out of reach or locked while students answer
+
+def test_a_token_replayed_from_another_class_is_refused_and_neither_class_changes():
+    _, code = open_class()
+    _, other = open_class()
+    ana = join(other, "Ana")
+    at = app(**{"class": code, "student": ana.query_params["student"]})
+    assert "does not belong to this class" in shown(at) and "You are Ana." not in shown(at)
+    assert (LiveClasses().state(code).members, LiveClasses().state(other).members) == (0, 1)
+
+
+def test_a_token_replayed_after_the_class_ended_is_refused():
+    teacher, code = open_class()
+    ana = join(code, "Ana")
+    start_and_go_to(teacher, 1)
+    teacher.button(key="live_end").click().run()
+    at = app(**{"class": code, "student": ana.query_params["student"]})
+    assert "This class has ended" in shown(at) and "You are Ana." not in shown(at)
+    assert not any(button.key == "live_join" for button in at.button)
+
+
+def out_of_reach(monkeypatch) -> None:
+    """The class database stops answering (a server that went down), for every session of this app server."""
+    import sqlalchemy as sa
+
+    classes = live_class_panel.get_classes()
+    monkeypatch.setattr(classes.tables, "engine", sa.create_engine("postgresql+psycopg://t:hunter2@127.0.0.1:1/x"))
+
+
+def send_answer(student: AppTest, question_id: int, choice: int) -> AppTest:
+    student.radio(key=f"live_answer_{question_id}").set_value(choice)
+    student.button(key=f"live_send_{question_id}").click().run()
+    assert not student.exception
+    return student
+
+
+def test_an_answer_sent_while_the_database_is_down_says_so_and_counts_once_when_sent_again(tiny_spec, monkeypatch):
+    teacher, student, code, question_id = one_student_asked(tiny_spec)
+    rerun(student)
+    with monkeypatch.context() as outage:
+        out_of_reach(outage)
+        assert "ALBERT_VIZ_DATABASE_URL" in shown(send_answer(student, question_id, 1))
+        assert "ALBERT_VIZ_DATABASE_URL" in shown(rerun(teacher))
+    for _ in range(2):  # the database back: the student presses Send again (twice, impatient)
+        send_answer(rerun(student), question_id, 1)
+    assert "Sent:" in shown(student) and "1 of 1 answered" in shown(rerun(teacher))
+    assert LiveClasses().state(code).question.answered == 1
+
+
+def test_a_locked_database_is_a_message_to_the_student_and_the_answer_lands_once_after(tiny_spec, monkeypatch, tmp_path):
+    import sqlite3
+
+    from albert_viz.store import engine as store_engine
+
+    monkeypatch.setattr(store_engine, "SQLITE_BUSY_S", 0.3)  # a lock held past this is a fault, not a wait
+    teacher, student, code, question_id = one_student_asked(tiny_spec)
+    send_answer(rerun(student), question_id, 0)
+    holder = sqlite3.connect(tmp_path / "classes.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process writing, and stuck
+    try:
+        assert "locked" in shown(send_answer(student, question_id, 2))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    send_answer(rerun(student), question_id, 2)
+    current = LiveClasses().state(code).question
+    assert current.answered == 1 and LiveClasses().my_answer(live_class_panel.get_classes().member(
+        code, student.query_params["student"]), question_id) == 2
