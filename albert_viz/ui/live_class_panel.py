@@ -76,10 +76,25 @@ def _notice() -> None:
         st.warning(plain(message))
 
 
+def browser_secret(xsrf_cookie: str) -> str:
+    """The browser's one XSRF token inside Tornado's cookie. The cookie ("2|mask|token XOR mask|time") is written
+    again with a fresh mask on every page load, so two tabs of one browser hold different cookies: unmasked, the
+    same token. Any other form is used as it is."""
+    parts = xsrf_cookie.split("|")
+    if len(parts) == 4 and parts[0] == "2":
+        try:
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+        except ValueError:
+            return xsrf_cookie
+        if mask:
+            return bytes(byte ^ mask[i % len(mask)] for i, byte in enumerate(masked)).hex()
+    return xsrf_cookie
+
+
 def _browser_id() -> str:
     """Per browser where Streamlit's XSRF cookie is there (two tabs join once), else per session."""
     cookie = st.context.cookies.get("_streamlit_xsrf") if st.context.cookies else None
-    return st.session_state.setdefault(BROWSER, cookie or uuid.uuid4().hex)
+    return st.session_state.setdefault(BROWSER, browser_secret(cookie) if cookie else uuid.uuid4().hex)
 
 
 def _lesson(name: str) -> Lesson | None:

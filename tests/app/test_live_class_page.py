@@ -235,6 +235,15 @@ def test_a_second_tab_with_the_same_link_is_the_same_student():
     assert LiveClasses().state(code).members == 1
 
 
+def test_two_tabs_of_one_browser_are_one_browser_though_their_xsrf_cookies_differ():
+    """Tornado writes the cookie again, freshly masked, on every page load (seen in Chromium: the e2e test)."""
+    first = "2|95ed69ad|87d67e3f2ba83a1429ed4f64edcc8f90|1796194376"
+    second = "2|de7a89c9|cc419e5b603fda70627aaf00a65b6ff4|1796194376"
+    another_browser = "2|de7a89c9|00419e5b603fda70627aaf00a65b6ff4|1796194376"
+    assert live_class_panel.browser_secret(first) == live_class_panel.browser_secret(second)
+    assert live_class_panel.browser_secret(another_browser) != live_class_panel.browser_secret(first)
+
+
 @pytest.mark.parametrize("typed, expected", [("<b>Ana</b>", "<b>Ana</b>"), ("**bold**", "**bold**"),
                                              ("x" * 200, "x" * 40), ("     ", "Student 1")])
 def test_hostile_names_are_kept_as_plain_text_and_bounded(typed, expected):
