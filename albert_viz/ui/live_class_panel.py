@@ -114,6 +114,25 @@ def _with_sentence(lesson: Lesson, index: int, sentence: str | None) -> Lesson:
     return dataclasses.replace(lesson, steps=lesson.steps[:index] + (changed,) + lesson.steps[index + 1:])
 
 
+ANSWER_VIEWS = {"attention"}  # a step whose figure shows the answer of the question asked on it
+MAP_HIDDEN = "The map is hidden while the class answers (it would give the answer away); it comes back with the answers."
+
+
+def _answer_on_screen(lesson: Lesson, index: int, current: ClassState) -> bool:
+    """The step's figure would show the answer of the question the class is answering now."""
+    question = current.question
+    return (question is not None and question.state != "revealed" and lesson.steps[index].view in ANSWER_VIEWS)
+
+
+def _for_class(lesson: Lesson, index: int, current: ClassState) -> Lesson:
+    """The lesson as the class sees this step: a projected sentence in it, its map held back while it is asked."""
+    shown = _with_sentence(lesson, index, current.sentence)
+    if not _answer_on_screen(lesson, index, current):
+        return shown
+    step = dataclasses.replace(shown.steps[index], view="text")  # title and narration only
+    return dataclasses.replace(shown, steps=shown.steps[:index] + (step,) + shown.steps[index + 1:])
+
+
 def class_in_url() -> str | None:
     """The class code the URL names (normalised), or None."""
     typed = st.query_params.get(CLASS)
@@ -221,7 +240,9 @@ def _teacher_page(handle: live_class.TeacherHandle) -> None:
     shown = _attempt(classes.state, handle.code)
     if shown is None:
         return
-    presenter.present(_with_sentence(lesson, index, shown.sentence), in_class=True)
+    presenter.present(_for_class(lesson, index, shown), in_class=True)
+    if _answer_on_screen(lesson, index, shown):
+        st.caption(MAP_HIDDEN)
     _teacher_question(handle, lesson.steps[index], index, shown)
     _sentences(handle)
     _teacher_tools(handle)
@@ -350,7 +371,7 @@ def _reveal(question: QuestionState, mine: int | None = None) -> None:
     total = sum(counts)
     agreed = counts[question.model_choice] if total else 0
     figures.show(class_charts.answer_distribution(question.choices, counts, question.model_choice,
-                                                  "The class's answers (the model's answer marked)"),
+                                                  "The class's answers"),
                  f"live_reveal_{question.id}", f"class_answers_question_{question.id}", with_csv=False)
     st.markdown(plain(f"{agreed} of {total} agreed with the model ({agreed / total:.0%})." if total
                       else "Nobody answered this question."))
@@ -502,7 +523,9 @@ def _follow(classes: LiveClasses, member: Member, current: ClassState) -> None:
     _follow_poll(current.code, _shown(current))
     st.caption(plain(f"You are {member.name}."))
     index = min(current.step, len(lesson.steps) - 1)
-    presenter.show_step(_with_sentence(lesson, index, current.sentence), index, in_class=True)
+    presenter.show_step(_for_class(lesson, index, current), index, in_class=True)
+    if _answer_on_screen(lesson, index, current):
+        st.caption(MAP_HIDDEN)
     if current.question is not None:
         _student_question(classes, member, current.question)
     _send_sentence_box(classes, member, "live_follow")

@@ -509,3 +509,13 @@ def test_a_locked_database_is_a_message_to_the_student_and_the_answer_lands_once
     current = LiveClasses().state(code).question
     assert current.answered == 1 and LiveClasses().my_answer(live_class_panel.get_classes().member(
         code, student.query_params["student"]), question_id) == 2
+
+
+def test_the_map_that_holds_the_answer_is_hidden_while_the_class_answers(tiny_spec):
+    teacher, student, code, question_id = one_student_asked(tiny_spec)
+    for screen in (rerun(teacher), rerun(student)):
+        assert not screen.get("plotly_chart") and "it would give the answer away" in shown(screen)
+    teacher.button(key="live_reveal").click().run()
+    for screen in (teacher, rerun(student)):
+        titles = [chart.proto.spec for chart in screen.get("plotly_chart")]
+        assert len(titles) == 2 and "Layer 0, head" in titles[0]  # the step's map is back, above the class's answers
