@@ -37,9 +37,10 @@ from albert_viz.store.classes import ClassTables, CodeTaken, LockedClass, Row
 from albert_viz.store.engine import DatabaseUnavailable
 
 __all__ = [
+    "CLASS_IDLE_HOURS",
+    "CLASS_IDLE_S",
     "CODE_ALPHABET",
     "CODE_LENGTH",
-    "CLASS_IDLE_HOURS",
     "JOIN_ATTEMPTS",
     "JOIN_FAILURES_PER_MINUTE",
     "JOIN_WINDOW_S",
@@ -48,6 +49,7 @@ __all__ = [
     "MAX_SENTENCE",
     "PASSPHRASE_ATTEMPTS",
     "PASSPHRASE_VARIABLE",
+    "PASSPHRASE_WINDOW_S",
     "SENTENCES_PER_MINUTE",
     "ClassError",
     "ClassState",

@@ -496,7 +496,7 @@ def test_a_locked_database_is_a_message_to_the_student_and_the_answer_lands_once
     from albert_viz.store import engine as store_engine
 
     monkeypatch.setattr(store_engine, "SQLITE_BUSY_S", 0.3)  # a lock held past this is a fault, not a wait
-    teacher, student, code, question_id = one_student_asked(tiny_spec)
+    _, student, code, question_id = one_student_asked(tiny_spec)
     send_answer(rerun(student), question_id, 0)
     holder = sqlite3.connect(tmp_path / "classes.sqlite3", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another process writing, and stuck
@@ -512,7 +512,7 @@ def test_a_locked_database_is_a_message_to_the_student_and_the_answer_lands_once
 
 
 def test_the_map_that_holds_the_answer_is_hidden_while_the_class_answers(tiny_spec):
-    teacher, student, code, question_id = one_student_asked(tiny_spec)
+    teacher, student, _, _ = one_student_asked(tiny_spec)
     for screen in (rerun(teacher), rerun(student)):
         assert not screen.get("plotly_chart") and "it would give the answer away" in shown(screen)
     teacher.button(key="live_reveal").click().run()
