@@ -425,6 +425,12 @@ def test_the_teachers_next_step_brings_an_expired_class_back_to_its_students():
     assert steps[2].title in shown(rerun(student)) and "You are Ana." in shown(student)
 
 
+def test_the_teachers_screen_says_when_the_code_has_stopped_working():
+    teacher, code = open_class()
+    age_class(code, live_class.CLASS_IDLE_S + 60)
+    assert "the code has stopped working" in shown(rerun(teacher))
+
+
 def test_the_join_screen_says_how_long_the_code_works():
     teacher, _ = open_class()
     assert f"{live_class.CLASS_IDLE_HOURS} hours" in shown(teacher) and "ends the class" in shown(teacher)

@@ -81,6 +81,17 @@ def test_the_poll_reads_only_through_indexes():
     assert len(searched) == 4 and not [step for step in plan if step.startswith("SCAN")]
 
 
+def test_the_server_wide_count_of_failed_joins_reads_through_its_index(tmp_path):
+    """Every join asks how many failed in the last minute: a range search on the time index, not a scan."""
+    tables = ClassTables(f"sqlite:///{tmp_path / 'classes.sqlite3'}")
+    query = (sa.select(sa.func.count()).select_from(class_store.class_join_failures)
+             .where(class_store.class_join_failures.c.at >= 0.0))
+    sql = str(query.compile(tables.engine, compile_kwargs={"literal_binds": True}))
+    with tables.engine.connect() as connection:
+        plan = " ".join(row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "class_join_failures_by_time" in plan and "SCAN" not in plan
+
+
 @pytest.fixture
 def own_postgres():
     """A server of its own, for the test that stops it."""
