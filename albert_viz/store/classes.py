@@ -32,6 +32,7 @@ from albert_viz.store.schema import (
     class_questions,
     class_sentences,
     classes,
+    teacher_failures,
 )
 
 Row = Mapping[str, Any]
@@ -48,6 +49,7 @@ __all__ = [
     "class_questions",
     "class_sentences",
     "classes",
+    "teacher_failures",
 ]
 
 
@@ -62,7 +64,7 @@ def _state_query() -> sa.Select:
     answered = (sa.select(sa.func.count()).select_from(class_answers)
                 .where(class_answers.c.question_id == class_questions.c.id).scalar_subquery())
     return (sa.select(classes.c.code, classes.c.lesson, classes.c.step, classes.c.sentence, classes.c.ended,
-                      classes.c.version, members.label("members"),
+                      classes.c.version, classes.c.created, classes.c.teacher_at, members.label("members"),
                       class_questions.c.id.label("question_id"), class_questions.c.kind, class_questions.c.prompt,
                       class_questions.c.choices, class_questions.c.state.label("question_state"),
                       class_questions.c.counts, class_questions.c.model_choice, class_questions.c.explanation,
@@ -93,6 +95,10 @@ class LockedClass:
         """Update the class's row and bump its version (followers redraw)."""
         self.connection.execute(classes.update().where(classes.c.code == self.code)
                                 .values(version=classes.c.version + 1, **values))
+
+    def touch_teacher(self, now: float) -> None:
+        """The teacher acted on the class: its code keeps working (not a change followers redraw for)."""
+        self.connection.execute(classes.update().where(classes.c.code == self.code).values(teacher_at=now))
 
     # Members
 
@@ -174,7 +180,8 @@ class ClassTables:
         self.engine: Engine = open_engine(self.url)
         guarded(migrations.migrate, self.url)(self.engine)
         for name in ("create_class", "state_row", "class_row", "member_by_token", "answer_of", "sentences",
-                     "answer_rows", "members", "questions", "join_failures_since", "record_join_failure"):
+                     "answer_rows", "members", "questions", "join_failures_since", "record_join_failure",
+                     "join_failures_anywhere_since", "teacher_failures_since", "record_teacher_failure"):
             setattr(self, name, guarded(getattr(self, name), self.url))
 
     @property
@@ -262,6 +269,24 @@ class ClassTables:
             return connection.execute(sa.select(sa.func.count()).select_from(class_join_failures).where(
                 class_join_failures.c.session_hash == session_hash, class_join_failures.c.at >= since)).scalar_one()
 
-    def record_join_failure(self, session_hash: str, now: float) -> None:
+    def join_failures_anywhere_since(self, since: float) -> int:
+        """Failed joins from every session of every server on this database (one indexed range count)."""
+        with self.engine.connect() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(class_join_failures)
+                                      .where(class_join_failures.c.at >= since)).scalar_one()
+
+    def record_join_failure(self, session_hash: str, now: float, forget_before: float) -> None:
+        """One more failed join; the ones older than any limit looks back to are deleted (the table stays small)."""
         with self.engine.begin() as connection:
+            connection.execute(class_join_failures.delete().where(class_join_failures.c.at < forget_before))
             connection.execute(class_join_failures.insert().values(session_hash=session_hash, at=now))
+
+    def teacher_failures_since(self, session_hash: str, since: float) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(teacher_failures).where(
+                teacher_failures.c.session_hash == session_hash, teacher_failures.c.at >= since)).scalar_one()
+
+    def record_teacher_failure(self, session_hash: str, now: float, forget_before: float) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(teacher_failures.delete().where(teacher_failures.c.at < forget_before))
+            connection.execute(teacher_failures.insert().values(session_hash=session_hash, at=now))

@@ -42,8 +42,20 @@ def _live_classes(connection: Connection) -> None:
         table.create(connection)  # with its indexes
 
 
+def _class_limits(connection: Connection) -> None:
+    """Version 4: a class's code expires when its teacher is away for hours (the teacher's last action), failed
+    joins are also counted server-wide (by time), wrong teacher passphrases are counted per session.
+
+    Version 3 creates today's tables whole (with the column and index below), so each addition is made only where
+    missing: a fresh database and one upgraded from version 3 end the same."""
+    if "teacher_at" not in {column["name"] for column in sa.inspect(connection).get_columns("classes")}:
+        connection.exec_driver_sql("ALTER TABLE classes ADD COLUMN teacher_at FLOAT")
+    schema.class_join_failures_by_time.create(connection, checkfirst=True)
+    schema.teacher_failures.create(connection, checkfirst=True)  # with its index
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
-    (1, _create_jobs), (2, _servers_and_slots), (3, _live_classes))
+    (1, _create_jobs), (2, _servers_and_slots), (3, _live_classes), (4, _class_limits))
 LATEST = MIGRATIONS[-1][0]
 
 

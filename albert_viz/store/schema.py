@@ -85,6 +85,7 @@ classes = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("ended_at", sa.Float),
+    sa.Column("teacher_at", sa.Float),  # version 4: the teacher's last action (NULL: none since `created`)
 )
 
 # a student token is kept only as its sha256; `token_sealed` lets the same browser session (and only it) get its
@@ -152,5 +153,18 @@ class_join_failures = sa.Table(
 )
 class_join_failures_by_session = sa.Index("class_join_failures_by_session", class_join_failures.c.session_hash,
                                           class_join_failures.c.at)
+
+# version 4: failed joins counted across every session too (a guesser opening new sessions), by time
+class_join_failures_by_time = sa.Index("class_join_failures_by_time", class_join_failures.c.at)
+
+# version 4: wrong teacher passphrases, per browser session (hashed), for their own limit
+teacher_failures = sa.Table(
+    "teacher_failures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_hash", sa.Text, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+)
+teacher_failures_by_session = sa.Index("teacher_failures_by_session", teacher_failures.c.session_hash,
+                                       teacher_failures.c.at)
 
 CLASS_TABLES = (classes, class_members, class_questions, class_answers, class_sentences, class_join_failures)

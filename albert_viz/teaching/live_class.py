@@ -5,9 +5,12 @@ PostgreSQL for several). Everything a student typed is stored verbatim after cle
 text: the pages show it with st.text, never as Markdown or HTML.
 
 Security, briefly: join codes are 6 characters from an alphabet without look-alikes, drawn with `secrets`;
-failed joins are limited per browser session, so guessing a code takes longer than a lesson lasts. A student's
+failed joins are limited per browser session and, for a guesser who opens new sessions, server-wide (a cap a
+class of 30 with typos stays far below), so guessing a code takes longer than a class lives; and a code stops
+working once its teacher has been away for CLASS_IDLE_HOURS. A student's
 token is random (secrets.token_urlsafe) and the database keeps only its sha256. Teacher actions exist only on
-a TeacherHandle, which only the right ALBERT_VIZ_TEACHER_PASSPHRASE gives. Every refusal is a ClassError with a
+a TeacherHandle, which only the right ALBERT_VIZ_TEACHER_PASSPHRASE gives (compared in constant time; a few wrong
+ones per browser session, then a wait). Every refusal is a ClassError with a
 sentence to show; a database that is down or locked raises store.engine.DatabaseUnavailable, and the class is
 intact when it is back.
 """
@@ -24,7 +27,7 @@ import secrets
 import time
 import unicodedata
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -34,14 +37,19 @@ from albert_viz.store.classes import ClassTables, CodeTaken, LockedClass, Row
 from albert_viz.store.engine import DatabaseUnavailable
 
 __all__ = [
+    "CLASS_IDLE_HOURS",
+    "CLASS_IDLE_S",
     "CODE_ALPHABET",
     "CODE_LENGTH",
     "JOIN_ATTEMPTS",
+    "JOIN_FAILURES_PER_MINUTE",
     "JOIN_WINDOW_S",
     "KINDS",
     "MAX_NAME",
     "MAX_SENTENCE",
+    "PASSPHRASE_ATTEMPTS",
     "PASSPHRASE_VARIABLE",
+    "PASSPHRASE_WINDOW_S",
     "SENTENCES_PER_MINUTE",
     "ClassError",
     "ClassState",
@@ -64,6 +72,11 @@ MAX_NAME = 40  # characters of a display name
 MAX_SENTENCE = 300  # characters of a sentence a student sends
 JOIN_ATTEMPTS = 10  # failed joins per session per JOIN_WINDOW_S
 JOIN_WINDOW_S = 600.0
+JOIN_FAILURES_PER_MINUTE = 100  # failed joins from all sessions on this database: 30 students x 3 typos stay below
+CLASS_IDLE_HOURS = 3  # a class's code stops working after this long without a teacher's action (a lesson's length,
+CLASS_IDLE_S = CLASS_IDLE_HOURS * 3600.0  # with a break; the teacher's next action brings the class back)
+PASSPHRASE_ATTEMPTS = 5  # wrong teacher passphrases per browser session per PASSPHRASE_WINDOW_S
+PASSPHRASE_WINDOW_S = 600.0
 SENTENCES_PER_MINUTE = 5  # per student: the teacher's list stays readable
 TOKEN_BYTES = 24  # 192 random bits per student token
 PASSPHRASE_VARIABLE = "ALBERT_VIZ_TEACHER_PASSPHRASE"
@@ -184,6 +197,7 @@ class ClassState:
     members: int
     question: QuestionState | None  # the current question, if any
     version: int  # bumps on every change of this state: followers redraw only when it changes
+    expired: bool = False  # no teacher's action for CLASS_IDLE_HOURS: the code refuses joins, answers wait
 
 
 @dataclass(frozen=True)
@@ -212,10 +226,16 @@ def _question_state(row: Row) -> QuestionState | None:
         explanation=row["explanation"] if revealed else None, spec=dict(_json(row["spec"])))
 
 
-def _class_state(row: Row) -> ClassState:
+def _expired(row: Row, now: float) -> bool:
+    """A running class whose teacher has not acted for CLASS_IDLE_S (since it opened, if never)."""
+    last = row["teacher_at"] if row["teacher_at"] is not None else row["created"]
+    return not row["ended"] and now - float(last) > CLASS_IDLE_S
+
+
+def _class_state(row: Row, now: float) -> ClassState:
     return ClassState(code=row["code"], lesson=row["lesson"], step=int(row["step"]), sentence=row["sentence"],
                       ended=bool(row["ended"]), members=int(row["members"]), question=_question_state(row),
-                      version=int(row["version"]))
+                      version=int(row["version"]), expired=_expired(row, now))
 
 
 def _no_class(code: str) -> ClassError:
@@ -225,6 +245,10 @@ def _no_class(code: str) -> ClassError:
 
 
 ENDED = "This class has ended: the teacher closed it. You can keep exploring the app on your own."
+EXPIRED = (f"This class's code no longer works: its teacher has not moved the lesson on for over {CLASS_IDLE_HOURS} "
+           "hours. If your teacher is back, this page carries on by itself; otherwise ask for today's code.")
+JOINS_PAUSED = ("Too many wrong class codes were typed on this server in the last minute, so joining is paused for "
+                "a moment. Wait a minute, then press Join again.")
 NOT_A_MEMBER = ("This link's student token does not belong to this class (or was changed). Join again with the "
                 "class code on the projector.")
 
@@ -234,8 +258,9 @@ NOT_A_MEMBER = ("This link's student token does not belong to this class (or was
 class LiveClasses:
     """Every live class on this database; safe to share between sessions and threads of one server."""
 
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, clock: Callable[[], float] = time.time):
         self.tables = ClassTables(url)
+        self.clock = clock  # seconds since the epoch; tests pass their own to move time on without sleeping
 
     # Anyone
 
@@ -245,26 +270,30 @@ class LiveClasses:
         row = self.tables.state_row(code) if _well_formed(code) else None
         if row is None:
             raise _no_class(code)
-        return _class_state(row)
+        return _class_state(row, self.clock())
 
     def join(self, code: str, name: str, session_id: str) -> Member:
         """Join a class (or get the same membership back, from the same session); the name made unique."""
         if not str(session_id or ""):
             raise ClassError("This browser session has no id; reload the page and join again.")
-        code, session_hash, now = normalise_code(code), _sha256(str(session_id)), time.time()
+        code, session_hash, now = normalise_code(code), _sha256(str(session_id)), self.clock()
         if self.tables.join_failures_since(session_hash, now - JOIN_WINDOW_S) >= JOIN_ATTEMPTS:
             raise ClassError(f"Too many wrong class codes from this browser. Wait {JOIN_WINDOW_S / 60:.0f} minutes, "
                              "then type the code on the projector again (or ask your teacher for the link).")
+        if self.tables.join_failures_anywhere_since(now - 60) >= JOIN_FAILURES_PER_MINUTE:
+            raise ClassError(JOINS_PAUSED)  # even a right code: else a guesser in fresh sessions learns at full speed
         if _well_formed(code):
             with self.tables.locked(code) as locked:
                 if locked.row is not None:
                     return self._join_locked(locked, clean_name(name), str(session_id), session_hash, now)
-        self.tables.record_join_failure(session_hash, now)
+        self.tables.record_join_failure(session_hash, now, forget_before=now - JOIN_WINDOW_S)
         raise _no_class(code)
 
     def _join_locked(self, locked: LockedClass, name: str, session_id: str, session_hash: str, now: float) -> Member:
         if locked.row["ended"]:
             raise ClassError(ENDED)
+        if _expired(locked.row, now):
+            raise ClassError(EXPIRED)
         existing = locked.member_by_session(session_hash)
         if existing is not None:  # a second click, a reload without the URL: the same membership
             return Member(locked.code, _unseal(existing["token_sealed"], session_id, locked.code), existing["name"])
@@ -304,6 +333,8 @@ class LiveClasses:
             raise ClassError(NOT_A_MEMBER)
         if locked.row["ended"]:
             raise ClassError(ENDED)
+        if _expired(locked.row, self.clock()):
+            raise ClassError(EXPIRED)
         return row
 
     def answer(self, member: Member, question_id: int, choice: int) -> None:
@@ -318,7 +349,7 @@ class LiveClasses:
             choices = _json(question["choices"])
             if isinstance(choice, bool) or not isinstance(choice, int) or not 0 <= choice < len(choices):
                 raise ClassError(f"Pick one of the {len(choices)} choices.")
-            locked.upsert_answer(question["id"], row["id"], choice, time.time())
+            locked.upsert_answer(question["id"], row["id"], choice, self.clock())
             locked.change()
 
     def my_answer(self, member: Member, question_id: int) -> int | None:
@@ -333,7 +364,7 @@ class LiveClasses:
             raise ClassError("Type a sentence first.")
         with self.tables.locked(normalise_code(member.code)) as locked:
             row = self._locked_member(locked, member)
-            now = time.time()
+            now = self.clock()
             if locked.sentences_since(row["id"], now - 60) >= SENTENCES_PER_MINUTE:
                 raise ClassError(f"You have sent {SENTENCES_PER_MINUTE} sentences in the last minute: wait a "
                                  "moment before sending another.")
@@ -341,29 +372,48 @@ class LiveClasses:
 
     # The teacher
 
-    def open_class(self, lesson: str, passphrase: str) -> TeacherHandle:
-        """A new class for this lesson, with a fresh code; only with the teacher's passphrase."""
-        _check_passphrase(passphrase)
+    def open_class(self, lesson: str, passphrase: str, session_id: str = "") -> TeacherHandle:
+        """A new class for this lesson, with a fresh code; only with the teacher's passphrase. `session_id`: the
+        browser session typing it (as for join), whose wrong passphrases are limited."""
+        self._check_passphrase(passphrase, session_id)
         lesson = str(lesson or "").strip()
         if not lesson:
             raise ClassError("Choose a lesson before opening a class.")
         for _ in range(20):  # a clash is one in millions: a second draw is all it ever takes
             code = _new_code()
             try:
-                self.tables.create_class(code, lesson, time.time())
+                self.tables.create_class(code, lesson, self.clock())
             except CodeTaken:
                 continue
             return TeacherHandle(self, code, _GRANTED)
         raise ClassError("Could not find a free class code; try again.")
 
-    def teacher(self, code: str, passphrase: str) -> TeacherHandle:
+    def teacher(self, code: str, passphrase: str, session_id: str = "") -> TeacherHandle:
         """The teacher's handle on a class already open (after the teacher's tab closed); an ended class too,
-        for its CSV."""
-        _check_passphrase(passphrase)
+        for its CSV; an expired one too (the teacher's next action brings it back)."""
+        self._check_passphrase(passphrase, session_id)
         code = normalise_code(code)
         if self.tables.class_row(code) is None:
             raise _no_class(code)
         return TeacherHandle(self, code, _GRANTED)
+
+    def _check_passphrase(self, passphrase: str, session_id: str) -> None:
+        """The server's passphrase, compared in constant time; PASSPHRASE_ATTEMPTS wrong ones per session, then a
+        wait (stored, so it holds on every server of the database; a right one is refused too while waiting)."""
+        secret = os.environ.get(PASSPHRASE_VARIABLE, "")
+        if not secret:
+            raise ClassError(f"Live classes are off on this server: the teacher sets {PASSPHRASE_VARIABLE} "
+                             "(a passphrase only the teacher knows) before starting the app, then opens a class "
+                             "with it.")
+        session_hash, now = _sha256(f"teacher\0{session_id}"), self.clock()
+        if self.tables.teacher_failures_since(session_hash, now - PASSPHRASE_WINDOW_S) >= PASSPHRASE_ATTEMPTS:
+            raise ClassError(f"Too many wrong passphrases from this browser. Wait {PASSPHRASE_WINDOW_S / 60:.0f} "
+                             "minutes, then type it again.")
+        typed = str(passphrase or "")[:_TYPED_BOUND]
+        if not hmac.compare_digest(_sha256(typed), _sha256(secret)):  # equal lengths: the time tells nothing
+            self.tables.record_teacher_failure(session_hash, now, forget_before=now - PASSPHRASE_WINDOW_S)
+            raise ClassError(f"That is not the teacher's passphrase. After {PASSPHRASE_ATTEMPTS} wrong tries this "
+                             f"browser waits {PASSPHRASE_WINDOW_S / 60:.0f} minutes.")
 
 
 def _as_id(value) -> int:
@@ -382,15 +432,6 @@ def _unique_name(locked: LockedClass, name: str) -> str:
         if not locked.name_taken(candidate.casefold()):
             return candidate
     raise ClassError("Too many students with that name: choose another.")
-
-
-def _check_passphrase(passphrase: str) -> None:
-    secret = os.environ.get(PASSPHRASE_VARIABLE, "")
-    if not secret:
-        raise ClassError(f"Live classes are off on this server: the teacher sets {PASSPHRASE_VARIABLE} "
-                         "(a passphrase only the teacher knows) before starting the app, then opens a class with it.")
-    if not hmac.compare_digest(str(passphrase or "").encode("utf-8"), secret.encode("utf-8")):
-        raise ClassError("That is not the teacher's passphrase.")
 
 
 _GRANTED = object()  # only LiveClasses.open_class / teacher make handles
@@ -412,10 +453,12 @@ class TeacherHandle:
         return self._classes.tables
 
     def _running(self, locked: LockedClass) -> LockedClass:
+        """The class, still running; the teacher's action is noted (it keeps the code working)."""
         if locked.row is None:
             raise _no_class(self.code)
         if locked.row["ended"]:
             raise ClassError("This class has ended; open a new class to go on.")
+        locked.touch_teacher(self._classes.clock())
         return locked
 
     def _question(self, locked: LockedClass, question_id: int) -> Row:
@@ -450,7 +493,7 @@ class TeacherHandle:
             locked.close_open_questions()
             question_id = locked.add_question({
                 "kind": kind, "prompt": str(prompt), "choices": list(choices), "model_choice": model_choice,
-                "explanation": str(explanation or ""), "spec": spec, "state": OPEN, "opened": time.time()})
+                "explanation": str(explanation or ""), "spec": spec, "state": OPEN, "opened": self._classes.clock()})
             locked.change(question_id=question_id)
         return question_id
 
@@ -526,4 +569,4 @@ class TeacherHandle:
             if locked.row["ended"]:
                 return
             locked.close_open_questions()
-            locked.change(ended=1, ended_at=time.time())
+            locked.change(ended=1, ended_at=self._classes.clock())

@@ -76,10 +76,25 @@ def _notice() -> None:
         st.warning(plain(message))
 
 
+def browser_secret(xsrf_cookie: str) -> str:
+    """The browser's one XSRF token inside Tornado's cookie. The cookie ("2|mask|token XOR mask|time") is written
+    again with a fresh mask on every page load, so two tabs of one browser hold different cookies: unmasked, the
+    same token. Any other form is used as it is."""
+    parts = xsrf_cookie.split("|")
+    if len(parts) == 4 and parts[0] == "2":
+        try:
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+        except ValueError:
+            return xsrf_cookie
+        if mask:
+            return bytes(byte ^ mask[i % len(mask)] for i, byte in enumerate(masked)).hex()
+    return xsrf_cookie
+
+
 def _browser_id() -> str:
     """Per browser where Streamlit's XSRF cookie is there (two tabs join once), else per session."""
     cookie = st.context.cookies.get("_streamlit_xsrf") if st.context.cookies else None
-    return st.session_state.setdefault(BROWSER, cookie or uuid.uuid4().hex)
+    return st.session_state.setdefault(BROWSER, browser_secret(cookie) if cookie else uuid.uuid4().hex)
 
 
 def _lesson(name: str) -> Lesson | None:
@@ -97,6 +112,25 @@ def _with_sentence(lesson: Lesson, index: int, sentence: str | None) -> Lesson:
         return lesson
     changed = dataclasses.replace(step, settings={**step.settings, "sentence": sentence})
     return dataclasses.replace(lesson, steps=lesson.steps[:index] + (changed,) + lesson.steps[index + 1:])
+
+
+ANSWER_VIEWS = {"attention"}  # a step whose figure shows the answer of the question asked on it
+MAP_HIDDEN = "The map is hidden while the class answers (it would give the answer away); it comes back with the answers."
+
+
+def _answer_on_screen(lesson: Lesson, index: int, current: ClassState) -> bool:
+    """The step's figure would show the answer of the question the class is answering now."""
+    question = current.question
+    return (question is not None and question.state != "revealed" and lesson.steps[index].view in ANSWER_VIEWS)
+
+
+def _for_class(lesson: Lesson, index: int, current: ClassState) -> Lesson:
+    """The lesson as the class sees this step: a projected sentence in it, its map held back while it is asked."""
+    shown = _with_sentence(lesson, index, current.sentence)
+    if not _answer_on_screen(lesson, index, current):
+        return shown
+    step = dataclasses.replace(shown.steps[index], view="text")  # title and narration only
+    return dataclasses.replace(shown, steps=shown.steps[:index] + (step,) + shown.steps[index + 1:])
 
 
 def class_in_url() -> str | None:
@@ -148,7 +182,7 @@ def open_class_box(lesson: Lesson) -> None:
 def _open_class(lesson_name: str) -> None:
     passphrase = st.session_state.pop("live_passphrase", "")
     try:
-        handle = get_classes().open_class(lesson_name, passphrase)
+        handle = get_classes().open_class(lesson_name, passphrase, _browser_id())
     except (ClassError, DatabaseUnavailable) as error:
         st.session_state[NOTICE] = str(error)
         return
@@ -158,11 +192,11 @@ def _open_class(lesson_name: str) -> None:
     st.query_params.update({CLASS: handle.code, "lesson": lesson_name, "step": "1"})
 
 
-def _reopen_box(code: str) -> None:
+def _reopen_box(code: str, label: str = "I am the teacher of this class") -> None:
     """The teacher whose tab closed: the class link plus the passphrase give the controls back."""
     if not _passphrase_set():
         return
-    with st.expander("I am the teacher of this class"):
+    with st.expander(label):
         st.text_input("Teacher's passphrase", type="password", key="live_reopen_passphrase")
         st.button("Take the teacher's controls", key="live_reopen", on_click=_reopen, args=(code,))
 
@@ -170,7 +204,7 @@ def _reopen_box(code: str) -> None:
 def _reopen(code: str) -> None:
     passphrase = st.session_state.pop("live_reopen_passphrase", "")
     try:
-        st.session_state[TEACHER] = get_classes().teacher(code, passphrase)
+        st.session_state[TEACHER] = get_classes().teacher(code, passphrase, _browser_id())
     except (ClassError, DatabaseUnavailable) as error:
         st.session_state[NOTICE] = str(error)
         return
@@ -206,7 +240,9 @@ def _teacher_page(handle: live_class.TeacherHandle) -> None:
     shown = _attempt(classes.state, handle.code)
     if shown is None:
         return
-    presenter.present(_with_sentence(lesson, index, shown.sentence), in_class=True)
+    presenter.present(_for_class(lesson, index, shown), in_class=True)
+    if _answer_on_screen(lesson, index, shown):
+        st.caption(MAP_HIDDEN)
     _teacher_question(handle, lesson.steps[index], index, shown)
     _sentences(handle)
     _teacher_tools(handle)
@@ -233,6 +269,9 @@ def _live_count(code: str) -> None:
         line += f" · {current.question.answered} of {current.members} answered ({current.question.state})"
     with st.container(key="live_joined"):
         st.markdown(line)
+    if current.expired:
+        st.warning(f"No step for over {live_class.CLASS_IDLE_HOURS} hours, so the code has stopped working: "
+                   "change the step (or press any control) and the class carries on.")
 
 
 def _public_base() -> str:
@@ -261,6 +300,8 @@ def _join_screen(code: str, lesson: Lesson) -> None:
             st.caption(f"This address works on this computer only: open the app by its network address "
                        f"(or set {PUBLIC_URL}) so students' devices can reach it.")
         _live_count(code)
+        st.caption(f"The code works until the teacher ends the class (or leaves it without a step for "
+                   f"{live_class.CLASS_IDLE_HOURS} hours).")
         st.button("Start the lesson ▶", key="live_start", type="primary",
                   on_click=lambda: st.session_state.update({JOIN_SCREEN: False}))
     picture.image(live_class.qr_svg(link), width=380)
@@ -330,7 +371,7 @@ def _reveal(question: QuestionState, mine: int | None = None) -> None:
     total = sum(counts)
     agreed = counts[question.model_choice] if total else 0
     figures.show(class_charts.answer_distribution(question.choices, counts, question.model_choice,
-                                                  "The class's answers (the model's answer marked)"),
+                                                  "The class's answers"),
                  f"live_reveal_{question.id}", f"class_answers_question_{question.id}", with_csv=False)
     st.markdown(plain(f"{agreed} of {total} agreed with the model ({agreed / total:.0%})." if total
                       else "Nobody answered this question."))
@@ -400,6 +441,12 @@ def _student_page(code: str) -> None:
         st.info(live_class.ENDED)
         st.session_state.pop(MEMBER, None)
         _back_to_lessons()
+        _reopen_box(code, "I am the teacher: download the class's answers")  # the tab closed after the end
+        return
+    if current.expired:  # the teacher away for hours: no joining, no answers; the poll notices the teacher's return
+        st.info(live_class.EXPIRED)
+        _follow_poll(code, _shown(current))
+        _back_to_lessons()
         return
     member = _member(classes, code)
     if member is None:
@@ -451,7 +498,7 @@ def _join_form(classes: LiveClasses, current: ClassState) -> None:
 def _shown(current: ClassState) -> tuple:
     """What a follower's screen depends on: a change of any of these redraws the page, nothing else does."""
     question = current.question
-    return (current.step, current.sentence, current.ended,
+    return (current.step, current.sentence, current.ended, current.expired,
             None if question is None else (question.id, question.state))
 
 
@@ -476,7 +523,9 @@ def _follow(classes: LiveClasses, member: Member, current: ClassState) -> None:
     _follow_poll(current.code, _shown(current))
     st.caption(plain(f"You are {member.name}."))
     index = min(current.step, len(lesson.steps) - 1)
-    presenter.show_step(_with_sentence(lesson, index, current.sentence), index, in_class=True)
+    presenter.show_step(_for_class(lesson, index, current), index, in_class=True)
+    if _answer_on_screen(lesson, index, current):
+        st.caption(MAP_HIDDEN)
     if current.question is not None:
         _student_question(classes, member, current.question)
     _send_sentence_box(classes, member, "live_follow")

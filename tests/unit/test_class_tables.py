@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -42,10 +43,30 @@ def test_the_upgrade_from_the_previous_schema_keeps_the_jobs(database_url, monke
         JobStore(url=database_url).create("old-job", ModelSpec("bundled"), FinetuneConfig(max_steps=3), owner="Ada")
     live = LiveClasses(database_url)  # this app's first start on that database
     with live.tables.engine.connect() as connection:
-        assert migrations.current_version(connection) == migrations.LATEST == 3
+        assert migrations.current_version(connection) == migrations.LATEST
     record = JobStore(url=database_url).get("old-job")
     assert record.state == QUEUED and record.owner == "Ada"
     assert live.state(live.open_class("self_attention", PASSPHRASE).code).members == 0
+
+
+def test_the_upgrade_from_schema_3_keeps_a_running_class_and_its_code_working(database_url, monkeypatch):
+    """A class opened before version 4 (no `teacher_at`) runs on after the upgrade; its code counts from `created`."""
+    with monkeypatch.context() as previous_app:
+        previous_app.setattr(migrations, "LATEST", 3)
+        previous_app.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
+        old = LiveClasses(database_url)
+        old.tables.create_class("K7P2QX", "self_attention", time.time())  # the old app's open_class
+        member = old.join("K7P2QX", "Ana", "session-1")
+        with old.tables.engine.begin() as connection:  # the shape version 3 shipped with (it had neither)
+            connection.exec_driver_sql("DROP INDEX class_join_failures_by_time")
+            connection.exec_driver_sql("ALTER TABLE classes DROP COLUMN teacher_at")
+        old.tables.engine.dispose()
+    live = LiveClasses(database_url)
+    with live.tables.engine.connect() as connection:
+        assert migrations.current_version(connection) == migrations.LATEST == 4
+        assert sa.inspect(connection).has_table("teacher_failures")
+    assert live.member("K7P2QX", member.token) == member and not live.state("K7P2QX").expired
+    assert live.join("K7P2QX", "Ben", "session-2").name == "Ben"
 
 
 def test_the_poll_reads_only_through_indexes():
@@ -58,6 +79,17 @@ def test_the_poll_reads_only_through_indexes():
         plan = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ("ABCDEF",))]
     searched = [step for step in plan if step.startswith("SEARCH")]
     assert len(searched) == 4 and not [step for step in plan if step.startswith("SCAN")]
+
+
+def test_the_server_wide_count_of_failed_joins_reads_through_its_index(tmp_path):
+    """Every join asks how many failed in the last minute: a range search on the time index, not a scan."""
+    tables = ClassTables(f"sqlite:///{tmp_path / 'classes.sqlite3'}")
+    query = (sa.select(sa.func.count()).select_from(class_store.class_join_failures)
+             .where(class_store.class_join_failures.c.at >= 0.0))
+    sql = str(query.compile(tables.engine, compile_kwargs={"literal_binds": True}))
+    with tables.engine.connect() as connection:
+        plan = " ".join(row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "class_join_failures_by_time" in plan and "SCAN" not in plan
 
 
 @pytest.fixture

@@ -14,11 +14,16 @@ import sqlalchemy as sa
 
 from albert_viz.teaching import live_class
 from albert_viz.teaching.live_class import (
+    CLASS_IDLE_S,
     CODE_ALPHABET,
     CODE_LENGTH,
     JOIN_ATTEMPTS,
+    JOIN_FAILURES_PER_MINUTE,
+    JOIN_WINDOW_S,
     MAX_NAME,
     MAX_SENTENCE,
+    PASSPHRASE_ATTEMPTS,
+    PASSPHRASE_WINDOW_S,
     SENTENCES_PER_MINUTE,
     ClassError,
     LiveClasses,
@@ -52,6 +57,30 @@ def teacher(live) -> TeacherHandle:
 def ask(teacher: TeacherHandle, model_choice: int = 2) -> int:
     return teacher.open_question("attention", "Which token will “it” attend to most?", CHOICES, model_choice,
                                  "“cat” gets 0.61 of the weight.", {"sentence": "the cat sat", "layer": 0, "head": 1})
+
+
+class Clock:
+    """A clock the test moves on (no sleeping): seconds since the epoch, like time.time."""
+
+    def __init__(self):
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def wait(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def timed(database_url, clock) -> LiveClasses:
+    """The classes on a clock the test moves on."""
+    return LiveClasses(database_url, clock=clock)
 
 
 def students(live, teacher, count: int) -> list[Member]:
@@ -147,6 +176,37 @@ def test_a_wrong_passphrase_opens_nothing(live, teacher):
         live.teacher(teacher.code, "guess")
 
 
+def wrong_passphrases(live, session: str, count: int = PASSPHRASE_ATTEMPTS) -> None:
+    for _ in range(count):
+        with pytest.raises(ClassError, match="not the teacher's passphrase"):
+            live.open_class("self_attention", "guess", session)
+
+
+def test_wrong_passphrases_are_limited_per_session(live):
+    wrong_passphrases(live, "guesser")
+    with pytest.raises(ClassError, match="Too many wrong passphrases"):
+        live.open_class("self_attention", PASSPHRASE, "guesser")  # even the right one, until the window passes
+    assert live.open_class("self_attention", PASSPHRASE, "the-teacher").code  # other sessions are not affected
+
+
+def test_the_passphrase_limit_covers_reopening_a_class_too(live, teacher):
+    wrong_passphrases(live, "guesser")
+    with pytest.raises(ClassError, match="Too many wrong passphrases"):
+        live.teacher(teacher.code, PASSPHRASE, "guesser")
+
+
+def test_the_passphrase_limit_holds_on_every_server_of_the_database(database_url):
+    wrong_passphrases(LiveClasses(database_url), "guesser")
+    with pytest.raises(ClassError, match="Too many wrong passphrases"):
+        LiveClasses(database_url).open_class("self_attention", PASSPHRASE, "guesser")
+
+
+def test_the_passphrase_limit_ends_after_its_window(timed, clock):
+    wrong_passphrases(timed, "guesser")
+    clock.wait(PASSPHRASE_WINDOW_S + 1)
+    assert timed.open_class("self_attention", PASSPHRASE, "guesser").code
+
+
 def test_a_teacher_handle_cannot_be_made_without_the_passphrase(live, teacher):
     with pytest.raises(ClassError):
         TeacherHandle(live, teacher.code, object())
@@ -215,6 +275,93 @@ def test_an_ended_class_refuses_joins(live, teacher):
 def test_the_state_of_an_unknown_code_is_a_class_error(live):
     with pytest.raises(ClassError, match="No class has the code"):
         live.state("ABCDEF")
+
+
+def test_failed_joins_wait_out_their_window(timed, clock):
+    teacher = timed.open_class("self_attention", PASSPHRASE)
+    for _ in range(JOIN_ATTEMPTS):
+        with pytest.raises(ClassError, match="No class has the code"):
+            timed.join("ZZZZZZ", "Ana", "guesser")
+    clock.wait(JOIN_WINDOW_S + 1)
+    assert timed.join(teacher.code, "Ana", "guesser").name == "Ana"
+
+
+def test_a_class_of_thirty_with_typos_all_join(live, teacher):
+    """Two typos each, all within a minute: well under the server-wide cap on failed joins."""
+    for number in range(30):
+        for typo in ("ZZZZZZ", "ZZZZZY"):
+            with pytest.raises(ClassError, match="No class has the code"):
+                live.join(typo, "", f"session-{number}")
+    for number in range(30):
+        live.join(teacher.code, "", f"session-{number}")
+    assert live.state(teacher.code).members == 30
+
+
+def test_a_guesser_opening_new_sessions_pauses_joins_for_a_minute(timed, clock):
+    teacher = timed.open_class("self_attention", PASSPHRASE)
+    for number in range(JOIN_FAILURES_PER_MINUTE):
+        with pytest.raises(ClassError, match="No class has the code"):
+            timed.join("ZZZZZZ", "", f"fresh-session-{number}")
+    with pytest.raises(ClassError, match="joining is paused"):
+        timed.join(teacher.code, "Ana", "a-real-student")  # a right code too: else the guesser learns from it
+    assert timed.state(teacher.code).members == 0
+    clock.wait(61)
+    assert timed.join(teacher.code, "Ana", "a-real-student").name == "Ana"
+
+
+# A code that expires
+
+def test_a_code_expires_after_hours_without_the_teacher(timed, clock):
+    teacher = timed.open_class("self_attention", PASSPHRASE)
+    clock.wait(CLASS_IDLE_S + 1)
+    assert timed.state(teacher.code).expired
+    with pytest.raises(ClassError, match="code no longer works") as refused:
+        timed.join(teacher.code, "Ana", "session-1")
+    assert "No class has" not in str(refused.value) and timed.state(teacher.code).members == 0
+
+
+def test_the_teachers_actions_keep_the_code_working(timed, clock):
+    teacher = timed.open_class("self_attention", PASSPHRASE)
+    for step in (1, 2):
+        clock.wait(CLASS_IDLE_S * 0.9)
+        teacher.set_step(step)
+    clock.wait(CLASS_IDLE_S * 0.9)
+    assert timed.join(teacher.code, "Ana", "session-1").name == "Ana"
+
+
+def test_the_teachers_next_action_brings_an_expired_class_back(timed, clock):
+    teacher = timed.open_class("self_attention", PASSPHRASE)
+    clock.wait(CLASS_IDLE_S + 1)
+    timed.teacher(teacher.code, PASSPHRASE).set_step(0)  # back after a long break: the same step, the class alive
+    assert not timed.state(teacher.code).expired
+    assert timed.join(teacher.code, "Ana", "session-1").name == "Ana"
+
+
+def test_an_expired_class_refuses_answers_and_keeps_the_old_one(timed, clock):
+    teacher = timed.open_class("self_attention", PASSPHRASE)
+    member, question = timed.join(teacher.code, "Ana", "s1"), ask(teacher)
+    timed.answer(member, question, 1)
+    clock.wait(CLASS_IDLE_S + 1)
+    with pytest.raises(ClassError, match="code no longer works"):
+        timed.answer(member, question, 2)
+    assert timed.my_answer(member, question) == 1 and timed.state(teacher.code).question.answered == 1
+
+
+def test_a_joined_student_keeps_the_membership_of_an_expired_class(timed, clock):
+    teacher = timed.open_class("self_attention", PASSPHRASE)
+    member = timed.join(teacher.code, "Ana", "s1")
+    clock.wait(CLASS_IDLE_S + 1)
+    assert timed.member(teacher.code, member.token) == member  # when the teacher is back, the page carries on
+
+
+def test_an_expired_code_is_not_counted_as_a_guess(timed, clock):
+    teacher = timed.open_class("self_attention", PASSPHRASE)
+    clock.wait(CLASS_IDLE_S + 1)
+    for _ in range(JOIN_ATTEMPTS):
+        with pytest.raises(ClassError, match="code no longer works"):
+            timed.join(teacher.code, "Ana", "s1")
+    teacher.set_step(1)
+    assert timed.join(teacher.code, "Ana", "s1").name == "Ana"
 
 
 # Reloads and tokens
