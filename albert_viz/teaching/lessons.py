@@ -23,6 +23,7 @@ Every problem in a file is reported with the line it is on, so a teacher can fix
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -216,13 +217,27 @@ def _a(word: str) -> str:
 
 
 def load_lesson(path: str | Path) -> Lesson:
-    """Read one lesson file; LessonError for a file that cannot be read or parsed."""
+    """Read one lesson file; LessonError for a file that cannot be read or parsed.
+
+    Parsed once per version of the file (its modification time and size): every page run of a live class's
+    30 followers lists the lessons, and reading and parsing seven YAML files was most of such a run's time.
+    An edited file is read again on the next page run, as the lesson list promises."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        stat = path.stat()
+    except OSError as error:
         raise LessonError(f"{path.name}: cannot be read as text ({type(error).__name__}).")
-    return parse_lesson(text, path.stem)
+    return _parsed_lesson(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=128)
+def _parsed_lesson(path: str, modified_ns: int, size: int) -> Lesson:
+    """The lesson in a file as it was at (modified_ns, size): the cache key, so a changed file is a new entry."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise LessonError(f"{Path(path).name}: cannot be read as text ({type(error).__name__}).")
+    return parse_lesson(text, Path(path).stem)
 
 
 def available_lessons(folder: str | Path = LESSONS_DIR) -> tuple[list[Lesson], list[str]]:

@@ -1,6 +1,8 @@
 """Lesson files: the shipped ones are valid, and a teacher's mistake is reported with its line."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -272,3 +274,13 @@ def test_a_mask_question_from_a_step_shows_its_sentence_since_a_class_sees_only_
     from albert_viz.teaching import quiz
     asked = quiz.question_for_step(parse_lesson(QUIZ, "quiz").steps[1], tiny_model)
     assert asked.prompt.startswith("“the cat sat on the [MASK]”")
+
+
+def test_an_edited_lesson_file_shows_its_edit_on_the_next_listing(tmp_path):
+    lesson_file = tmp_path / "mine.yaml"
+    lesson_file.write_text(GOOD)
+    before = lessons.available_lessons(tmp_path)[0][0].title
+    lesson_file.write_text(GOOD.replace(f"title: {before}", "title: Edited in class"))
+    stat = lesson_file.stat()  # a coarse clock could give the rewrite the same time: move it on, as an editor would
+    os.utime(lesson_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert lessons.available_lessons(tmp_path)[0][0].title == "Edited in class"
