@@ -16,7 +16,8 @@ Measured, on the same wall clock (time.time() here, Date.now() in the browsers):
 - answer -> count: a student pressing "Send my answer" -> the projector's "k of N answered" reaching the rank of
   that answer (answers are ranked by press time; answers come 0.5-4 s apart at random after the question shows);
 - idle: the server process's CPU seconds per wall second (psutil) while the class sits on the last step for
-  --idle-s seconds (20 by default), as % of one core: every follower polls once a second, the teacher's count too.
+  --idle-s seconds (20 by default), as % of one core: every follower polls each 1.5 s, the teacher's count
+  each second (FOLLOW_POLL_S and POLL_S in albert_viz/ui/live_class_panel.py).
 Also printed: question and reveal reaching the students' screens, full-page reruns while idle (should be 0),
 and every error: timeouts, exceptions drawn, error messages drawn, page errors. Goals: p95 follow <= 3 s,
 answer -> count p95 <= 2 s, idle <= 15% of one core at N = 30, 0 errors.

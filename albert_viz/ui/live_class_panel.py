@@ -3,7 +3,7 @@
 The URL carries `?class=CODE` (the join screen, then following) and `&student=TOKEN` (a joined student's reload).
 The teacher's controls exist only in a session holding a TeacherHandle, which only the passphrase gives
 (it is kept in st.session_state, never in the URL): no URL parameter or widget value makes a student a teacher.
-Followers poll the class's one-row state every second in a fragment and rerun the page only when what they
+Followers poll the class's one-row state every 1.5 s in a fragment and rerun the page only when what they
 show (step, sentence, question) changed. Everything a student typed is shown as plain text.
 """
 from __future__ import annotations
@@ -32,7 +32,10 @@ JOIN_SCREEN = "live_join_screen"  # session: the teacher's projector shows the j
 BROWSER = "live_browser"  # session: the id join() seals the student's token with
 NOTICE = "live_notice"  # session: a message from a callback, shown once on the next run
 PUBLIC_URL = "ALBERT_VIZ_PUBLIC_URL"  # the address students' devices reach this server by, if not the browser's
-POLL_S = 1.0
+POLL_S = 1.0  # the projector's live count
+# A student's poll: each fragment rerun costs Streamlit ~4 ms of server CPU, so 30 followers at 1 s took 10-17% of a
+# core (bench/live_class.py); at 1.5 s a step still reaches every screen well within two seconds.
+FOLLOW_POLL_S = 1.5
 SENTENCE_VIEWS = {view for view, settings in lessons.VIEWS.items() if "sentence" in settings}
 
 JOIN_CSS = """
@@ -502,13 +505,13 @@ def _shown(current: ClassState) -> tuple:
             None if question is None else (question.id, question.state))
 
 
-@st.fragment(run_every=POLL_S)
+@st.fragment(run_every=FOLLOW_POLL_S)
 def _follow_poll(code: str, drawn: tuple) -> None:
-    """Once a second: one read of the class's state; the page reruns only when the teacher changed something."""
+    """Every 1.5 s: one read of the class's state; the page reruns only when the teacher changed something."""
     try:
         current = get_classes().state(code)
     except (ClassError, DatabaseUnavailable) as error:
-        st.warning(plain(f"{error} (trying again every second)"))
+        st.warning(plain(f"{error} (trying again in a moment)"))
         return
     if _shown(current) != drawn:
         st.rerun(scope="app")
