@@ -156,3 +156,13 @@ def training_curve(losses: Sequence[tuple[int, float]], evaluations: Sequence[tu
                          yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1]),
                          legend=dict(orientation="h", y=-0.3))
     return figure
+
+
+def cls_rollout_bars(tokens: Sequence[str], shares: np.ndarray, title: str) -> go.Figure:
+    """The [CLS] row of the top layer's rollout, one bar per token: which words the verdict draws on, on 0–1."""
+    labels = [f"{token} ({i})" for i, token in enumerate(tokens)]  # a token may appear twice: the position tells
+    figure = go.Figure(go.Bar(x=labels, y=np.asarray(shares, dtype=np.float32), marker_color="#6a51a3",
+                              hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
+    figure.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=50, b=10),
+                         yaxis=dict(title="share of [CLS]", range=[0, 1]), xaxis=dict(tickangle=-45))
+    return figure
