@@ -163,9 +163,14 @@ def _draw(view: _TimelineView) -> None:
     slider.select_slider("Training step (recorded steps of this job)", view.steps, key=view.slider_key,
                          on_change=_pause, args=(view,))
     frame = _frame(view)
-    probe, layer, head = _choices(view)
+    # On the projector the figures come first (the first screen) and the row and head pickers after them.
+    maps, pickers = st.container(), st.container()
+    if not view.presenting:
+        maps, pickers = pickers, maps
+    with pickers:
+        probe, layer, head = _choices(view)
     step = view.steps[frame]
-    left, right = st.columns(2)
+    left, right = maps.columns(2)
     tokens = timeline.tokens[probe]
     figures.show(attention_maps.attention_heatmap(timeline.attention(frame, probe)[layer, head], tokens,
                                                   f"Step {step} · layer {layer}, head {head}"),
@@ -173,14 +178,15 @@ def _draw(view: _TimelineView) -> None:
                  with_csv=not view.presenting)
     figures.show(intervention_charts.training_curve(view.losses, view.evaluations, step), f"{key}_curve",
                  "timeline_training_curve", where=right, with_csv=not view.presenting)
-    left, right = st.columns(2)
+    left, right = maps.columns(2)
     left.dataframe(_predictions(timeline, frame), hide_index=True, key=f"{key}_predictions",
                    column_config={"probability": st.column_config.ProgressColumn(min_value=0, max_value=1,
                                                                                  format="%.2f")})
     figures.show(intervention_charts.cls_rollout_bars(tokens, cls_rollout(timeline, frame, probe),
                                                       f"Step {step} · where [CLS] draws from (rollout)"),
                  f"{key}_rollout", f"timeline_step{step}_cls_rollout", where=right, with_csv=not view.presenting)
-    _ranked_heads(view, frame)
+    with maps:
+        _ranked_heads(view, frame)
 
 
 def _choices(view: _TimelineView) -> tuple[int, int, int]:
