@@ -7,7 +7,9 @@ train_samples_per_second. The app's job also runs once per round without its tra
 (timeline_snapshots=0): `timeline_overhead=` is the median wall time of the app's whole `job.run()` (loading,
 training with the probe rows recorded, the final evaluation, saving the model and the .npz) with the timeline,
 over the median without it, minus 1 (goal: at most 0.10). Which of the two runs first alternates by round.
-The last line is `ratio=<app/plain>`.
+Beside it: the same for the process's CPU time (`timeline_overhead_cpu=`, steadier when other work shares the
+machine) and what the timeline's own parts took (recording the probe rows, writing the .npz). The last line is
+`ratio=<app/plain>`.
 
     python bench/finetune_throughput.py                 # bundled model, 3 rounds of 20 steps
     python bench/finetune_throughput.py --model random --steps 10 --rounds 1
@@ -20,7 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,24 +33,61 @@ from transformers import PrinterCallback, Trainer, TrainingArguments  # noqa: E4
 
 from albert_viz.finetune.cli import model_spec  # noqa: E402
 from albert_viz.finetune.data import SAMPLES_DIR, load_csv_file  # noqa: E402
+from albert_viz.finetune import job as job_module  # noqa: E402
 from albert_viz.finetune.job import (  # noqa: E402
     DONE, FinetuneConfig, FinetuneJob, classifier_copy, split_indices, tokenize_examples,
 )
+from albert_viz.finetune.timeline import Timeline, TimelineCallback  # noqa: E402
 from albert_viz.model.loading import load_model  # noqa: E402
 
 PLAIN_LENGTH = 128
 
 
-def app_run(base, dataset, config: FinetuneConfig) -> tuple[float, float]:
-    """The page's own job (dynamic padding, length-grouped batches): samples per second, and the wall time of its
-    whole run() in seconds (from the queue slot to the saved model and timeline)."""
+class TimedTimeline(TimelineCallback):
+    """The job's own timeline callback, with the wall time of its snapshots added up (what it costs, by part)."""
+
+    spent = {"snapshots": 0.0, "saving": 0.0}
+
+    def _record(self, step, model):
+        started = time.perf_counter()
+        super()._record(step, model)
+        TimedTimeline.spent["snapshots"] += time.perf_counter() - started
+
+
+def _timed_save(save):
+    def timed(self, folder):
+        started = time.perf_counter()
+        try:
+            return save(self, folder)
+        finally:
+            TimedTimeline.spent["saving"] += time.perf_counter() - started
+    return timed
+
+
+job_module.TimelineCallback = TimedTimeline  # the job builds its callback by this name
+Timeline.save = _timed_save(Timeline.save)
+
+
+@dataclass(frozen=True)
+class AppRun:
+    samples_per_second: float
+    wall_s: float  # the whole job.run(): queue slot, loading, training, final evaluation, saving model and timeline
+    cpu_s: float  # this process's CPU time over the same run (all threads): less swayed by other work on the machine
+    snapshots_s: float  # of wall_s: recording the probe rows
+    saving_s: float  # of wall_s: writing the timeline's .npz
+
+
+def app_run(base, dataset, config: FinetuneConfig) -> AppRun:
+    """The page's own job (dynamic padding, length-grouped batches), timed as a whole."""
     job = FinetuneJob(base, dataset, config)
-    started = time.perf_counter()
+    TimedTimeline.spent.update(snapshots=0.0, saving=0.0)
+    started, cpu_started = time.perf_counter(), time.process_time()
     job.run()
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     if job.snapshot().state != DONE:
         raise RuntimeError(job.snapshot().error)
-    return job.result.samples_per_second, wall
+    return AppRun(job.result.samples_per_second, wall, cpu, TimedTimeline.spent["snapshots"],
+                  TimedTimeline.spent["saving"])
 
 
 def plain_run(base, dataset, config: FinetuneConfig) -> float:
@@ -93,24 +132,28 @@ def main() -> None:
           f"batch={args.batch_size} app_max_length={config.max_length} plain_length={min(PLAIN_LENGTH, base.max_tokens)}")
     print(f"load_average_before={' '.join(f'{load:.2f}' for load in os.getloadavg())} cores={os.cpu_count()}")
     app_run(base, dataset, replace(config, max_steps=min(args.steps, 4)))  # warm-up, not timed: first-call costs
-    app, plain, walls = [], [], {True: [], False: []}  # walls[with timeline?]: seconds of job.run()
+    plain, runs = [], {True: [], False: []}  # runs[with the timeline?]: AppRun per round
     for round_number in range(1, args.rounds + 1):
         started = time.monotonic()
         order = (True, False) if round_number % 2 else (False, True)  # neither side always runs first
         for with_timeline in order:
-            rate, wall = app_run(base, dataset, config if with_timeline else replace(config, timeline_snapshots=0))
-            walls[with_timeline].append(wall)
-            if with_timeline:
-                app.append(rate)
+            runs[with_timeline].append(app_run(base, dataset, config if with_timeline
+                                               else replace(config, timeline_snapshots=0)))
         plain.append(plain_run(base, dataset, config))
-        print(f"round {round_number}: job.run() {walls[True][-1]:.2f} s with the timeline, "
-              f"{walls[False][-1]:.2f} s without; app {app[-1]:.1f} samples/s, plain {plain[-1]:.1f} samples/s "
-              f"({time.monotonic() - started:.0f} s)", flush=True)
-    app_rate, plain_rate = statistics.median(app), statistics.median(plain)
-    with_s, without_s = statistics.median(walls[True]), statistics.median(walls[False])
+        timed, untimed = runs[True][-1], runs[False][-1]
+        print(f"round {round_number}: job.run() {timed.wall_s:.2f} s with the timeline (snapshots "
+              f"{timed.snapshots_s:.2f} s, saving {timed.saving_s:.2f} s), {untimed.wall_s:.2f} s without; CPU "
+              f"{timed.cpu_s:.1f} s vs {untimed.cpu_s:.1f} s; app {timed.samples_per_second:.1f} samples/s, plain "
+              f"{plain[-1]:.1f} samples/s ({time.monotonic() - started:.0f} s)", flush=True)
+    median = lambda with_timeline, field: statistics.median(getattr(run, field) for run in runs[with_timeline])
+    app_rate, plain_rate = median(True, "samples_per_second"), statistics.median(plain)
+    with_s, without_s = median(True, "wall_s"), median(False, "wall_s")
     print(f"load_average_after={' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print(f"job_wall_s_with_timeline={with_s:.2f}")
     print(f"job_wall_s_without_timeline={without_s:.2f}")
+    print(f"timeline_parts_s=snapshots {median(True, 'snapshots_s'):.2f} + saving {median(True, 'saving_s'):.2f} "
+          f"({(median(True, 'snapshots_s') + median(True, 'saving_s')) / with_s:.1%} of the job's wall time)")
+    print(f"timeline_overhead_cpu={median(True, 'cpu_s') / median(False, 'cpu_s') - 1:.3f}")
     print(f"timeline_overhead={with_s / without_s - 1:.3f}")  # extra wall time of the whole job
     print(f"app_samples_per_s={app_rate:.2f}")
     print(f"plain_samples_per_s={plain_rate:.2f}")
