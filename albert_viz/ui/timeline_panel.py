@@ -10,6 +10,7 @@ the two is drawn. While playing only the fragment reruns, never the page; it sto
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -96,13 +97,19 @@ def watch_it_learn(job_id: str, model_dir: str | Path, snapshots: int, losses: S
     (_moving if st.session_state.get(f"{key}_playing") else _still)(view)
 
 
+@dataclass(frozen=True, eq=False)
 class _TimelineView:
     """What both fragments draw from: the timeline, the job's curves, the widgets' key prefix."""
 
-    def __init__(self, timeline: Timeline, losses, evaluations, key: str, presenting: bool):
-        self.timeline, self.losses, self.evaluations = timeline, losses, evaluations
-        self.key, self.presenting = key, presenting
-        self.steps = [int(step) for step in timeline.steps]
+    timeline: Timeline
+    losses: tuple[tuple[int, float], ...]
+    evaluations: tuple[tuple[int, float, float], ...]
+    key: str
+    presenting: bool
+
+    @property
+    def steps(self) -> list[int]:
+        return [int(step) for step in self.timeline.steps]
 
     @property
     def slider_key(self) -> str:
