@@ -76,6 +76,8 @@ class AppRun:
     cpu_s: float  # this process's CPU time over the same run (all threads): less swayed by other work on the machine
     snapshots_s: float  # of wall_s: recording the probe rows
     saving_s: float  # of wall_s: writing the timeline's .npz
+    training_s: float  # of wall_s: Trainer.train (the snapshots inside it)
+    evaluating_s: float  # of wall_s: the final evaluation and saving
 
 
 def app_run(base, dataset, config: FinetuneConfig) -> AppRun:
@@ -88,7 +90,7 @@ def app_run(base, dataset, config: FinetuneConfig) -> AppRun:
     if job.snapshot().state != DONE:
         raise RuntimeError(job.snapshot().error)
     return AppRun(job.result.samples_per_second, wall, cpu, TimedTimeline.spent["snapshots"],
-                  TimedTimeline.spent["saving"])
+                  TimedTimeline.spent["saving"], job.result.seconds, job.result.evaluation_seconds)
 
 
 def plain_run(base, dataset, config: FinetuneConfig) -> float:
@@ -142,8 +144,10 @@ def main() -> None:
                                                else replace(config, timeline_snapshots=0)))
         plain.append(plain_run(base, dataset, config))
         timed, untimed = runs[True][-1], runs[False][-1]
-        print(f"round {round_number}: job.run() {timed.wall_s:.2f} s with the timeline (snapshots "
-              f"{timed.snapshots_s:.2f} s, saving {timed.saving_s:.2f} s), {untimed.wall_s:.2f} s without; CPU "
+        print(f"round {round_number}: job.run() {timed.wall_s:.2f} s with the timeline (training "
+              f"{timed.training_s:.2f} s with snapshots {timed.snapshots_s:.2f} s, evaluating and saving "
+              f"{timed.evaluating_s:.2f} s with the .npz {timed.saving_s:.2f} s), {untimed.wall_s:.2f} s without "
+              f"(training {untimed.training_s:.2f} s, evaluating and saving {untimed.evaluating_s:.2f} s); CPU "
               f"{timed.cpu_s:.1f} s vs {untimed.cpu_s:.1f} s; app {timed.samples_per_second:.1f} samples/s, plain "
               f"{plain[-1]:.1f} samples/s ({time.monotonic() - started:.0f} s)", flush=True)
     median = lambda with_timeline, field: statistics.median(getattr(run, field) for run in runs[with_timeline])
