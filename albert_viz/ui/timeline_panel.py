@@ -212,15 +212,16 @@ def _choices(view: _TimelineView) -> tuple[int, int, int]:
 
 
 def _predictions(timeline: Timeline, frame: int) -> pd.DataFrame:
-    """Each probe row at this step: its text, the right label, the model's label and the probability it gives it."""
+    """Each probe row at this step: the model's label and the probability it gives it, the right label, its text."""
     probabilities = timeline.probabilities[frame]  # [probe, class]
     predicted = probabilities.argmax(axis=-1)
     names = timeline.label_names
-    return pd.DataFrame({"validation row": list(timeline.texts),
-                         "right label": [names[label] for label in timeline.labels],
-                         "model says": [names[label] for label in predicted],
+    # the answers first, the text last: a long review would push them out of a half-width table
+    return pd.DataFrame({"model says": [names[label] for label in predicted],
                          "probability": probabilities.max(axis=-1).astype(float),
-                         "right?": np.where(predicted == timeline.labels, "yes", "no")})
+                         "right label": [names[label] for label in timeline.labels],
+                         "right?": np.where(predicted == timeline.labels, "yes", "no"),
+                         "validation row": list(timeline.texts)})
 
 
 def _ranked_heads(view: _TimelineView, frame: int) -> None:
