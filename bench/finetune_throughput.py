@@ -4,10 +4,15 @@ Same model, same movie-review CSV, same split, batch size, steps, learning rate 
 runs alternate (app, plain, app, plain, ...) so background load hits both alike. Each run trains
 --steps training steps (no evaluation inside the timed loop); samples/s is Trainer's own
 train_samples_per_second. The app's job also runs once per round without its training timeline
-(timeline_snapshots=0), and `timeline_overhead=` says how much longer a job takes with it (goal: at most
-0.10). The last line is `ratio=<app/plain>`.
+(timeline_snapshots=0): `timeline_overhead=` is the median over rounds of the wall time of the app's whole
+`job.run()` (loading, training with the probe rows recorded, the final evaluation, saving the model and the
+.npz) with the timeline over the same round's run without it, minus 1 (goal: at most 0.10). Which of the two
+runs first alternates by round. Beside it: each side's median and fastest run, the process's CPU time
+(`timeline_overhead_cpu=`, steadier when other work shares the machine) and what the timeline's own parts took
+(recording the probe rows, writing the .npz). The last line is
+`ratio=<app/plain>`.
 
-    python bench/finetune_throughput.py                 # bundled model, 2 rounds of 20 steps
+    python bench/finetune_throughput.py                 # bundled model, 5 rounds of 20 steps
     python bench/finetune_throughput.py --model random --steps 10 --rounds 1
 """
 from __future__ import annotations
@@ -18,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -29,21 +34,63 @@ from transformers import PrinterCallback, Trainer, TrainingArguments  # noqa: E4
 
 from albert_viz.finetune.cli import model_spec  # noqa: E402
 from albert_viz.finetune.data import SAMPLES_DIR, load_csv_file  # noqa: E402
+from albert_viz.finetune import job as job_module  # noqa: E402
 from albert_viz.finetune.job import (  # noqa: E402
     DONE, FinetuneConfig, FinetuneJob, classifier_copy, split_indices, tokenize_examples,
 )
+from albert_viz.finetune.timeline import Timeline, TimelineCallback  # noqa: E402
 from albert_viz.model.loading import load_model  # noqa: E402
 
 PLAIN_LENGTH = 128
 
 
-def app_run(base, dataset, config: FinetuneConfig) -> float:
-    """The page's own job (dynamic padding, length-grouped batches); samples per second."""
+class TimedTimeline(TimelineCallback):
+    """The job's own timeline callback, with the wall time of its snapshots added up (what it costs, by part)."""
+
+    spent = {"snapshots": 0.0, "saving": 0.0}
+
+    def _record(self, step, model):
+        started = time.perf_counter()
+        super()._record(step, model)
+        TimedTimeline.spent["snapshots"] += time.perf_counter() - started
+
+
+def _timed_save(save):
+    def timed(self, folder):
+        started = time.perf_counter()
+        try:
+            return save(self, folder)
+        finally:
+            TimedTimeline.spent["saving"] += time.perf_counter() - started
+    return timed
+
+
+job_module.TimelineCallback = TimedTimeline  # the job builds its callback by this name
+Timeline.save = _timed_save(Timeline.save)
+
+
+@dataclass(frozen=True)
+class AppRun:
+    samples_per_second: float
+    wall_s: float  # the whole job.run(): queue slot, loading, training, final evaluation, saving model and timeline
+    cpu_s: float  # this process's CPU time over the same run (all threads): less swayed by other work on the machine
+    snapshots_s: float  # of wall_s: recording the probe rows
+    saving_s: float  # of wall_s: writing the timeline's .npz
+    training_s: float  # of wall_s: Trainer.train (the snapshots inside it)
+    evaluating_s: float  # of wall_s: the final evaluation and saving
+
+
+def app_run(base, dataset, config: FinetuneConfig) -> AppRun:
+    """The page's own job (dynamic padding, length-grouped batches), timed as a whole."""
     job = FinetuneJob(base, dataset, config)
+    TimedTimeline.spent.update(snapshots=0.0, saving=0.0)
+    started, cpu_started = time.perf_counter(), time.process_time()
     job.run()
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     if job.snapshot().state != DONE:
         raise RuntimeError(job.snapshot().error)
-    return job.result.samples_per_second
+    return AppRun(job.result.samples_per_second, wall, cpu, TimedTimeline.spent["snapshots"],
+                  TimedTimeline.spent["saving"], job.result.seconds, job.result.evaluation_seconds)
 
 
 def plain_run(base, dataset, config: FinetuneConfig) -> float:
@@ -72,7 +119,7 @@ def main() -> None:
     parser.add_argument("--model", default="bundled")
     parser.add_argument("--csv", default=str(SAMPLES_DIR / "movie_reviews.csv"))
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--device", default="auto")
@@ -86,16 +133,38 @@ def main() -> None:
         print(f"note: {note}")
     print(f"model={base.spec.label} device={base.device} rows={len(dataset)} steps={args.steps} "
           f"batch={args.batch_size} app_max_length={config.max_length} plain_length={min(PLAIN_LENGTH, base.max_tokens)}")
-    app, untimed, plain = [], [], []
+    print(f"load_average_before={' '.join(f'{load:.2f}' for load in os.getloadavg())} cores={os.cpu_count()}")
+    app_run(base, dataset, replace(config, max_steps=min(args.steps, 4)))  # warm-up, not timed: first-call costs
+    plain, runs = [], {True: [], False: []}  # runs[with the timeline?]: AppRun per round
     for round_number in range(1, args.rounds + 1):
         started = time.monotonic()
-        app.append(app_run(base, dataset, config))
-        untimed.append(app_run(base, dataset, replace(config, timeline_snapshots=0)))
+        order = (True, False) if round_number % 2 else (False, True)  # neither side always runs first
+        for with_timeline in order:
+            runs[with_timeline].append(app_run(base, dataset, config if with_timeline
+                                               else replace(config, timeline_snapshots=0)))
         plain.append(plain_run(base, dataset, config))
-        print(f"round {round_number}: app {app[-1]:.1f} samples/s, app without timeline {untimed[-1]:.1f}, "
-              f"plain {plain[-1]:.1f} samples/s ({time.monotonic() - started:.0f} s)", flush=True)
-    app_rate, plain_rate = statistics.median(app), statistics.median(plain)
-    print(f"timeline_overhead={statistics.median(untimed) / app_rate - 1:.3f}")  # extra wall time per sample
+        timed, untimed = runs[True][-1], runs[False][-1]
+        print(f"round {round_number}: job.run() {timed.wall_s:.2f} s with the timeline (training "
+              f"{timed.training_s:.2f} s with snapshots {timed.snapshots_s:.2f} s, evaluating and saving "
+              f"{timed.evaluating_s:.2f} s with the .npz {timed.saving_s:.2f} s), {untimed.wall_s:.2f} s without "
+              f"(training {untimed.training_s:.2f} s, evaluating and saving {untimed.evaluating_s:.2f} s); CPU "
+              f"{timed.cpu_s:.1f} s vs {untimed.cpu_s:.1f} s; app {timed.samples_per_second:.1f} samples/s, plain "
+              f"{plain[-1]:.1f} samples/s ({time.monotonic() - started:.0f} s)", flush=True)
+    median = lambda with_timeline, field: statistics.median(getattr(run, field) for run in runs[with_timeline])
+    app_rate, plain_rate = median(True, "samples_per_second"), statistics.median(plain)
+    with_s, without_s = median(True, "wall_s"), median(False, "wall_s")
+    print(f"load_average_after={' '.join(f'{load:.2f}' for load in os.getloadavg())}")
+    print(f"job_wall_s_with_timeline={with_s:.2f}")
+    print(f"job_wall_s_without_timeline={without_s:.2f}")
+    print(f"timeline_parts_s=snapshots {median(True, 'snapshots_s'):.2f} + saving {median(True, 'saving_s'):.2f} "
+          f"({(median(True, 'snapshots_s') + median(True, 'saving_s')) / with_s:.1%} of the job's wall time)")
+    fastest = min(run.wall_s for run in runs[True]) / min(run.wall_s for run in runs[False]) - 1
+    print(f"timeline_overhead_fastest={fastest:.3f}")  # each side's least disturbed run
+    print(f"timeline_overhead_cpu={median(True, 'cpu_s') / median(False, 'cpu_s') - 1:.3f}")
+    # paired by round: both runs of a round share its background load; the median ignores a round that one
+    # side spent under a burst of other work
+    paired = statistics.median(timed.wall_s / untimed.wall_s for timed, untimed in zip(runs[True], runs[False]))
+    print(f"timeline_overhead={paired - 1:.3f}")  # extra wall time of the whole job
     print(f"app_samples_per_s={app_rate:.2f}")
     print(f"plain_samples_per_s={plain_rate:.2f}")
     print(f"ratio={app_rate / plain_rate:.2f}")

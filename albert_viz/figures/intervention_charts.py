@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from albert_viz.analysis.ablation import AblationOutcome, HeadImportance, PruningCurve
 from albert_viz.analysis.faithfulness import GRID, METHODS
 from albert_viz.figures.common import DARK_TEXT, LABEL_FONT, difference_colours, difference_range
-from albert_viz.figures.finetune_charts import wilson_bars, wilson_bounds
+from albert_viz.figures.finetune_charts import ACCURACY_TICKS, wilson_bars, wilson_bounds
 from albert_viz.finetune.metrics import SMALL_SAMPLE
 
 METHOD_COLOURS = {"last_layer": "#9e9ac8", "rollout": "#6a51a3", "norm_weighted": "#3f007d",
@@ -151,8 +151,21 @@ def training_curve(losses: Sequence[tuple[int, float]], evaluations: Sequence[tu
                                     name="validation accuracy", mode="lines+markers", yaxis="y2",
                                     hovertemplate="step %{x}: accuracy %{y:.3f}<extra></extra>"))
     figure.add_vline(x=step, line=dict(color="#fd8d3c", width=3))
-    figure.update_layout(title=f"Step {step}", height=300, margin=dict(l=10, r=10, t=50, b=10),
+    # the accuracy axis gets round ticks of its own: left to plotly, it lines up with the loss grid (0.054, 0.484, …)
+    figure.update_layout(title=f"Loss and accuracy · step {step}", height=300, margin=dict(l=10, r=10, t=50, b=10),
                          xaxis=dict(title="step"), yaxis=dict(title="loss"),
-                         yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1]),
+                         yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1], tickmode="array",
+                                     tickvals=ACCURACY_TICKS, ticktext=[f"{tick:.0%}" for tick in ACCURACY_TICKS],
+                                     showgrid=False),
                          legend=dict(orientation="h", y=-0.3))
+    return figure
+
+
+def cls_rollout_bars(tokens: Sequence[str], shares: np.ndarray, title: str) -> go.Figure:
+    """The [CLS] row of the top layer's rollout, one bar per token: which words the verdict draws on, on 0–1."""
+    labels = [f"{token} ({i})" for i, token in enumerate(tokens)]  # a token may appear twice: the position tells
+    figure = go.Figure(go.Bar(x=labels, y=np.asarray(shares, dtype=np.float32), marker_color="#6a51a3",
+                              hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
+    figure.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=50, b=10),
+                         yaxis=dict(title="share of [CLS]", range=[0, 1]), xaxis=dict(tickangle=-45))
     return figure

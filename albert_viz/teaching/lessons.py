@@ -48,6 +48,7 @@ VIEWS: dict[str, dict[str, type]] = {
     "parameters": {"show": str},
     "sharing": {"sentence": str, "pair": str},
     "page": {"page": str, "label": str},
+    "timeline": {},  # the fine-tuning job trained in this browser, step by step (its results' "Watch it learn")
     "quiz": {"kind": str, "sentence": str, "pair": str, "layer": int, "head": int, "word": str},
 }
 REQUIRED = {"tokens": ("sentence",), "attention": ("sentence",), "heads": ("sentence",), "overview": ("sentence",),

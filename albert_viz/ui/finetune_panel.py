@@ -39,7 +39,7 @@ from albert_viz.finetune.runner import class_rows
 from albert_viz.finetune.store import DatabaseUnavailable
 from albert_viz.model.loading import LoadedModel, ModelLoadError, ModelSpec, load_model
 from albert_viz.model.text_limits import SENTENCE_CHARS, excerpt
-from albert_viz.ui import compare_panel, figures, state, widgets
+from albert_viz.ui import compare_panel, figures, state, timeline_panel, widgets
 from albert_viz.ui.resources import get_capture, get_model, get_runner
 from albert_viz.ui.text import plain
 
@@ -418,6 +418,7 @@ def _nothing_chosen() -> bool:
 
 def _results_body(job: FinishedJob, tuned: LoadedModel) -> None:
     _scores(job)
+    _watch_it_learn(job)
     _mistakes(job, tuned)
     _try_it(job, tuned)
     _before_after(job, tuned)
@@ -443,6 +444,14 @@ def _scores(job: FinishedJob) -> None:
     per_class = pd.DataFrame([vars(score) for score in report.per_class])
     right.dataframe(per_class, hide_index=True, key="ft_per_class",
                     column_config={"name": "label", "support": "validation rows"})
+
+
+def _watch_it_learn(job: FinishedJob) -> None:
+    st.subheader("Watch it learn")
+    st.caption("While it trained, the job recorded a few validation rows at step 0 and at up to ten evenly spaced "
+               "steps. Move the slider or press Play: the predictions, one head's attention and the loss move "
+               "together.")
+    timeline_panel.show_job(job.id)
 
 
 def _mistakes(job: FinishedJob, tuned: LoadedModel) -> None:

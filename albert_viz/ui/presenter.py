@@ -14,7 +14,7 @@ from albert_viz.figures import anatomy_charts, attention_maps, layernorm_charts
 from albert_viz.analysis.layernorm import layer_norm_stats
 from albert_viz.teaching import lessons, quiz
 from albert_viz.teaching.lessons import Lesson, LessonStep
-from albert_viz.ui import attention_modes, figures, model_facts, projector, widgets
+from albert_viz.ui import attention_modes, figures, finetune_panel, model_facts, projector, timeline_panel, widgets
 from albert_viz.ui import quiz as quiz_cards
 from albert_viz.ui.text import plain
 
@@ -121,6 +121,8 @@ def show_view(step: LessonStep) -> None:
         _parameters(step)
     elif step.view == "quiz":
         _quiz(step)
+    elif step.view == "timeline":  # this browser's own fine-tuning job, never another student's data
+        timeline_panel.lesson_view(finetune_panel.current_job_id())
     elif step.view == "page":
         st.page_link(step.get("page"), label=step.get("label") or "Open the page", icon=":material/open_in_new:")
     else:
