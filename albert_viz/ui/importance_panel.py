@@ -26,7 +26,7 @@ from albert_viz.ui.widgets import current_model, current_spec
 
 HEADS_RUN, FAITH_RUN = "importance_run", "faithfulness_run"  # session keys of the two sections' BackgroundRuns
 HELD_OUT = SAMPLES_DIR / "movie_reviews_test.csv"
-HEAD_ROWS = (50, 100, 200)  # rows to score every head on (about 35 s per 100 rows for the bundled model on 2 cores)
+HEAD_ROWS = (50, 100, 200)  # rows to score every head on (the bundled model on 2 cores, per 100 rows: map ~28 s + pruning curve ~60 s)
 FAITH_ROWS = (10, 20, 50)  # sentences for the deletion curves (each one needs Integrated Gradients)
 METHOD_HEADERS = {"comprehensiveness": "comprehensiveness (higher: its top words were needed)",
                   "sufficiency": "sufficiency (lower: its top words alone suffice)",
