@@ -68,7 +68,13 @@ _AXIS_NAME = re.compile(r"^[xy]axis\d*$")
 
 def token_label_note(step: int) -> str:
     """What an axis title adds when only every step-th token has a label."""
-    return f" (every {step}th token labelled; hover for all)" if step > 1 else ""
+    return f" (every {ordinal(step)} token labelled; hover for all)" if step > 1 else ""
+
+
+def ordinal(n: int) -> str:
+    """2nd, 3rd, 11th, 21st: English ordinals for an axis title."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def label_meta(room_px: float, step: int) -> dict:

@@ -47,7 +47,7 @@ def test_a_long_sentence_map_thins_its_labels_so_16_px_ones_do_not_collide(n):
     assert len(steps) == 1 and steps.pop() * cell >= common.LABEL_ROOM * PX
     assert len(labelled) < n
     step = tokens(n).index(figure.layout.xaxis.ticktext[1])
-    assert f"every {step}th token labelled" in figure.layout.xaxis.title.text
+    assert f"every {common.ordinal(step)} token labelled" in figure.layout.xaxis.title.text
 
 
 def test_the_grid_of_heads_and_the_overview_get_projector_size_titles(tiny_model):
@@ -63,3 +63,8 @@ def test_the_projector_copy_leaves_the_figure_it_was_given_as_it_was():
     before = figure.to_dict()
     common.for_projector(figure)
     assert figure.to_dict()["layout"] == before["layout"]
+
+
+def test_thinned_labels_are_named_in_plain_english_ordinals():
+    assert [common.token_label_note(step).split()[1] for step in (2, 3, 4, 11, 12, 21, 22)] == \
+        ["2nd", "3rd", "4th", "11th", "12th", "21st", "22nd"]
