@@ -15,7 +15,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
-from server import chromium_page, running_app  # noqa: E402
+from server import attention_page_with, chromium_page, running_app  # noqa: E402
 
 TIMEOUT_MS = 120_000
 
@@ -31,11 +31,7 @@ def size(text: str) -> tuple[int, int]:
 
 def attention_view(page, url: str, sentence: str, tab: str) -> None:
     """The README's picture: the attention page on a sentence, one tab open."""
-    page.goto(f"{url}/attention", wait_until="domcontentloaded")
-    page.wait_for_selector(".main-svg", timeout=TIMEOUT_MS)
-    box = page.get_by_label("Sentence", exact=True)
-    box.fill(sentence)
-    box.press("Enter")
+    attention_page_with(page, url, sentence, TIMEOUT_MS)
     page.wait_for_timeout(3000)  # the rerun with the new sentence
     page.wait_for_selector(".main-svg", timeout=TIMEOUT_MS)
     page.get_by_role("tab", name=tab).click()

@@ -144,27 +144,24 @@ class_sentences_by_class = sa.Index("class_sentences_by_class", class_sentences.
 class_sentences_by_member = sa.Index("class_sentences_by_member", class_sentences.c.member_id,
                                      class_sentences.c.sent_at)
 
-# failed joins (a code no class has), per browser session (hashed), for the rate limit that keeps codes unguessable
-class_join_failures = sa.Table(
-    "class_join_failures", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("session_hash", sa.Text, nullable=False),
-    sa.Column("at", sa.Float, nullable=False),
-)
-class_join_failures_by_session = sa.Index("class_join_failures_by_session", class_join_failures.c.session_hash,
-                                          class_join_failures.c.at)
+def _failures_table(name: str) -> tuple[sa.Table, sa.Index]:
+    """A log of failed attempts, one row each, by browser session (hashed) and time: what a rate limit counts."""
+    table = sa.Table(
+        name, metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("session_hash", sa.Text, nullable=False),
+        sa.Column("at", sa.Float, nullable=False),
+    )
+    return table, sa.Index(f"{name}_by_session", table.c.session_hash, table.c.at)
+
+
+# failed joins (a code no class has), for the rate limit that keeps codes unguessable
+class_join_failures, class_join_failures_by_session = _failures_table("class_join_failures")
 
 # version 4: failed joins counted across every session too (a guesser opening new sessions), by time
 class_join_failures_by_time = sa.Index("class_join_failures_by_time", class_join_failures.c.at)
 
-# version 4: wrong teacher passphrases, per browser session (hashed), for their own limit
-teacher_failures = sa.Table(
-    "teacher_failures", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("session_hash", sa.Text, nullable=False),
-    sa.Column("at", sa.Float, nullable=False),
-)
-teacher_failures_by_session = sa.Index("teacher_failures_by_session", teacher_failures.c.session_hash,
-                                       teacher_failures.c.at)
+# version 4: wrong teacher passphrases, for their own limit
+teacher_failures, teacher_failures_by_session = _failures_table("teacher_failures")
 
 CLASS_TABLES = (classes, class_members, class_questions, class_answers, class_sentences, class_join_failures)
